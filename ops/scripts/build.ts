@@ -1,0 +1,35 @@
+/** Builds dist/gists-api: one self-contained executable with the version and commit baked in. */
+import pkg from "../../package.json" with { type: "json" };
+
+const commit = await _gitCommit();
+const outfile = process.env.GISTS_API_OUTFILE ?? "dist/gists-api";
+const result = await Bun.build({
+  entrypoints: ["src/main.ts"],
+  compile: {
+    outfile,
+    // The binary must not pick up a .env or bunfig.toml from whatever directory it is started in.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+  },
+  // Whitespace and syntax only: renaming identifiers silently disables Elysia's query validation.
+  minify: { whitespace: true, syntax: true, identifiers: false },
+  define: {
+    __GISTS_API_VERSION__: JSON.stringify(pkg.version),
+    __GISTS_API_COMMIT__: JSON.stringify(commit),
+  },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${outfile} (gists-api ${pkg.version}, commit ${commit})`);
+
+async function _gitCommit(): Promise<string> {
+  try {
+    const proc = Bun.spawn(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe", stderr: "ignore" });
+    const text = (await new Response(proc.stdout).text()).trim();
+    return (await proc.exited) === 0 && text ? text : "unknown";
+  } catch {
+    return "unknown";
+  }
+}

@@ -1,0 +1,74 @@
+import { defineCommand, usageError } from "../cli.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { createLogger } from "../logger.ts";
+import { environment, listen, onShutdownSignal, runtimeName, writeStderr, writeStdout } from "../runtime.ts";
+import { createServer } from "../server.ts";
+import { commit, version } from "../version.ts";
+
+/** How long shutdown waits for in-flight requests before closing anyway. */
+const drainDeadlineMs = 9_000;
+
+/** `gists-api serve`: the HTTP service. */
+export default defineCommand({
+  name: "serve",
+  summary: "Serve the gists API over HTTP (the default command)",
+  usage: "gists-api serve [--port N] [--host ADDR] [--log-level LEVEL]",
+  options: {
+    port: { type: "string", short: "p", value: "port", description: "Port to listen on (env PORT, default 8080)" },
+    host: { type: "string", value: "addr", description: "Address to bind (env HOST, default 0.0.0.0)" },
+    "log-level": { type: "string", value: "level", description: "debug|info|warn|error|silent (env LOG_LEVEL)" },
+  },
+  examples: [
+    "gists-api serve",
+    "gists-api serve --port 9000 --host 127.0.0.1",
+    "GITHUB_TOKEN=ghp_... CACHE_TTL=600 gists-api serve",
+    "curl 'http://127.0.0.1:8080/octocat?page=1&per_page=10'",
+  ],
+  async run(values) {
+    let config;
+    try {
+      config = loadConfig(environment(), {
+        port: values.port as string | undefined,
+        host: values.host as string | undefined,
+        logLevel: values["log-level"] as string | undefined,
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      writeStderr(`gists-api serve: invalid configuration: ${error.message}\n`);
+      return usageError;
+    }
+    const logger = createLogger(config.logLevel, writeStdout);
+    const server = createServer(config, logger);
+    const listener = await listen(server.fetch, config.port, config.host);
+    logger.info("listening", {
+      url: listener.url,
+      version,
+      commit,
+      runtime: runtimeName,
+      github_api_url: config.githubApiUrl,
+      github_token: config.githubToken ? "set" : "unset",
+      cache_ttl_seconds: config.cacheTtlSeconds,
+    });
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      onShutdownSignal(async (signal) => {
+        if (stopping) return resolve(1);
+        stopping = true;
+        server.readiness.ready = false;
+        logger.info("shutting down", { signal, in_flight: server.handler.inFlight });
+        const deadline = Date.now() + drainDeadlineMs;
+        // Keep listening while requests finish, so probes see 503 and late requests are still answered.
+        while (server.handler.inFlight > 0 && Date.now() < deadline) await sleep(25);
+        await Promise.race([listener.stop(), sleep(500)]);
+        logger.info("stopped", { signal });
+        logger.flush();
+        resolve(0);
+      });
+    });
+  },
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

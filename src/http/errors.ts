@@ -1,0 +1,41 @@
+import { UpstreamError, type UpstreamFailure } from "../github/client.ts";
+
+/** An error answer: HTTP status, a `detail` a user can act on, and any headers it needs. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof detail === "string" ? detail : `HTTP ${status}`);
+    this.name = "ApiError";
+  }
+}
+
+// The one mapping from an upstream failure to what the client sees. Never 503: the mesh retries those.
+const statusOfFailure: Record<UpstreamFailure, number> = {
+  "not-found": 404,
+  "rate-limited": 429,
+  timeout: 504,
+  unavailable: 502,
+  "bad-response": 502,
+  rejected: 502,
+};
+
+/** Turns any failure into the ApiError the client receives; unknown errors become a 500 without internals. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof UpstreamError) {
+    const status = statusOfFailure[error.kind];
+    const headers: Record<string, string> =
+      error.kind === "rate-limited" ? { "retry-after": String(error.retryAfterSeconds ?? 60) } : {};
+    const detail = error.kind === "not-found" ? error.message : `${error.message}; try again later`;
+    return new ApiError(status, detail, headers);
+  }
+  return new ApiError(500, "Internal server error");
+}
+
+/** The JSON body of an error answer: `{"detail": ..., "request_id": ...}`, the shape clients already parse. */
+export function errorBody(detail: unknown, requestId: string | undefined): string {
+  return JSON.stringify(requestId ? { detail, request_id: requestId } : { detail });
+}

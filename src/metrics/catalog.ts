@@ -1,0 +1,86 @@
+/** The single list of the service's metrics: the registry, dashboards and alerts are all built from it. */
+export type MetricType = "counter" | "gauge" | "histogram";
+
+/** One metric: its Prometheus name, type, help text, labels and (for histograms) buckets. */
+export interface MetricSpec<L extends string = string> {
+  name: string;
+  type: MetricType;
+  help: string;
+  labels: readonly L[];
+  buckets?: readonly number[];
+}
+
+const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+function define<L extends string>(spec: MetricSpec<L>): MetricSpec<L> {
+  return spec;
+}
+
+/** Every metric the service registers, keyed by the name code uses for it. */
+export const catalog = {
+  httpRequests: define({
+    name: "http_requests_total",
+    type: "counter",
+    help: "HTTP requests answered, by method, route template and status code.",
+    labels: ["method", "route", "status"],
+  }),
+  httpRequestDuration: define({
+    name: "http_request_duration_seconds",
+    type: "histogram",
+    help: "Time from receiving a request to having its response, by method and route template.",
+    labels: ["method", "route"],
+    buckets: latencyBuckets,
+  }),
+  httpRequestsInFlight: define({
+    name: "http_requests_in_flight",
+    type: "gauge",
+    help: "HTTP requests being handled right now.",
+    labels: [],
+  }),
+  githubRequests: define({
+    name: "github_api_requests_total",
+    type: "counter",
+    help: "Requests sent to the GitHub API, by response status (timeout and error for no response).",
+    labels: ["status"],
+  }),
+  githubRequestDuration: define({
+    name: "github_api_request_duration_seconds",
+    type: "histogram",
+    help: "Time GitHub took to answer one request.",
+    labels: [],
+    buckets: latencyBuckets,
+  }),
+  githubRateLimitRemaining: define({
+    name: "github_rate_limit_remaining",
+    type: "gauge",
+    help: "Requests left in GitHub's current rate-limit window, from the last x-ratelimit-remaining header.",
+    labels: [],
+  }),
+  githubRateLimitReset: define({
+    name: "github_rate_limit_reset_timestamp_seconds",
+    type: "gauge",
+    help: "Unix time at which GitHub's rate-limit window resets, from the last x-ratelimit-reset header.",
+    labels: [],
+  }),
+  cacheHits: define({
+    name: "cache_hits_total",
+    type: "counter",
+    help: "Gists requests answered from the cache.",
+    labels: [],
+  }),
+  cacheMisses: define({
+    name: "cache_misses_total",
+    type: "counter",
+    help: "Gists requests that had to ask GitHub.",
+    labels: [],
+  }),
+  cacheEntries: define({
+    name: "cache_entries",
+    type: "gauge",
+    help: "Pages held in the cache.",
+    labels: [],
+  }),
+} as const;
+
+/** The metric keys of the catalog. */
+export type MetricKey = keyof typeof catalog;

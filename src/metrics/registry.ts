@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { catalog, type MetricSpec } from "./catalog.ts";
+
+/** The service's prom-client instruments, one per catalog entry, in their own registry. */
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Registers every catalog metric (and the runtime's process metrics where it supports them). */
+export function createMetrics(options: { processMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  const samplers = new Map<string, () => number>();
+  const counter = <L extends string>(spec: MetricSpec<L>) =>
+    new Counter<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] });
+  const histogram = <L extends string>(spec: MetricSpec<L>) =>
+    new Histogram<L>({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labels,
+      buckets: [...(spec.buckets ?? [])],
+      registers: [registry],
+    });
+  // Gauges that mirror a value owned elsewhere read it at scrape time instead of on every change.
+  const gauge = <L extends string>(spec: MetricSpec<L>) =>
+    new Gauge<L>({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labels,
+      registers: [registry],
+      collect() {
+        const read = samplers.get(spec.name);
+        if (read) this.set(read());
+      },
+    });
+
+  if (options.processMetrics !== false) _collectProcessMetrics(registry);
+
+  return {
+    registry,
+    httpRequests: counter(catalog.httpRequests),
+    httpRequestDuration: histogram(catalog.httpRequestDuration),
+    httpRequestsInFlight: gauge(catalog.httpRequestsInFlight),
+    githubRequests: counter(catalog.githubRequests),
+    githubRequestDuration: histogram(catalog.githubRequestDuration),
+    githubRateLimitRemaining: gauge(catalog.githubRateLimitRemaining),
+    githubRateLimitReset: gauge(catalog.githubRateLimitReset),
+    cacheHits: counter(catalog.cacheHits),
+    cacheMisses: counter(catalog.cacheMisses),
+    cacheEntries: gauge(catalog.cacheEntries),
+    /** Makes a gauge report `read()` whenever Prometheus scrapes. */
+    sample(spec: MetricSpec, read: () => number): void {
+      samplers.set(spec.name, read);
+    },
+  };
+}
+
+function _collectProcessMetrics(registry: Registry): void {
+  try {
+    collectDefaultMetrics({ register: registry });
+  } catch {
+    // A runtime without some process probes still serves the service's own metrics.
+  }
+}

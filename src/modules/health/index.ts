@@ -1,0 +1,28 @@
+import { Elysia, t } from "elysia";
+import { serviceName } from "../../version.ts";
+
+/** Whether the process should receive traffic; serve flips it when shutting down. */
+export interface Readiness {
+  ready: boolean;
+}
+
+const healthBody = t.Object({ status: t.String(), service: t.String() });
+
+/** `/`, `/health`, `/healthz` (liveness) and `/readyz` (readiness: 503 while shutting down). */
+export function healthModule(readiness: Readiness) {
+  const healthy = () => ({ status: "healthy", service: serviceName });
+  const detail = { tags: ["health"] };
+  return new Elysia({ name: "health" })
+    .get("/", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
+    .get("/health", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
+    .get("/healthz", () => ({ status: "alive" }), { detail: { ...detail, summary: "Liveness probe" } })
+    .get(
+      "/readyz",
+      ({ set }) => {
+        if (readiness.ready) return { status: "ready" };
+        set.status = 503;
+        return { status: "shutting down" };
+      },
+      { detail: { ...detail, summary: "Readiness probe: 503 while shutting down" } },
+    );
+}

@@ -1,0 +1,76 @@
+import process from "node:process";
+
+/** The only module that knows Bun from Deno: listening, signals, process exit and standard streams. */
+
+interface DenoServer {
+  addr: { port: number; hostname: string };
+  shutdown(): Promise<void>;
+}
+interface DenoGlobal {
+  serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response | Promise<Response>): DenoServer;
+  addSignalListener(signal: string, handler: () => void): void;
+  exit(code: number): never;
+}
+declare const Deno: DenoGlobal | undefined;
+
+/** A listening HTTP server. */
+export interface Listener {
+  url: string;
+  port: number;
+  /** Stops accepting connections and closes the listener. */
+  stop(): Promise<void>;
+}
+
+/** "bun" or "deno": the runtime this process runs on. */
+export const runtimeName: "bun" | "deno" = typeof Deno !== "undefined" ? "deno" : "bun";
+
+/** Serves `fetch` on `hostname:port` (0 picks a free port). */
+export async function listen(fetch: (request: Request) => Promise<Response>, port: number, hostname: string): Promise<Listener> {
+  if (typeof Deno !== "undefined") {
+    const server = Deno.serve({ port, hostname, onListen: () => {} }, fetch);
+    const actual = server.addr.port;
+    return { url: _url(hostname, actual), port: actual, stop: () => server.shutdown() };
+  }
+  const server = Bun.serve({ port, hostname, fetch, idleTimeout: 30 });
+  const actual = server.port ?? port;
+  return { url: _url(hostname, actual), port: actual, stop: async () => void (await server.stop(true)) };
+}
+
+/** Calls `handler` on SIGTERM and SIGINT. */
+export function onShutdownSignal(handler: (signal: "SIGTERM" | "SIGINT") => void): void {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    if (typeof Deno !== "undefined") Deno.addSignalListener(signal, () => handler(signal));
+    else process.on(signal, () => handler(signal));
+  }
+}
+
+/** The process environment, read once by config. */
+export function environment(): Record<string, string | undefined> {
+  return process.env;
+}
+
+/** Command-line arguments after the program (and, from source, the script) name. */
+export function commandLine(): string[] {
+  return process.argv.slice(2);
+}
+
+/** Writes text to standard output. */
+export function writeStdout(text: string): void {
+  process.stdout.write(text);
+}
+
+/** Writes text to standard error. */
+export function writeStderr(text: string): void {
+  process.stderr.write(text);
+}
+
+/** Ends the process with `code`. */
+export function exit(code: number): never {
+  if (typeof Deno !== "undefined") Deno.exit(code);
+  process.exit(code);
+}
+
+function _url(hostname: string, port: number): string {
+  const host = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,62 @@
+/** A misbehaviour the fake GitHub can be told to show; `times` limits it to the next N requests. */
+export type Fault = (
+  | { kind: "status"; status: number; body?: string }
+  | { kind: "hang" }
+  | { kind: "latency"; ms: number }
+  | { kind: "malformed" }
+  | { kind: "not-array" }
+  | { kind: "reset" }
+  | { kind: "secondary-rate-limit"; retryAfter: number; status?: 403 | 429 }
+) & { times?: number };
+
+/** Faults keyed by lower-cased login, or "*" for every login. */
+export interface FaultTable {
+  /** Set or clear (null) the fault for a login or "*". */
+  set(login: string, fault: Fault | null): void;
+  /** The fault the next request for this login meets, using up one of its `times`. */
+  take(login: string | undefined): Fault | undefined;
+  /** The faults currently set, for inspection. */
+  list(): Record<string, Fault>;
+  /** Remove every fault. */
+  clear(): void;
+}
+
+/** Create an empty fault table. */
+export function createFaultTable(): FaultTable {
+  const faults = new Map<string, Fault>();
+  return {
+    set(login, fault) {
+      const key = login === "*" ? "*" : login.toLowerCase();
+      if (fault === null || (fault.times !== undefined && fault.times <= 0)) faults.delete(key);
+      else faults.set(key, { ...fault });
+    },
+    take(login) {
+      const key = login !== undefined && faults.has(login.toLowerCase()) ? login.toLowerCase() : "*";
+      const fault = faults.get(key);
+      if (!fault) return undefined;
+      if (fault.times !== undefined) {
+        fault.times -= 1;
+        if (fault.times <= 0) faults.delete(key);
+      }
+      return fault;
+    },
+    list: () => Object.fromEntries(faults),
+    clear: () => faults.clear(),
+  };
+}
+
+/** Check that a value received over the control API is a fault (or null to clear). */
+export function parseFault(value: unknown): Fault | null {
+  if (value === null) return null;
+  const kinds = ["status", "hang", "latency", "malformed", "not-array", "reset", "secondary-rate-limit"];
+  const fault = value as Fault;
+  if (typeof value !== "object" || !kinds.includes(fault.kind)) {
+    throw new Error(`fault.kind must be one of ${kinds.join(", ")}`);
+  }
+  if (fault.kind === "status" && !Number.isInteger(fault.status)) throw new Error("fault.status must be an integer");
+  if (fault.kind === "latency" && typeof fault.ms !== "number") throw new Error("fault.ms must be a number");
+  if (fault.kind === "secondary-rate-limit" && typeof fault.retryAfter !== "number") {
+    throw new Error("fault.retryAfter must be a number");
+  }
+  return fault;
+}
