@@ -25,7 +25,7 @@ export interface Listener {
 export const runtimeName: "bun" | "deno" = typeof Deno !== "undefined" ? "deno" : "bun";
 
 /** Serves `fetch` on `hostname:port` (0 picks a free port). */
-export async function listen(fetch: (request: Request) => Promise<Response>, port: number, hostname: string): Promise<Listener> {
+export async function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<Listener> {
   if (typeof Deno !== "undefined") {
     const server = Deno.serve({ port, hostname, onListen: () => {} }, fetch);
     const actual = server.addr.port;
@@ -57,6 +57,16 @@ export function commandLine(): string[] {
 /** Writes text to standard output. */
 export function writeStdout(text: string): void {
   process.stdout.write(text);
+}
+
+/** A writer for batches of log lines: the runtime's direct stdout sink, cheaper than the stream. */
+export function stdoutSink(): (text: string) => void {
+  if (typeof Deno !== "undefined") return writeStdout;
+  const writer = Bun.stdout.writer();
+  return (text) => {
+    writer.write(text);
+    writer.flush();
+  };
 }
 
 /** Writes text to standard error. */

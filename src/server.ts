@@ -38,7 +38,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     },
   });
   const cache = createTtlCache<GistsEntry>({ maxEntries: config.cacheMaxEntries, now: options.now });
-  const gists = createGistsService({ github, cache, metrics, ttlSeconds: config.cacheTtlSeconds });
+  const gists = createGistsService({ github, cache, ttlSeconds: config.cacheTtlSeconds });
   const fastPath = createGistsFastPath(gists, config.cacheMaxEntries * 2);
   const app = createApp({ gists, fastPath, metrics, readiness, logger, adminToken: config.adminToken });
   const handler = createFetchHandler({
@@ -50,6 +50,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   });
   metrics.sample(catalog.httpRequestsInFlight, () => handler.inFlight);
   metrics.sample(catalog.cacheEntries, () => cache.size);
+  metrics.sample(catalog.cacheHits, () => gists.stats().hits);
+  metrics.sample(catalog.cacheMisses, () => gists.stats().misses);
 
   return { app, fetch: handler.fetch, handler, readiness, gists, metrics };
 }

@@ -1,7 +1,7 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { environment, listen, onShutdownSignal, runtimeName, writeStderr, writeStdout } from "../runtime.ts";
+import { environment, listen, onShutdownSignal, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
 
@@ -37,7 +37,7 @@ export default defineCommand({
       writeStderr(`gists-api serve: invalid configuration: ${error.message}\n`);
       return usageError;
     }
-    const logger = createLogger(config.logLevel, writeStdout);
+    const logger = createLogger(config.logLevel, stdoutSink());
     const server = createServer(config, logger);
     const listener = await listen(server.fetch, config.port, config.host);
     logger.info("listening", {

@@ -1,7 +1,8 @@
-import type { Logger } from "../logger.ts";
+import { timestamp, type Logger } from "../logger.ts";
 import type { RequestRecorder } from "../metrics/plugin.ts";
 import type { GistsFastPath } from "../modules/gists/fast-path.ts";
 import type { Cors } from "./cors.ts";
+import { errorBody } from "./errors.ts";
 import { bindRequestContext, pathAndQuery, type RequestContext } from "./request-context.ts";
 
 /** What the outer handler wraps: the routed app and the pieces that see every request. */
@@ -15,7 +16,7 @@ export interface HandlerDeps {
 
 /** The runtime-neutral `fetch` the server listens with, plus the count of requests in flight. */
 export interface FetchHandler {
-  fetch(request: Request): Promise<Response>;
+  fetch(request: Request): Response | Promise<Response>;
   readonly inFlight: number;
 }
 
@@ -28,55 +29,61 @@ const validRequestId = /^[\w.:-]{1,128}$/;
 export function createFetchHandler(deps: HandlerDeps): FetchHandler {
   const { handle, fastPath, cors, recorder, logger } = deps;
   const logRequests = logger.enabled("info");
+  const recordHit = recorder.bind("GET", "/:username", 200);
   let inFlight = 0;
 
-  async function fetch(request: Request): Promise<Response> {
-    const started = performance.now();
+  const finish = (request: Request, response: Response, context: RequestContext, target: string, started: number) => {
+    const origin = request.headers.get("origin");
+    if (origin !== null) cors.decorate(origin, response.headers);
+    const seconds = (performance.now() - started) / 1000;
+    if (context.route === "/:username" && context.cache === "HIT" && response.status === 200) recordHit(seconds);
+    else recorder.record(request.method, context.route, response.status, seconds);
+    if (logRequests) logger.line(_accessLine(context, request.method, target, response.status, seconds));
+    return response;
+  };
+
+  async function routed(request: Request, context: RequestContext, target: string, started: number): Promise<Response> {
     inFlight++;
+    let response: Response;
+    try {
+      bindRequestContext(request, context);
+      response = await handle(request);
+      response.headers.set("x-request-id", context.id);
+      // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
+      if (context.route === "unmatched" && response.status !== 404) context.route = "static";
+    } catch {
+      response = new Response(errorBody("Internal server error", context.id), {
+        status: 500,
+        headers: { "content-type": "application/json", "x-request-id": context.id },
+      });
+    } finally {
+      inFlight--;
+    }
+    return finish(request, response, context, target, started);
+  }
+
+  // Synchronous for a hit, so the common answer costs no promise.
+  function fetch(request: Request): Response | Promise<Response> {
+    const started = performance.now();
     const incomingId = request.headers.get("x-request-id");
     const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
     const target = pathAndQuery(request.url);
     const context: RequestContext = { id, route: "unmatched" };
-    let response: Response | undefined;
-    try {
-      if (request.method === "GET") {
-        response = fastPath.answer(target, id);
-        if (response) {
-          context.route = "/:username";
-          context.cache = "HIT";
-        }
-      }
-      if (!response) {
-        response = cors.preflight(request);
-        if (response) context.route = "preflight";
-      }
-      if (!response) {
-        bindRequestContext(request, context);
-        response = await handle(request);
-        response.headers.set("x-request-id", id);
-        // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
-        if (context.route === "unmatched" && response.status !== 404) context.route = "static";
-      }
-      const origin = request.headers.get("origin");
-      if (origin !== null) cors.decorate(origin, response.headers);
-      return response;
-    } finally {
-      inFlight--;
-      const seconds = (performance.now() - started) / 1000;
-      const status = response?.status ?? 500;
-      recorder.record(request.method, context.route, status, seconds);
-      if (logRequests) {
-        logger.info("request", {
-          request_id: id,
-          method: request.method,
-          path: target,
-          route: context.route,
-          status,
-          duration_ms: Math.round(seconds * 100_000) / 100,
-          cache: context.cache,
-        });
+    if (request.method === "GET") {
+      const hit = fastPath.answer(target, id);
+      if (hit) {
+        context.route = "/:username";
+        context.cache = "HIT";
+        return finish(request, hit, context, target, started);
       }
     }
+    const preflight = cors.preflight(request);
+    if (preflight) {
+      context.route = "preflight";
+      preflight.headers.set("x-request-id", id);
+      return finish(request, preflight, context, target, started);
+    }
+    return routed(request, context, target, started);
   }
 
   return {
@@ -86,3 +93,15 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     },
   };
 }
+
+// Built by hand: this runs once per request. The id is validated or generated, the route is a template;
+// method and path come from the client and are escaped.
+function _accessLine(context: RequestContext, method: string, path: string, status: number, seconds: number): string {
+  const cache = context.cache ? `,"cache":"${context.cache}"` : "";
+  const ms = Math.round(seconds * 100_000) / 100;
+  const safePath = needsEscape.test(path) ? JSON.stringify(path) : `"${path}"`;
+  const safeMethod = needsEscape.test(method) ? JSON.stringify(method) : `"${method}"`;
+  return `{"time":"${timestamp()}","level":"info","msg":"request","request_id":"${context.id}","method":${safeMethod},"path":${safePath},"route":"${context.route}","status":${status},"duration_ms":${ms}${cache}}\n`;
+}
+
+const needsEscape = /["\\\u0000-\u001f\u007f-\uffff]/;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { catalog, type MetricSpec } from "./catalog.ts";
+import { createHotCounter, createHotHistogram } from "./hot.ts";
 
 /** The service's prom-client instruments, one per catalog entry, in their own registry. */
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -31,21 +32,36 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       },
     });
 
+  // Counters whose total is kept elsewhere (as a plain number) are copied in at scrape time.
+  const total = <L extends string>(spec: MetricSpec<L>) =>
+    new Counter<L>({
+      name: spec.name,
+      help: spec.help,
+      labelNames: spec.labels,
+      registers: [registry],
+      collect() {
+        const read = samplers.get(spec.name);
+        if (!read) return;
+        this.reset();
+        this.inc(read());
+      },
+    });
+
   if (options.processMetrics !== false) _collectProcessMetrics(registry);
 
   return {
     registry,
-    httpRequests: counter(catalog.httpRequests),
-    httpRequestDuration: histogram(catalog.httpRequestDuration),
+    httpRequests: createHotCounter(catalog.httpRequests, registry),
+    httpRequestDuration: createHotHistogram(catalog.httpRequestDuration, registry),
     httpRequestsInFlight: gauge(catalog.httpRequestsInFlight),
     githubRequests: counter(catalog.githubRequests),
     githubRequestDuration: histogram(catalog.githubRequestDuration),
     githubRateLimitRemaining: gauge(catalog.githubRateLimitRemaining),
     githubRateLimitReset: gauge(catalog.githubRateLimitReset),
-    cacheHits: counter(catalog.cacheHits),
-    cacheMisses: counter(catalog.cacheMisses),
+    cacheHits: total(catalog.cacheHits),
+    cacheMisses: total(catalog.cacheMisses),
     cacheEntries: gauge(catalog.cacheEntries),
-    /** Makes a gauge report `read()` whenever Prometheus scrapes. */
+    /** Makes a gauge (or a counter kept elsewhere) report `read()` whenever Prometheus scrapes. */
     sample(spec: MetricSpec, read: () => number): void {
       samplers.set(spec.name, read);
     },

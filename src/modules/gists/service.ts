@@ -1,6 +1,5 @@
 import type { CacheSlot, TtlCache } from "../../cache/ttl-cache.ts";
 import type { GithubClient, GithubGist, GistsPage } from "../../github/client.ts";
-import type { Metrics } from "../../metrics/registry.ts";
 import type { Gist, Pagination } from "./model.ts";
 
 /** A page request after validation: the canonical form that keys the cache. */
@@ -33,7 +32,6 @@ export interface GistsCacheStats {
 export interface GistsServiceDeps {
   github: GithubClient;
   cache: TtlCache<GistsEntry>;
-  metrics: Metrics;
   ttlSeconds: number;
 }
 
@@ -47,7 +45,7 @@ export function cacheKeyOf(request: Pick<GistsRequest, "username" | "page" | "pe
 
 /** Creates the gists service. */
 export function createGistsService(deps: GistsServiceDeps) {
-  const { github, cache, metrics, ttlSeconds } = deps;
+  const { github, cache, ttlSeconds } = deps;
   const inflight = new Map<string, Promise<GistsEntry>>();
   const hitSuffix = encoder.encode(cacheSuffix(true, ttlSeconds));
   let hits = 0;
@@ -67,14 +65,12 @@ export function createGistsService(deps: GistsServiceDeps) {
       const slot = cache.fresh(key);
       if (slot) {
         hits++;
-        metrics.cacheHits.inc();
       }
       return slot;
     },
     /** Fetches a page from GitHub, counted as a miss; concurrent loads of one key share one upstream request. */
     load(request: GistsRequest): Promise<GistsEntry> {
       misses++;
-      metrics.cacheMisses.inc();
       const key = cacheKeyOf(request);
       if (!request.useCache) return fetchPage(request, key);
       const pending = inflight.get(key);

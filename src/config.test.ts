@@ -1,0 +1,67 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+  test("fills every default", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      githubApiUrl: "https://api.github.com",
+      githubToken: undefined,
+      cacheTtlSeconds: 300,
+      upstreamTimeoutMs: 5000,
+      adminToken: undefined,
+      corsOrigins: ["*"],
+      logLevel: "info",
+    });
+  });
+
+  test("reads the environment and lets flags win", () => {
+    const config = loadConfig(
+      { PORT: "9000", HOST: "127.0.0.1", CACHE_TTL: "0", GITHUB_TOKEN: " t0k ", CORS_ORIGINS: "https://a.example, https://b.example" },
+      { port: "9100", logLevel: "DEBUG" },
+    );
+    expect(config.port).toBe(9100);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.cacheTtlSeconds).toBe(0);
+    expect(config.githubToken).toBe("t0k");
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.logLevel).toBe("debug");
+  });
+
+  test("strips a trailing slash from the GitHub URL", () => {
+    expect(loadConfig({ GITHUB_API_URL: "http://127.0.0.1:9999/" }).githubApiUrl).toBe("http://127.0.0.1:9999");
+  });
+
+  test.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "80.5"],
+    ["CACHE_TTL", "-1"],
+    ["UPSTREAM_TIMEOUT_MS", "0"],
+    ["CACHE_MAX_ENTRIES", "0"],
+    ["GITHUB_API_URL", "ftp://example.com"],
+    ["GITHUB_API_URL", "not a url"],
+    ["LOG_LEVEL", "loud"],
+    ["CORS_ORIGINS", "not-an-origin"],
+  ])("rejects %s=%s naming the variable", (name, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(name);
+    expect((caught as Error).message).toStartWith(`${name}:`);
+  });
+
+  test("never puts a token in an error message", () => {
+    try {
+      loadConfig({ GITHUB_TOKEN: "ghp_secret", PORT: "x" });
+    } catch (error) {
+      expect(String(error)).not.toContain("ghp_secret");
+    }
+  });
+});

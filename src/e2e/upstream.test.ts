@@ -1,0 +1,137 @@
+import { expect, test } from "bun:test";
+import type { Fault } from "../testing/fake-github.ts";
+import { describeTargets, expectError, freshLogin, useStack, type Stack } from "./stack.ts";
+
+const upstreamTimeoutMs = 300;
+const token = "ghp_e2eUpstreamToken0123456789abcdefXYZ";
+
+/** Once GitHub is healthy again the next request goes upstream and succeeds: the failure was not cached. */
+async function expectRecovers(s: Stack, login: string): Promise<void> {
+  s.fake.setFault(login, null);
+  s.fake.setRateLimit({ remaining: 5000 });
+  const before = s.fake.requestCount(login);
+  const res = await s.request(`/${login}`);
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as any).cache.hit).toBe(false);
+  expect(s.fake.requestCount(login)).toBe(before + 1);
+}
+
+function retryAfterSeconds(res: Response): number {
+  const header = res.headers.get("retry-after");
+  expect(header ?? "").toMatch(/^\d+$/);
+  const seconds = Number(header);
+  expect(seconds).toBeGreaterThanOrEqual(1);
+  return seconds;
+}
+
+describeTargets("upstream failures", (target) => {
+  const s = useStack(target, { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs), GITHUB_TOKEN: token });
+
+  test("upstream requests carry GitHub's media type, API version, a User-Agent and the token", async () => {
+    const login = freshLogin("headers");
+    s.fake.setUser(login, 1);
+    expect((await s.request(`/${login}`)).status).toBe(200);
+    const [sent] = s.fake.requests.filter((r) => r.login === login);
+    expect(sent!.path).toBe(`/users/${login}/gists`);
+    expect(sent!.headers.accept).toContain("application/vnd.github+json");
+    expect(sent!.headers["x-github-api-version"]).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(sent!.headers["user-agent"]?.length ?? 0).toBeGreaterThan(0);
+    expect(sent!.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  test("GitHub's spent rate limit (403, remaining 0) is 429 with Retry-After until the reset", async () => {
+    const login = freshLogin("limited");
+    s.fake.setUser(login, 2);
+    s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) + 120 });
+    const res = await s.request(`/${login}`);
+    await expectError(res.clone(), 429);
+    expect(retryAfterSeconds(res)).toBeLessThanOrEqual(125);
+    await expectRecovers(s, login);
+  });
+
+  test("a spent rate limit answered with 429 is also 429", async () => {
+    const login = freshLogin("limited429");
+    s.fake.setUser(login, 2);
+    s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: Math.floor(Date.now() / 1000) + 60 });
+    const res = await s.request(`/${login}`);
+    await expectError(res.clone(), 429);
+    retryAfterSeconds(res);
+    s.fake.setRateLimit({ exceededStatus: 403 });
+    await expectRecovers(s, login);
+  });
+
+  test("Retry-After is at least 1 even when GitHub's reset time has already passed", async () => {
+    const login = freshLogin("pastreset");
+    s.fake.setUser(login, 2);
+    s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) - 30 });
+    const res = await s.request(`/${login}`);
+    await expectError(res.clone(), 429);
+    retryAfterSeconds(res);
+    await expectRecovers(s, login);
+  });
+
+  for (const status of [403, 429] as const) {
+    test(`a secondary rate limit (${status} with retry-after) is 429 with Retry-After`, async () => {
+      const login = freshLogin(`secondary${status}`);
+      s.fake.setUser(login, 2);
+      s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 7, status });
+      const res = await s.request(`/${login}`);
+      await expectError(res.clone(), 429);
+      retryAfterSeconds(res);
+      await expectRecovers(s, login);
+    });
+  }
+
+  test("an upstream that does not answer in time is 504, promptly", async () => {
+    const login = freshLogin("hang");
+    s.fake.setUser(login, 2);
+    s.fake.setFault(login, { kind: "hang" });
+    const started = Date.now();
+    await expectError(await s.request(`/${login}`), 504);
+    expect(Date.now() - started).toBeLessThan(upstreamTimeoutMs * 4 + 2_000);
+    await expectRecovers(s, login);
+  });
+
+  test("a slow upstream inside the deadline is still 200", async () => {
+    const login = freshLogin("slowok");
+    s.fake.setUser(login, 2);
+    s.fake.setFault(login, { kind: "latency", ms: 80 });
+    expect((await s.request(`/${login}`)).status).toBe(200);
+  });
+
+  const badGateway: Array<[string, Fault]> = [
+    ["500", { kind: "status", status: 500 }],
+    ["502", { kind: "status", status: 502, body: "<html>Unicorn!</html>" }],
+    ["503", { kind: "status", status: 503 }],
+    ["malformed", { kind: "malformed" }],
+    ["notarray", { kind: "not-array" }],
+    ["reset", { kind: "reset" }],
+  ];
+  for (const [name, fault] of badGateway) {
+    test(`an upstream ${name} answer is 502, and not cached`, async () => {
+      const login = freshLogin(`bad${name}`);
+      s.fake.setUser(login, 2);
+      s.fake.setFault(login, fault);
+      await expectError(await s.request(`/${login}`), 502);
+      expect(s.fake.requestCount(login)).toBeGreaterThanOrEqual(1);
+      await expectRecovers(s, login);
+    });
+  }
+
+  test("a 404 is not cached: once the user exists the next request goes upstream", async () => {
+    const login = freshLogin("later");
+    await expectError(await s.request(`/${login}`), 404);
+    s.fake.setUser(login, 3);
+    await expectRecovers(s, login);
+  });
+
+  test("the token never shows in logs or answers", async () => {
+    expect(s.service.stdout()).not.toContain(token);
+    expect(s.service.stderr()).not.toContain(token);
+    const leaks = s.bodies.filter((body) => body.includes(token));
+    expect(leaks).toEqual([]);
+    for (const path of ["/metrics", "/cache/stats", "/swagger/json", "/health"]) {
+      expect(await (await s.request(path)).text()).not.toContain(token);
+    }
+  });
+});

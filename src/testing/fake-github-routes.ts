@@ -1,0 +1,194 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Fault, FaultTable } from "./fake-faults.ts";
+import {
+  entityTag,
+  fakeGists,
+  fakeUserId,
+  lastModified,
+  linkHeader,
+  matchesEntityTag,
+} from "./fake-gists.ts";
+
+/** GitHub's primary rate-limit window as the fake tracks it; `resetAt` is epoch seconds. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+  /** Status GitHub answers with once the window is spent: 403 (usual) or 429. */
+  exceededStatus: 403 | 429;
+}
+
+/** One request the fake received on its GitHub routes. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  at: number;
+  /** Lower-cased login the request was for, when the path names one. */
+  login?: string;
+}
+
+/** The fake's mutable state, shared by its GitHub routes and its controls. */
+export interface FakeWorld {
+  url: string;
+  users: Map<string, { login: string; count: number }>;
+  faults: FaultTable;
+  rateLimit: RateLimitState;
+  etag: "weak" | "strong";
+  requests: RecordedRequest[];
+  /** Answers held back by a hang or latency fault, dropped on reset or close. */
+  pending: Set<ServerResponse>;
+  timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+/** Answer one request on the GitHub routes: record it, apply any fault, then serve it as GitHub would. */
+export function serveGithub(world: FakeWorld, req: IncomingMessage, res: ServerResponse): void {
+  const target = new URL(req.url ?? "/", world.url);
+  const login = _loginOf(target.pathname, world.users);
+  world.requests.push({
+    method: req.method ?? "GET",
+    path: target.pathname,
+    query: target.searchParams,
+    headers: _flatHeaders(req),
+    at: Date.now(),
+    login,
+  });
+  const fault = world.faults.take(login);
+  if (fault) _misbehave(world, fault, req, res, () => _answer(world, req, res, target, login));
+  else _answer(world, req, res, target, login);
+}
+
+/** What GitHub does instead of answering: `answer` serves the request normally (after a latency fault). */
+function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  const headers = _commonHeaders(world, req);
+  switch (fault.kind) {
+    case "hang":
+      world.pending.add(res);
+      return;
+    case "latency": {
+      world.pending.add(res);
+      const timer = setTimeout(() => {
+        world.timers.delete(timer);
+        world.pending.delete(res);
+        answer();
+      }, fault.ms);
+      world.timers.add(timer);
+      return;
+    }
+    case "reset":
+      req.socket.destroy();
+      return;
+    case "status": {
+      const body = fault.body ?? JSON.stringify({ message: fault.status >= 500 ? "Server Error" : "Fault" });
+      const type = /^\s*[[{]/.test(body) ? "application/json; charset=utf-8" : "text/html; charset=utf-8";
+      return _send(res, fault.status, { ...headers, "content-type": type }, body);
+    }
+    case "malformed":
+      return _send(res, 200, headers, '[{"id":"aa5a315d61ae9438b18d","files":{"hello_world.rb":');
+    case "not-array":
+      return _send(res, 200, headers, JSON.stringify({ message: "x" }));
+    case "secondary-rate-limit":
+      return _send(res, fault.status ?? 403, { ...headers, "retry-after": String(fault.retryAfter) }, _SECONDARY_LIMIT_BODY);
+  }
+}
+
+const _SECONDARY_LIMIT_BODY = JSON.stringify({
+  message:
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
+    "If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.",
+  documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+});
+
+function _answer(world: FakeWorld, req: IncomingMessage, res: ServerResponse, target: URL, login: string | undefined): void {
+  if (world.rateLimit.remaining <= 0) {
+    const message =
+      `API rate limit exceeded for ${req.socket.remoteAddress ?? "127.0.0.1"}. (But here's the good news: ` +
+      "Authenticated requests get a higher rate limit. Check out the documentation for more details.)";
+    return _send(res, world.rateLimit.exceededStatus, _commonHeaders(world, req), JSON.stringify({
+      message,
+      documentation_url: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+    }));
+  }
+  const user = login === undefined ? undefined : world.users.get(login);
+  const isList = /^\/users?\/[^/]+\/gists\/?$/.test(target.pathname);
+  if (req.method !== "GET" || !user || !isList) {
+    _spend(world);
+    const body = { message: "Not Found", documentation_url: "https://docs.github.com/rest" };
+    return _send(res, 404, _commonHeaders(world, req), JSON.stringify(body));
+  }
+  const page = _positiveInt(target.searchParams.get("page")) ?? 1;
+  const perPage = Math.min(100, _positiveInt(target.searchParams.get("per_page")) ?? 30);
+  const all = fakeGists(user.login, user.count, world.url);
+  const body = JSON.stringify(all.slice((page - 1) * perPage, page * perPage));
+  const pageUrl = new URL(`/user/${fakeUserId(user.login)}/gists${target.search}`, world.url);
+  const link = linkHeader(pageUrl, page, Math.max(1, Math.ceil(all.length / perPage)));
+  const tag = entityTag(body, world.etag);
+  const modified = lastModified(all);
+  const notModified = req.headers["if-none-match"] !== undefined
+    ? matchesEntityTag(req.headers["if-none-match"], tag)
+    : _notModifiedSince(req.headers["if-modified-since"], modified);
+  if (!notModified || req.headers.authorization === undefined) _spend(world);
+  const headers = { ..._commonHeaders(world, req), etag: tag, "last-modified": modified, ...(link ? { link } : {}) };
+  _send(res, notModified ? 304 : 200, headers, notModified ? undefined : body);
+}
+
+function _spend(world: FakeWorld): void {
+  world.rateLimit.remaining = Math.max(0, world.rateLimit.remaining - 1);
+}
+
+function _commonHeaders(world: FakeWorld, req: IncomingMessage): Record<string, string> {
+  const authorized = req.headers.authorization !== undefined;
+  return {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": `${authorized ? "private" : "public"}, max-age=60, s-maxage=60`,
+    vary: "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding",
+    "x-github-api-version-selected": "2022-11-28",
+    "x-github-media-type": "github.v3; format=json",
+    "x-github-request-id": randomBytes(8).toString("hex").toUpperCase(),
+    "x-ratelimit-limit": String(world.rateLimit.limit),
+    "x-ratelimit-remaining": String(world.rateLimit.remaining),
+    "x-ratelimit-used": String(world.rateLimit.limit - world.rateLimit.remaining),
+    "x-ratelimit-reset": String(world.rateLimit.resetAt),
+    "x-ratelimit-resource": "core",
+    server: "github.com",
+  };
+}
+
+function _loginOf(path: string, users: Map<string, { login: string }>): string | undefined {
+  const byLogin = /^\/users\/([^/]+)\/gists\/?$/.exec(path);
+  if (byLogin) {
+    try {
+      return decodeURIComponent(byLogin[1]!).toLowerCase();
+    } catch {
+      return undefined;
+    }
+  }
+  const byId = /^\/user\/(\d+)\/gists\/?$/.exec(path);
+  if (!byId) return undefined;
+  return [...users.keys()].find((login) => fakeUserId(login) === Number(byId[1]));
+}
+
+function _flatHeaders(req: IncomingMessage): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function _positiveInt(value: string | null): number | undefined {
+  const n = Number(value);
+  return value !== null && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+function _notModifiedSince(since: string | undefined, modified: string): boolean {
+  return since !== undefined && Date.parse(since) >= Date.parse(modified);
+}
+
+function _send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void {
+  if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+  res.writeHead(status, headers);
+  res.end(body);
+}
