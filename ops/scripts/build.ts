@@ -13,6 +13,7 @@ const result = await Bun.build({
   },
   // Whitespace and syntax only: renaming identifiers silently disables Elysia's query validation.
   minify: { whitespace: true, syntax: true, identifiers: false },
+  bytecode: true,
   define: {
     __GISTS_API_VERSION__: JSON.stringify(pkg.version),
     __GISTS_API_COMMIT__: JSON.stringify(commit),

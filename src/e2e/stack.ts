@@ -39,7 +39,10 @@ export function useStack(target: Target, env: Record<string, string> = {}, fakeO
     },
     bodies,
     async request(path, init) {
-      const res = await fetch(`${service!.url}${path}`, init);
+      const res = await fetch(`${service!.url}${path}`, init).catch((error: Error) => {
+        const state = service!.exitCode === undefined ? "still running" : `exited with code ${service!.exitCode}`;
+        throw new Error(`${error.message} (service ${state}; stderr: ${service!.stderr().slice(-2000)})`);
+      });
       bodies.push(await res.clone().text());
       return res;
     },

@@ -35,6 +35,8 @@ export interface RunningService {
   signal(sig: NodeJS.Signals): void;
   /** The exit code once the process has ended and its output is fully read (128+N after signal N). */
   readonly exited: Promise<number>;
+  /** The exit code if the process has ended, else undefined. */
+  readonly exitCode: number | undefined;
   /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code. */
   stop(): Promise<number>;
   /** The first log line (already printed or still to come) that matches, or a rejection after `timeoutMs`. */
@@ -70,7 +72,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const out = _collect(proc.stdout);
   const err = _collect(proc.stderr);
-  const exited = Promise.all([proc.exited, out.done, err.done]).then(([code]) => code);
+  let exitCode: number | undefined;
+  const exited = Promise.all([proc.exited, out.done, err.done]).then(([code]) => (exitCode = code));
   const logs = () => _jsonLines(out.text());
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 5_000) =>
     _poll(() => logs().find(match), exited, timeoutMs, () => `no matching log line.\n${_report(out.text(), err.text())}`);
@@ -101,6 +104,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stderr: err.text,
     signal: (sig) => proc.kill(sig),
     exited,
+    get exitCode() {
+      return exitCode;
+    },
     stop,
     waitForLog,
   };
