@@ -1,4 +1,5 @@
 /** The yardstick for the benchmark: a bare Bun.serve that answers every request with the bytes in a file. */
+export {};
 const [path, port] = process.argv.slice(2);
 if (!path || !port) {
   console.error("usage: bun ops/scripts/bare-server.ts BODY_FILE PORT");

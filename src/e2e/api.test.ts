@@ -54,11 +54,13 @@ describeTargets("gists API", (target) => {
     expect(s.fake.requestCount(login)).toBe(1);
   });
 
-  test("gist items carry exactly the spec's fields", async () => {
+  test("gist items carry the earlier service's fields, plus updated_at", async () => {
     const login = freshLogin("fields");
     s.fake.setUser(login, 3);
     const body = (await (await s.request(`/${login}`)).json()) as any;
-    for (const item of body.data) expect(Object.keys(item).sort()).toEqual(["created_at", "description", "files", "id", "url"]);
+    for (const item of body.data) {
+      expect(Object.keys(item).sort()).toEqual(["created_at", "description", "files", "id", "updated_at", "url"]);
+    }
   });
 
   test("a null upstream description stays null or becomes an empty string", async () => {

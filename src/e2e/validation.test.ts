@@ -105,6 +105,9 @@ describeTargets("request validation", (target) => {
       ["/cache", { method: "POST" }],
       ["/octocat", { headers: { "x-request-id": "x".repeat(8000) } }],
       ["/octocat", { headers: { accept: "text/html" } }],
+      ["/octocat", { method: "HEAD" }],
+      ["/octocat", { method: "OPTIONS" }],
+      [`/octocat?${"a=1&".repeat(2000)}page=2`],
     ];
     const answers = [];
     for (const [path, init] of odd) {

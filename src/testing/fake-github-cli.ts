@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { startFakeGithub } from "./fake-github.ts";
+import type { startFakeGithub } from "./fake-github.ts";
 
 const _USAGE = `Usage: bun src/testing/fake-github.ts [--port N] [--host ADDR] [--user LOGIN=COUNT]...
 
@@ -10,7 +10,7 @@ Examples:
   curl -X POST localhost:9100/_fake/fault -d '{"login":"*","fault":{"kind":"latency","ms":200}}'`;
 
 /** Run the fake GitHub as a standalone process (load-test scenarios, manual poking). */
-export async function runFakeGithubCli(argv: string[]): Promise<void> {
+export async function runFakeGithubCli(argv: string[], start: typeof startFakeGithub): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -36,7 +36,7 @@ export async function runFakeGithubCli(argv: string[]): Promise<void> {
     }
     users[login] = Number(count);
   }
-  const fake = await startFakeGithub({ port: Number(values.port), host: values.host, users });
+  const fake = await start({ port: Number(values.port), host: values.host, users });
   console.log(JSON.stringify({ msg: "listening", url: fake.url, users }));
   const stop = async () => {
     await fake.close();

@@ -233,16 +233,24 @@ describe("control API", () => {
 });
 
 describe("as a process", () => {
-  test("prints its URL, serves seeded users and stops on SIGTERM", async () => {
-    const proc = Bun.spawn([process.execPath, "src/testing/fake-github.ts", "--port", "0", "--user", "octocat=2"], {
-      cwd: `${import.meta.dir}/../..`,
-      stdout: "pipe",
+  const root = `${import.meta.dir}/../..`;
+  const commands: Record<string, string[]> = {
+    bun: [process.execPath, "src/testing/fake-github.ts"],
+    deno: [`${root}/node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/testing/fake-github.ts"],
+  };
+  for (const [runtime, command] of Object.entries(commands)) {
+    test(`under ${runtime}: prints its URL, serves seeded users and stops on SIGTERM`, async () => {
+      const proc = Bun.spawn([...command, "--port", "0", "--user", "octocat=2"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+      try {
+        const reader = proc.stdout.getReader();
+        const { value } = await reader.read();
+        const { url } = JSON.parse(new TextDecoder().decode(value).split("\n")[0]!);
+        expect(((await (await fetch(`${url}/users/octocat/gists`)).json()) as any[]).length).toBe(2);
+        proc.kill("SIGTERM");
+        expect(await proc.exited).toBe(0);
+      } finally {
+        proc.kill("SIGKILL");
+      }
     });
-    const reader = proc.stdout.getReader();
-    const { value } = await reader.read();
-    const { url } = JSON.parse(new TextDecoder().decode(value).split("\n")[0]!);
-    expect(((await (await fetch(`${url}/users/octocat/gists`)).json()) as any[]).length).toBe(2);
-    proc.kill("SIGTERM");
-    expect(await proc.exited).toBe(0);
-  });
+  }
 });

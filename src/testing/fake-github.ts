@@ -157,6 +157,7 @@ function _initialRateLimit(initial: Partial<RateLimitState> = {}): RateLimitStat
 }
 
 if (import.meta.main) {
+  // The CLI gets the factory passed in: importing this module back would deadlock Deno's top-level await.
   const { runFakeGithubCli } = await import("./fake-github-cli.ts");
-  await runFakeGithubCli(process.argv.slice(2));
+  await runFakeGithubCli(process.argv.slice(2), startFakeGithub);
 }

@@ -85,7 +85,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   } catch (error) {
     proc.kill("SIGKILL");
     await exited;
-    throw new Error(`${target} service did not start: ${(error as Error).message}\n${_report(out.text(), err.text())}`);
+    throw new Error(`${target} service did not start: ${(error as Error).message}`);
   }
 
   const stop = async () => {
