@@ -151,7 +151,13 @@ describe("upstream failures map to one status each and are never cached", () => 
     if (expected === 404) expect(failed.json().detail).toBe("User 'ghost-user' not found");
     if (expected === 429) expect(failed.response.headers.get("retry-after")).toBe("42");
     expect(failed.text).not.toContain("ghp_unit_secret");
-    if (fault) {
+    if (expected === 429) {
+      // The pause GitHub asked for is honoured: nothing more is sent until it is over.
+      github.setFault(login, null);
+      const sent = github.requestCount();
+      expect((await get(`/${login}`)).status).toBe(429);
+      expect(github.requestCount()).toBe(sent);
+    } else if (fault) {
       github.setFault(login, null);
       const recovered = await get(`/${login}`);
       expect(recovered.status).toBe(200);

@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics/registry.ts";
 import { metricsModule } from "./metrics/plugin.ts";
 import { cacheAdminModule } from "./modules/cache-admin/index.ts";
+import type { AnswerSettings } from "./modules/gists/answer.ts";
 import type { GistsFastPath } from "./modules/gists/fast-path.ts";
 import { gistsModule } from "./modules/gists/index.ts";
 import { parameterKey, parameterRules } from "./modules/gists/model.ts";
@@ -22,6 +23,8 @@ export interface AppDeps {
   readiness: Readiness;
   logger: Logger;
   adminToken: string | undefined;
+  answers: AnswerSettings;
+  now?: () => number;
 }
 
 /** The Elysia app: plugins and modules. It never listens, so tests can call `app.handle()`. */

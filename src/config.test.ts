@@ -9,12 +9,17 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       githubApiUrl: "https://api.github.com",
       githubToken: undefined,
-      cacheTtlSeconds: 300,
-      upstreamTimeoutMs: 5000,
       adminToken: undefined,
       corsOrigins: ["*"],
       logLevel: "info",
+      cache: { ttlSeconds: 300, staleSeconds: 3600, negativeTtlSeconds: 60, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
+      upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
+      rateLimit: { rps: 0, burst: 1, trustedHops: 0 },
     });
+  });
+
+  test("RATE_LIMIT_BURST defaults to the rate, rounded up", () => {
+    expect(loadConfig({ RATE_LIMIT_RPS: "2.5" }).rateLimit).toEqual({ rps: 2.5, burst: 3, trustedHops: 0 });
   });
 
   test("reads the environment and lets flags win", () => {
@@ -24,7 +29,7 @@ describe("loadConfig", () => {
     );
     expect(config.port).toBe(9100);
     expect(config.host).toBe("127.0.0.1");
-    expect(config.cacheTtlSeconds).toBe(0);
+    expect(config.cache.ttlSeconds).toBe(0);
     expect(config.githubToken).toBe("t0k");
     expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(config.logLevel).toBe("debug");
@@ -45,6 +50,12 @@ describe("loadConfig", () => {
     ["GITHUB_API_URL", "not a url"],
     ["LOG_LEVEL", "loud"],
     ["CORS_ORIGINS", "not-an-origin"],
+    ["CACHE_STALE_TTL", "-5"],
+    ["CACHE_MAX_BYTES", "12"],
+    ["CACHE_REVALIDATE", "maybe"],
+    ["UPSTREAM_MAX_CONCURRENCY", "0"],
+    ["RATE_LIMIT_RPS", "fast"],
+    ["GISTS_MAX_PAGES", "0"],
   ])("rejects %s=%s naming the variable", (name, value) => {
     let caught: unknown;
     try {

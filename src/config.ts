@@ -4,12 +4,40 @@ export interface Config {
   host: string;
   githubApiUrl: string;
   githubToken: string | undefined;
-  cacheTtlSeconds: number;
-  upstreamTimeoutMs: number;
   adminToken: string | undefined;
   corsOrigins: string[];
   logLevel: LogLevel;
-  cacheMaxEntries: number;
+  cache: CacheConfig;
+  upstream: UpstreamConfig;
+  rateLimit: ClientRateLimitConfig;
+}
+
+/** How long pages stay fresh or servable, and how much the cache may hold. */
+export interface CacheConfig {
+  ttlSeconds: number;
+  staleSeconds: number;
+  negativeTtlSeconds: number;
+  maxEntries: number;
+  maxBytes: number;
+  revalidate: boolean;
+  maxPages: number;
+}
+
+/** How the service treats GitHub: deadline, body cap, concurrency, retries and the circuit breaker. */
+export interface UpstreamConfig {
+  timeoutMs: number;
+  maxBodyBytes: number;
+  maxConcurrency: number;
+  retries: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+}
+
+/** Per-client token buckets; off when `rps` is 0. */
+export interface ClientRateLimitConfig {
+  rps: number;
+  burst: number;
+  trustedHops: number;
 }
 
 /** Log levels, most verbose first; `silent` writes nothing. */
@@ -41,9 +69,22 @@ export const settings: SettingDoc[] = [
   { env: "HOST", flag: "--host", default: "0.0.0.0", description: "Address to bind" },
   { env: "GITHUB_API_URL", default: "https://api.github.com", description: "GitHub REST API base URL" },
   { env: "GITHUB_TOKEN", default: "(none)", description: "Token sent as `Authorization: Bearer`; raises the rate limit from 60 to 5,000 requests/hour" },
-  { env: "CACHE_TTL", default: "300", description: "Seconds a cached page is served without asking GitHub" },
-  { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most pages kept in the cache (least recently used go first)" },
-  { env: "UPSTREAM_TIMEOUT_MS", default: "5000", description: "Deadline for one GitHub request, in milliseconds" },
+  { env: "CACHE_TTL", default: "300", description: "Seconds a cached page is served without asking GitHub (0: no caching)" },
+  { env: "CACHE_STALE_TTL", default: "3600", description: "Seconds after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background" },
+  { env: "CACHE_NEGATIVE_TTL", default: "60", description: "Seconds an unknown user's 404 is cached" },
+  { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most entries kept (least recently used go first)" },
+  { env: "CACHE_MAX_BYTES", default: "67108864", description: "Most bytes of stored answers kept (64 MiB)" },
+  { env: "CACHE_REVALIDATE", default: "true", description: "Revalidate expired pages with If-None-Match instead of fetching them whole" },
+  { env: "GISTS_MAX_PAGES", default: "30", description: "Most GitHub pages (of 100) that `?all=true` follows" },
+  { env: "UPSTREAM_TIMEOUT_MS", default: "5000", description: "Deadline for a GitHub request, queueing and retries included" },
+  { env: "UPSTREAM_MAX_BODY_BYTES", default: "5242880", description: "Largest GitHub body accepted (bigger: 502)" },
+  { env: "UPSTREAM_MAX_CONCURRENCY", default: "16", description: "Most GitHub requests in flight; the rest queue within their deadline" },
+  { env: "UPSTREAM_RETRIES", default: "2", description: "Retries of a GitHub GET after a connection error or 5xx" },
+  { env: "BREAKER_THRESHOLD", default: "5", description: "Consecutive GitHub failures that open the circuit breaker" },
+  { env: "BREAKER_COOLDOWN_MS", default: "10000", description: "How long the open breaker fails fast before one probe" },
+  { env: "RATE_LIMIT_RPS", default: "0", description: "Requests per second allowed per client (0: off)" },
+  { env: "RATE_LIMIT_BURST", default: "RATE_LIMIT_RPS", description: "Bucket size of the per-client limit" },
+  { env: "RATE_LIMIT_TRUSTED_HOPS", default: "0", description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header" },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
   { env: "CORS_ORIGINS", default: "*", description: "Comma-separated allowed origins, or `*`" },
   { env: "LOG_LEVEL", flag: "--log-level", default: "info", description: "debug, info, warn, error or silent" },
@@ -65,13 +106,50 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     host: _nonEmpty("HOST", overrides.host ?? env.HOST, "0.0.0.0"),
     githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL, "https://api.github.com"),
     githubToken: _optional(env.GITHUB_TOKEN),
-    cacheTtlSeconds: _integer("CACHE_TTL", env.CACHE_TTL, 300, 0, 31_536_000),
-    cacheMaxEntries: _integer("CACHE_MAX_ENTRIES", env.CACHE_MAX_ENTRIES, 10_000, 1, 10_000_000),
-    upstreamTimeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 5000, 1, 600_000),
     adminToken: _optional(env.ADMIN_TOKEN),
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
+    cache: {
+      ttlSeconds: _integer("CACHE_TTL", env.CACHE_TTL, 300, 0, 31_536_000),
+      staleSeconds: _integer("CACHE_STALE_TTL", env.CACHE_STALE_TTL, 3600, 0, 31_536_000),
+      negativeTtlSeconds: _integer("CACHE_NEGATIVE_TTL", env.CACHE_NEGATIVE_TTL, 60, 0, 31_536_000),
+      maxEntries: _integer("CACHE_MAX_ENTRIES", env.CACHE_MAX_ENTRIES, 10_000, 1, 10_000_000),
+      maxBytes: _integer("CACHE_MAX_BYTES", env.CACHE_MAX_BYTES, 64 * 1024 * 1024, 1024, 2 ** 40),
+      revalidate: _boolean("CACHE_REVALIDATE", env.CACHE_REVALIDATE, true),
+      maxPages: _integer("GISTS_MAX_PAGES", env.GISTS_MAX_PAGES, 30, 1, 1000),
+    },
+    upstream: {
+      timeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 5000, 1, 600_000),
+      maxBodyBytes: _integer("UPSTREAM_MAX_BODY_BYTES", env.UPSTREAM_MAX_BODY_BYTES, 5 * 1024 * 1024, 1024, 2 ** 32),
+      maxConcurrency: _integer("UPSTREAM_MAX_CONCURRENCY", env.UPSTREAM_MAX_CONCURRENCY, 16, 1, 10_000),
+      retries: _integer("UPSTREAM_RETRIES", env.UPSTREAM_RETRIES, 2, 0, 10),
+      breakerThreshold: _integer("BREAKER_THRESHOLD", env.BREAKER_THRESHOLD, 5, 1, 10_000),
+      breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 10_000, 1, 3_600_000),
+    },
+    rateLimit: _clientRateLimit(env),
   };
+}
+
+function _clientRateLimit(env: Env): ClientRateLimitConfig {
+  const rps = _number("RATE_LIMIT_RPS", env.RATE_LIMIT_RPS, 0, 0, 1_000_000);
+  const burst = _integer("RATE_LIMIT_BURST", env.RATE_LIMIT_BURST, Math.max(1, Math.ceil(rps)), 1, 10_000_000);
+  return { rps, burst, trustedHops: _integer("RATE_LIMIT_TRUSTED_HOPS", env.RATE_LIMIT_TRUSTED_HOPS, 0, 0, 10) };
+}
+
+function _number(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw.trim());
+  if (!Number.isFinite(value)) throw new ConfigError(name, `must be a number, got ${JSON.stringify(raw)}`);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function _boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if (value === "true" || value === "1" || value === "yes") return true;
+  if (value === "false" || value === "0" || value === "no") return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function _optional(raw: string | undefined): string | undefined {

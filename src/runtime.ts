@@ -7,7 +7,10 @@ interface DenoServer {
   shutdown(): Promise<void>;
 }
 interface DenoGlobal {
-  serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response | Promise<Response>): DenoServer;
+  serve(
+    options: { port: number; hostname: string; onListen?: () => void },
+    handler: (request: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): DenoServer;
   addSignalListener(signal: string, handler: () => void): void;
   exit(code: number): never;
 }
@@ -24,14 +27,22 @@ export interface Listener {
 /** "bun" or "deno": the runtime this process runs on. */
 export const runtimeName: "bun" | "deno" = typeof Deno !== "undefined" ? "deno" : "bun";
 
-/** Serves `fetch` on `hostname:port` (0 picks a free port). */
-export async function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<Listener> {
+/** A request handler; `peer` is the client's address when the listener was asked to pass it. */
+export type FetchFunction = (request: Request, peer?: string) => Response | Promise<Response>;
+
+/** Serves `fetch` on `hostname:port` (0 picks a free port); `withPeer` passes each client's address. */
+export async function listen(fetch: FetchFunction, port: number, hostname: string, withPeer = false): Promise<Listener> {
   if (typeof Deno !== "undefined") {
-    const server = Deno.serve({ port, hostname, onListen: () => {} }, fetch);
+    const handler = withPeer
+      ? (request: Request, info: { remoteAddr: { hostname: string } }) => fetch(request, info.remoteAddr.hostname)
+      : (request: Request) => fetch(request);
+    const server = Deno.serve({ port, hostname, onListen: () => {} }, handler);
     const actual = server.addr.port;
     return { url: _url(hostname, actual), port: actual, stop: () => server.shutdown() };
   }
-  const server = Bun.serve({ port, hostname, fetch, idleTimeout: 30 });
+  const server = withPeer
+    ? Bun.serve({ port, hostname, idleTimeout: 30, fetch: (request, bun) => fetch(request, bun.requestIP(request)?.address) })
+    : Bun.serve({ port, hostname, idleTimeout: 30, fetch: (request) => fetch(request) });
   const actual = server.port ?? port;
   return { url: _url(hostname, actual), port: actual, stop: async () => void (await server.stop(true)) };
 }

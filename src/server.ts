@@ -1,16 +1,22 @@
 import { createApp } from "./app.ts";
-import { createTtlCache } from "./cache/ttl-cache.ts";
 import type { Config } from "./config.ts";
+import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
+import { createRateLimitBudget } from "./github/budget.ts";
 import { createGithubClient } from "./github/client.ts";
+import { createConcurrencyLimiter } from "./github/limiter.ts";
+import { createUpstream } from "./github/upstream.ts";
+import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
 import { createFetchHandler } from "./http/handler.ts";
 import type { Logger } from "./logger.ts";
-import { createRequestRecorder } from "./metrics/plugin.ts";
 import { catalog } from "./metrics/catalog.ts";
+import { createRequestRecorder } from "./metrics/plugin.ts";
 import { createMetrics } from "./metrics/registry.ts";
+import type { AnswerSettings } from "./modules/gists/answer.ts";
 import { createGistsFastPath } from "./modules/gists/fast-path.ts";
-import { createGistsService, type GistsEntry } from "./modules/gists/service.ts";
+import { createGistsService } from "./modules/gists/service.ts";
 import type { Readiness } from "./modules/health/index.ts";
+import { runtimeName } from "./runtime.ts";
 import { version } from "./version.ts";
 
 /** The assembled service: a `fetch` to listen with, its app and the state serve needs for shutdown. */
@@ -18,40 +24,76 @@ export type Server = ReturnType<typeof createServer>;
 
 /** Builds every part of the service from the configuration, once. */
 export function createServer(config: Config, logger: Logger, options: { now?: () => number } = {}) {
+  const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
+  const budget = createRateLimitBudget(now);
   const github = createGithubClient({
     baseUrl: config.githubApiUrl,
     token: config.githubToken,
-    timeoutMs: config.upstreamTimeoutMs,
     userAgent: `gists-api/${version}`,
-    now: options.now,
+    maxBodyBytes: config.upstream.maxBodyBytes,
+    now,
     observer: {
       request: (status, seconds) => {
         metrics.githubRequests.labels(status).inc();
         metrics.githubRequestDuration.observe(seconds);
       },
       rateLimit: (state) => {
+        budget.update(state);
         if (state.remaining !== undefined) metrics.githubRateLimitRemaining.set(state.remaining);
         if (state.resetAt !== undefined) metrics.githubRateLimitReset.set(state.resetAt);
       },
     },
   });
-  const cache = createTtlCache<GistsEntry>({ maxEntries: config.cacheMaxEntries, now: options.now });
-  const gists = createGistsService({ github, cache, ttlSeconds: config.cacheTtlSeconds });
-  const fastPath = createGistsFastPath(gists, config.cacheMaxEntries * 2);
-  const app = createApp({ gists, fastPath, metrics, readiness, logger, adminToken: config.adminToken });
+  const breaker = createCircuitBreaker({
+    threshold: config.upstream.breakerThreshold,
+    cooldownMs: config.upstream.breakerCooldownMs,
+    now,
+    onChange: (state) => logger.warn("circuit breaker", { state }),
+  });
+  const limiter = createConcurrencyLimiter(config.upstream.maxConcurrency);
+  const upstream = createUpstream({
+    client: github,
+    budget,
+    breaker,
+    limiter,
+    timeoutMs: config.upstream.timeoutMs,
+    retries: config.upstream.retries,
+    onRetry: () => metrics.githubRetries.inc(),
+    now,
+  });
+  const gists = createGistsService({
+    upstream,
+    cache: config.cache,
+    now,
+    onBackgroundError: (key, error) => logger.warn("background refresh failed", { key, error: String(error) }),
+  });
+  const answers: AnswerSettings = { ttlSeconds: config.cache.ttlSeconds, cloneTemplates: runtimeName === "bun" };
+  const fastPath = createGistsFastPath(gists, config.cache.maxEntries * 2, answers, now);
+  const app = createApp({ gists, fastPath, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
   const handler = createFetchHandler({
     handle: (request) => app.handle(request),
     fastPath,
     cors: createCors(config.corsOrigins),
     recorder: createRequestRecorder(metrics),
+    rateLimiter: createClientRateLimiter(config.rateLimit, now),
+    onRateLimited: () => metrics.clientRateLimited.inc(),
     logger,
   });
+
   metrics.sample(catalog.httpRequestsInFlight, () => handler.inFlight);
-  metrics.sample(catalog.cacheEntries, () => cache.size);
+  metrics.sample(catalog.cacheEntries, () => gists.stats().size);
+  metrics.sample(catalog.cacheBytes, () => gists.stats().bytes);
+  metrics.sample(catalog.cacheMaxBytes, () => config.cache.maxBytes);
   metrics.sample(catalog.cacheHits, () => gists.stats().hits);
   metrics.sample(catalog.cacheMisses, () => gists.stats().misses);
+  metrics.sample(catalog.cacheStaleServed, () => gists.stats().stale_served);
+  metrics.sample(catalog.cacheEvictions, () => gists.stats().evictions);
+  metrics.sample(catalog.cacheCoalesced, () => gists.stats().coalesced);
+  metrics.sample(catalog.githubInFlight, () => limiter.active);
+  metrics.sample(catalog.githubQueued, () => limiter.queued);
+  metrics.sample(catalog.githubBreakerState, () => breakerStates[breaker.state]);
 
-  return { app, fetch: handler.fetch, handler, readiness, gists, metrics };
+  return { app, fetch: handler.fetch, handler, readiness, gists, metrics, needsClientAddress: config.rateLimit.rps > 0 };
 }

@@ -39,7 +39,7 @@ export default defineCommand({
     }
     const logger = createLogger(config.logLevel, stdoutSink());
     const server = createServer(config, logger);
-    const listener = await listen(server.fetch, config.port, config.host);
+    const listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
     logger.info("listening", {
       url: listener.url,
       version,
@@ -47,7 +47,7 @@ export default defineCommand({
       runtime: runtimeName,
       github_api_url: config.githubApiUrl,
       github_token: config.githubToken ? "set" : "unset",
-      cache_ttl_seconds: config.cacheTtlSeconds,
+      cache_ttl_seconds: config.cache.ttlSeconds,
     });
 
     return new Promise<number>((resolve) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from "../testing/fake-github.ts";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { startFakeGithub, type FakeGithub, type FakeGithubOptions, type RecordedRequest } from "../testing/fake-github.ts";
+import { parsePrometheusText, type PrometheusScrape } from "../testing/prometheus-text.ts";
 import { startService, targetsFromEnv, type RunningService, type Target } from "../testing/service.ts";
 
 /** A fake GitHub and one service wired to it, for the tests of one describe block. */
@@ -73,4 +75,65 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 /** A login no other test uses, so cache entries and request counts stay per test. */
 export function freshLogin(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** GET /metrics of the stack's service, parsed. */
+export async function scrapeMetrics(s: Stack): Promise<PrometheusScrape> {
+  const res = await s.request("/metrics");
+  expect(res.status).toBe(200);
+  return parsePrometheusText(await res.text());
+}
+
+/** GET /cache/stats of the stack's service. */
+export async function cacheStats(s: Stack): Promise<Record<string, number>> {
+  const res = await s.request("/cache/stats");
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, number>;
+}
+
+/** The requests the fake GitHub received for one login, oldest first. */
+export function upstreamRequests(s: Stack, login: string): RecordedRequest[] {
+  return s.fake.requests.filter((r) => r.login === login.toLowerCase());
+}
+
+/** What a gists answer said: status, X-Cache, Age and the parsed body. */
+export interface GistsReply {
+  status: number;
+  xCache: string | null;
+  age: string | null;
+  body: any;
+}
+
+/** GET a path of the service and read the parts of the answer the cache tests look at. */
+export async function getGists(s: Stack, path: string, init?: RequestInit): Promise<GistsReply> {
+  const res = await s.request(path, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Left as text: the assertion on it will show what came back.
+  }
+  return { status: res.status, xCache: res.headers.get("x-cache"), age: res.headers.get("age"), body };
+}
+
+/** A response read byte for byte, without any decoding of its content-encoding. */
+export interface RawReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** GET a URL with node:http, which (unlike Bun's fetch) sends only the given headers and never decompresses. */
+export function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "GET", headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -11,13 +11,13 @@ export interface GithubGist {
   files: Record<string, unknown>;
 }
 
-/** What GitHub's rate-limit headers said on the last answer. */
+/** What GitHub's rate-limit headers said on an answer. */
 export interface RateLimitState {
   remaining?: number;
   resetAt?: number;
 }
 
-/** A page of gists fetched from GitHub. */
+/** A page of gists fetched from GitHub, with the validators to revalidate it later. */
 export interface GistsPage {
   gists: GithubGist[];
   links: PageLinks;
@@ -25,7 +25,16 @@ export interface GistsPage {
   lastModified?: string;
 }
 
-/** Why GitHub could not give a page; `errors.ts` maps each kind to one HTTP status. */
+/** The validators of a cached page, sent as If-None-Match / If-Modified-Since. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/** GitHub's answer: a new page, or "not modified" for a conditional request. */
+export type GistsFetch = { kind: "page"; page: GistsPage } | { kind: "not-modified" };
+
+/** Why GitHub could not give a page; `http/errors.ts` maps each kind to one HTTP status. */
 export type UpstreamFailure = "not-found" | "rate-limited" | "timeout" | "unavailable" | "bad-response" | "rejected";
 
 /** A failed GitHub request, as a value the service can map to a response. */
@@ -33,14 +42,24 @@ export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamFailure,
     message: string,
-    readonly retryAfterSeconds?: number,
+    readonly options: { retryAfterSeconds?: number; retryable?: boolean } = {},
   ) {
     super(message);
     this.name = "UpstreamError";
   }
+
+  /** Seconds the client should wait, for rate limits. */
+  get retryAfterSeconds(): number | undefined {
+    return this.options.retryAfterSeconds;
+  }
+
+  /** Whether the same GET may succeed if sent again (connection errors and 5xx). */
+  get retryable(): boolean {
+    return this.options.retryable ?? false;
+  }
 }
 
-/** Receives one line of telemetry per GitHub request. */
+/** Receives telemetry for each GitHub request. */
 export interface GithubObserver {
   request(status: string, seconds: number): void;
   rateLimit(state: RateLimitState): void;
@@ -50,59 +69,113 @@ export interface GithubObserver {
 export interface GithubClientOptions {
   baseUrl: string;
   token?: string;
-  timeoutMs: number;
   userAgent: string;
+  maxBodyBytes: number;
   observer?: GithubObserver;
   now?: () => number;
 }
 
-/** The GitHub REST client the gists service uses: timeouts, version headers, token, rate-limit headers. */
+/** The GitHub REST client: version headers, token, conditional requests, body cap, rate-limit headers. */
 export type GithubClient = ReturnType<typeof createGithubClient>;
 
 /** Creates a client for GitHub's `GET /users/{username}/gists`. */
 export function createGithubClient(options: GithubClientOptions) {
   const now = options.now ?? Date.now;
-  const headers: Record<string, string> = {
+  const baseHeaders: Record<string, string> = {
     accept: "application/vnd.github+json",
     "x-github-api-version": "2022-11-28",
     "user-agent": options.userAgent,
   };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const request = ofetch.create({ baseURL: options.baseUrl, retry: 0, timeout: options.timeoutMs });
+  if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
+  const request = ofetch.create({ baseURL: options.baseUrl, retry: 0 });
 
   return {
-    /** Fetches one page of a user's public gists; throws UpstreamError when GitHub cannot give it. */
-    async listUserGists(username: string, page: number, perPage: number): Promise<GistsPage> {
+    /** One attempt at a page of a user's public gists within `timeoutMs`; throws UpstreamError when GitHub cannot give it. */
+    async listUserGists(
+      username: string,
+      page: number,
+      perPage: number,
+      attempt: { timeoutMs: number; validators?: Validators },
+    ): Promise<GistsFetch> {
       const started = performance.now();
+      const headers = { ...baseHeaders };
+      if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
+      if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
+      const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
       let response: Response;
       let body: string;
       try {
-        const raw = await request.raw<string, "text">(`/users/${encodeURIComponent(username)}/gists`, {
+        response = await request.raw<ReadableStream<Uint8Array>, "stream">(`/users/${encodeURIComponent(username)}/gists`, {
           query: { page, per_page: perPage },
           headers,
-          responseType: "text",
+          responseType: "stream",
           ignoreResponseError: true,
+          signal,
         });
-        response = raw;
-        body = raw._data ?? "";
+        body = await _readCapped(response, options.maxBodyBytes);
       } catch (error) {
-        const timedOut = _isTimeout(error);
-        options.observer?.request(timedOut ? "timeout" : "error", (performance.now() - started) / 1000);
-        if (timedOut) throw new UpstreamError("timeout", `GitHub did not answer within ${options.timeoutMs} ms`);
-        throw new UpstreamError("unavailable", "GitHub could not be reached");
+        const failure = _failureOf(error, signal, attempt.timeoutMs);
+        options.observer?.request(failure.kind === "timeout" ? "timeout" : "error", (performance.now() - started) / 1000);
+        throw failure;
       }
       options.observer?.request(String(response.status), (performance.now() - started) / 1000);
       const rateLimit = _rateLimitOf(response.headers);
       if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
+      if (response.status === 304) return { kind: "not-modified" };
       _raiseForStatus(response, body, rateLimit, username, now());
       return {
-        gists: _parseGists(body),
-        links: parseLinkHeader(response.headers.get("link")),
-        etag: response.headers.get("etag") ?? undefined,
-        lastModified: response.headers.get("last-modified") ?? undefined,
+        kind: "page",
+        page: {
+          gists: _parseGists(body),
+          links: parseLinkHeader(response.headers.get("link")),
+          etag: response.headers.get("etag") ?? undefined,
+          lastModified: response.headers.get("last-modified") ?? undefined,
+        },
       };
     },
   };
+}
+
+class _BodyTooLarge extends Error {}
+
+async function _readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new _BodyTooLarge();
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new _BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : _join(chunks, total));
+}
+
+function _join(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function _failureOf(error: unknown, signal: AbortSignal, timeoutMs: number): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof _BodyTooLarge) return new UpstreamError("bad-response", "GitHub's answer was larger than the service accepts");
+  if (signal.aborted || _isTimeout(error)) return new UpstreamError("timeout", `GitHub did not answer within ${timeoutMs} ms`);
+  return new UpstreamError("unavailable", "GitHub could not be reached", { retryable: true });
 }
 
 function _raiseForStatus(response: Response, body: string, rateLimit: RateLimitState, username: string, nowMs: number): void {
@@ -110,17 +183,19 @@ function _raiseForStatus(response: Response, body: string, rateLimit: RateLimitS
   if (status === 200) return;
   if (status === 404) throw new UpstreamError("not-found", `User '${username}' not found`);
   if (status === 403 || status === 429) {
-    const retryAfter = _retryAfterSeconds(response.headers, rateLimit, nowMs);
     const limited = rateLimit.remaining === 0 || response.headers.has("retry-after") || /rate limit/i.test(body);
-    if (limited) throw new UpstreamError("rate-limited", "GitHub's rate limit is exhausted", retryAfter);
+    if (limited) {
+      const retryAfterSeconds = _retryAfterSeconds(response.headers, rateLimit, nowMs);
+      throw new UpstreamError("rate-limited", "GitHub's rate limit is exhausted", { retryAfterSeconds });
+    }
   }
-  if (status >= 500) throw new UpstreamError("unavailable", `GitHub answered ${status}`);
+  if (status >= 500) throw new UpstreamError("unavailable", `GitHub answered ${status}`, { retryable: true });
   throw new UpstreamError("rejected", `GitHub refused the request with ${status}`);
 }
 
 function _retryAfterSeconds(headers: Headers, rateLimit: RateLimitState, nowMs: number): number {
   const retryAfter = Number(headers.get("retry-after"));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter);
+  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter);
   if (rateLimit.resetAt !== undefined) return Math.max(1, Math.ceil(rateLimit.resetAt - nowMs / 1000));
   return 60;
 }
@@ -129,8 +204,8 @@ function _rateLimitOf(headers: Headers): RateLimitState {
   const remaining = headers.get("x-ratelimit-remaining");
   const reset = headers.get("x-ratelimit-reset");
   const state: RateLimitState = {};
-  if (remaining !== null && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
-  if (reset !== null && Number.isFinite(Number(reset))) state.resetAt = Number(reset);
+  if (remaining !== null && remaining !== "" && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
+  if (reset !== null && reset !== "" && Number.isFinite(Number(reset))) state.resetAt = Number(reset);
   return state;
 }
 
@@ -139,7 +214,7 @@ function _parseGists(body: string): GithubGist[] {
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new UpstreamError("bad-response", "GitHub answered with a body that is not JSON");
+    throw new UpstreamError("bad-response", "GitHub answered with a body that is not JSON", { retryable: true });
   }
   if (!Array.isArray(parsed)) throw new UpstreamError("bad-response", "GitHub answered with JSON that is not a list of gists");
   for (const item of parsed) {
@@ -165,5 +240,5 @@ function _isTimeout(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const cause = error instanceof FetchError ? error.cause : undefined;
   const names = [error.name, cause instanceof Error ? cause.name : ""];
-  return names.includes("TimeoutError") || /timeout|timed out/i.test(error.message);
+  return names.includes("TimeoutError") || names.includes("AbortError");
 }

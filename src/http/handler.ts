@@ -2,6 +2,7 @@ import { timestamp, type Logger } from "../logger.ts";
 import type { RequestRecorder } from "../metrics/plugin.ts";
 import type { GistsFastPath } from "../modules/gists/fast-path.ts";
 import type { Cors } from "./cors.ts";
+import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import { errorBody } from "./errors.ts";
 import { bindRequestContext, pathAndQuery, type RequestContext } from "./request-context.ts";
 
@@ -11,12 +12,17 @@ export interface HandlerDeps {
   fastPath: GistsFastPath;
   cors: Cors;
   recorder: RequestRecorder;
+  rateLimiter: ClientRateLimiter;
+  onRateLimited?: () => void;
   logger: Logger;
 }
 
-/** The runtime-neutral `fetch` the server listens with, plus the count of requests in flight. */
+// Probes and scrapes are never rate limited: a throttled kubelet would restart a healthy pod.
+const unlimitedPaths = new Set(["/healthz", "/readyz", "/health", "/metrics"]);
+
+/** The runtime-neutral `fetch` the server listens with (given the peer address when it needs one), plus requests in flight. */
 export interface FetchHandler {
-  fetch(request: Request): Response | Promise<Response>;
+  fetch(request: Request, peer?: string): Response | Promise<Response>;
   readonly inFlight: number;
 }
 
@@ -27,7 +33,7 @@ const validRequestId = /^[\w.:-]{1,128}$/;
  * Repeat cache hits are answered here before routing, from bytes built when the page was stored.
  */
 export function createFetchHandler(deps: HandlerDeps): FetchHandler {
-  const { handle, fastPath, cors, recorder, logger } = deps;
+  const { handle, fastPath, cors, recorder, rateLimiter, logger } = deps;
   const logRequests = logger.enabled("info");
   const recordHit = recorder.bind("GET", "/:username", 200);
   let inFlight = 0;
@@ -63,14 +69,21 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
   }
 
   // Synchronous for a hit, so the common answer costs no promise.
-  function fetch(request: Request): Response | Promise<Response> {
+  function fetch(request: Request, peer?: string): Response | Promise<Response> {
     const started = performance.now();
     const incomingId = request.headers.get("x-request-id");
     const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
     const target = pathAndQuery(request.url);
     const context: RequestContext = { id, route: "unmatched" };
+    if (rateLimiter.enabled) {
+      const refused = _rateLimit(request, peer, target, id);
+      if (refused) {
+        context.route = "rate-limited";
+        return finish(request, refused, context, target, started);
+      }
+    }
     if (request.method === "GET") {
-      const hit = fastPath.answer(target, id);
+      const hit = fastPath.answer(target, request, id);
       if (hit) {
         context.route = "/:username";
         context.cache = "HIT";
@@ -84,6 +97,25 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       return finish(request, preflight, context, target, started);
     }
     return routed(request, context, target, started);
+  }
+
+  function _rateLimit(request: Request, peer: string | undefined, target: string, id: string): Response | undefined {
+    const path = target.split("?", 1)[0]!;
+    if (unlimitedPaths.has(path)) return undefined;
+    const decision = rateLimiter.take(rateLimiter.clientOf(peer, request.headers.get("x-forwarded-for")));
+    if (decision.allowed) return undefined;
+    deps.onRateLimited?.();
+    return new Response(errorBody("Too many requests from this client; slow down and retry after the given seconds", id), {
+      status: 429,
+      headers: {
+        "content-type": "application/json",
+        "x-request-id": id,
+        "retry-after": String(decision.resetSeconds),
+        "ratelimit-limit": String(decision.limit),
+        "ratelimit-remaining": String(decision.remaining),
+        "ratelimit-reset": String(decision.resetSeconds),
+      },
+    });
   }
 
   return {

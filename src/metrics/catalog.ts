@@ -77,7 +77,67 @@ export const catalog = {
   cacheEntries: define({
     name: "cache_entries",
     type: "gauge",
-    help: "Pages held in the cache.",
+    help: "Entries (pages, complete lists, 404s) held in the cache.",
+    labels: [],
+  }),
+  cacheBytes: define({
+    name: "cache_bytes",
+    type: "gauge",
+    help: "Bytes of stored answers held in the cache.",
+    labels: [],
+  }),
+  cacheMaxBytes: define({
+    name: "cache_max_bytes",
+    type: "gauge",
+    help: "The cache's byte bound (CACHE_MAX_BYTES).",
+    labels: [],
+  }),
+  cacheStaleServed: define({
+    name: "cache_stale_served_total",
+    type: "counter",
+    help: "Answers given from a stale copy (while refreshing, or because GitHub failed).",
+    labels: [],
+  }),
+  cacheEvictions: define({
+    name: "cache_evictions_total",
+    type: "counter",
+    help: "Entries evicted to keep the cache within its entry and byte bounds.",
+    labels: [],
+  }),
+  cacheCoalesced: define({
+    name: "cache_coalesced_total",
+    type: "counter",
+    help: "Requests that waited for an upstream request already in flight instead of sending their own.",
+    labels: [],
+  }),
+  githubInFlight: define({
+    name: "github_api_requests_in_flight",
+    type: "gauge",
+    help: "Requests to GitHub in flight (bounded by UPSTREAM_MAX_CONCURRENCY).",
+    labels: [],
+  }),
+  githubQueued: define({
+    name: "github_api_requests_queued",
+    type: "gauge",
+    help: "Requests waiting for an upstream slot.",
+    labels: [],
+  }),
+  githubRetries: define({
+    name: "github_api_retries_total",
+    type: "counter",
+    help: "GitHub requests sent again after a connection error or 5xx.",
+    labels: [],
+  }),
+  githubBreakerState: define({
+    name: "github_circuit_breaker_state",
+    type: "gauge",
+    help: "The GitHub circuit breaker: 0 closed, 1 half-open, 2 open.",
+    labels: [],
+  }),
+  clientRateLimited: define({
+    name: "client_rate_limited_total",
+    type: "counter",
+    help: "Requests refused by the per-client rate limit.",
     labels: [],
   }),
 } as const;

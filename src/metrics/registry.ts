@@ -61,6 +61,16 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     cacheHits: total(catalog.cacheHits),
     cacheMisses: total(catalog.cacheMisses),
     cacheEntries: gauge(catalog.cacheEntries),
+    cacheBytes: gauge(catalog.cacheBytes),
+    cacheMaxBytes: gauge(catalog.cacheMaxBytes),
+    cacheStaleServed: total(catalog.cacheStaleServed),
+    cacheEvictions: total(catalog.cacheEvictions),
+    cacheCoalesced: total(catalog.cacheCoalesced),
+    githubInFlight: gauge(catalog.githubInFlight),
+    githubQueued: gauge(catalog.githubQueued),
+    githubRetries: counter(catalog.githubRetries),
+    githubBreakerState: gauge(catalog.githubBreakerState),
+    clientRateLimited: counter(catalog.clientRateLimited),
     /** Makes a gauge (or a counter kept elsewhere) report `read()` whenever Prometheus scrapes. */
     sample(spec: MetricSpec, read: () => number): void {
       samplers.set(spec.name, read);

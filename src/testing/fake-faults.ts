@@ -1,4 +1,7 @@
-/** A misbehaviour the fake GitHub can be told to show; `times` limits it to the next N requests. */
+/**
+ * A misbehaviour the fake GitHub can be told to show; `times` limits it to the next N requests, and `delayMs`
+ * holds the request that long before misbehaving (a slow 500, say).
+ */
 export type Fault = (
   | { kind: "status"; status: number; body?: string }
   | { kind: "hang" }
@@ -7,7 +10,9 @@ export type Fault = (
   | { kind: "not-array" }
   | { kind: "reset" }
   | { kind: "secondary-rate-limit"; retryAfter: number; status?: 403 | 429 }
-) & { times?: number };
+  /** The normal answer, sent in pieces without a content-length (as GitHub does for large lists). */
+  | { kind: "chunked" }
+) & { times?: number; delayMs?: number };
 
 /** Faults keyed by lower-cased login, or "*" for every login. */
 export interface FaultTable {
@@ -48,7 +53,7 @@ export function createFaultTable(): FaultTable {
 /** Check that a value received over the control API is a fault (or null to clear). */
 export function parseFault(value: unknown): Fault | null {
   if (value === null) return null;
-  const kinds = ["status", "hang", "latency", "malformed", "not-array", "reset", "secondary-rate-limit"];
+  const kinds = ["status", "hang", "latency", "malformed", "not-array", "reset", "secondary-rate-limit", "chunked"];
   const fault = value as Fault;
   if (typeof value !== "object" || !kinds.includes(fault.kind)) {
     throw new Error(`fault.kind must be one of ${kinds.join(", ")}`);
@@ -58,5 +63,6 @@ export function parseFault(value: unknown): Fault | null {
   if (fault.kind === "secondary-rate-limit" && typeof fault.retryAfter !== "number") {
     throw new Error("fault.retryAfter must be a number");
   }
+  if (fault.delayMs !== undefined && typeof fault.delayMs !== "number") throw new Error("fault.delayMs must be a number");
   return fault;
 }

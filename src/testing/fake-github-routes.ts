@@ -28,6 +28,10 @@ export interface RecordedRequest {
   at: number;
   /** Lower-cased login the request was for, when the path names one. */
   login?: string;
+  /** The status the fake answered with, once sent (none for a hang or a reset). */
+  status?: number;
+  /** The headers the fake answered with (lower-cased names), once sent. */
+  responseHeaders?: Record<string, string>;
 }
 
 /** The fake's mutable state, shared by its GitHub routes and its controls. */
@@ -47,36 +51,47 @@ export interface FakeWorld {
 export function serveGithub(world: FakeWorld, req: IncomingMessage, res: ServerResponse): void {
   const target = new URL(req.url ?? "/", world.url);
   const login = _loginOf(target.pathname, world.users);
-  world.requests.push({
+  const record: RecordedRequest = {
     method: req.method ?? "GET",
     path: target.pathname,
     query: target.searchParams,
     headers: _flatHeaders(req),
     at: Date.now(),
     login,
+  };
+  world.requests.push(record);
+  res.once("finish", () => {
+    record.status = res.statusCode;
+    record.responseHeaders = _flatHeaders({ headers: res.getHeaders() });
   });
   const fault = world.faults.take(login);
-  if (fault) _misbehave(world, fault, req, res, () => _answer(world, req, res, target, login));
-  else _answer(world, req, res, target, login);
+  const answer = (options?: _AnswerOptions) => _answer(world, req, res, target, login, options);
+  if (!fault) return answer();
+  if (fault.delayMs) _hold(world, res, fault.delayMs, () => _misbehave(world, fault, req, res, answer));
+  else _misbehave(world, fault, req, res, answer);
+}
+
+interface _AnswerOptions {
+  chunked?: boolean;
 }
 
 /** What GitHub does instead of answering: `answer` serves the request normally (after a latency fault). */
-function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+function _misbehave(
+  world: FakeWorld,
+  fault: Fault,
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: (options?: _AnswerOptions) => void,
+): void {
   const headers = _commonHeaders(world, req);
   switch (fault.kind) {
     case "hang":
       world.pending.add(res);
       return;
-    case "latency": {
-      world.pending.add(res);
-      const timer = setTimeout(() => {
-        world.timers.delete(timer);
-        world.pending.delete(res);
-        answer();
-      }, fault.ms);
-      world.timers.add(timer);
-      return;
-    }
+    case "latency":
+      return _hold(world, res, fault.ms, answer);
+    case "chunked":
+      return answer({ chunked: true });
     case "reset":
       req.socket.destroy();
       return;
@@ -94,6 +109,17 @@ function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: S
   }
 }
 
+/** Keep an answer back for `ms`, then run `then`; reset() and close() drop it. */
+function _hold(world: FakeWorld, res: ServerResponse, ms: number, then: () => void): void {
+  world.pending.add(res);
+  const timer = setTimeout(() => {
+    world.timers.delete(timer);
+    world.pending.delete(res);
+    then();
+  }, ms);
+  world.timers.add(timer);
+}
+
 const _SECONDARY_LIMIT_BODY = JSON.stringify({
   message:
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
@@ -101,7 +127,14 @@ const _SECONDARY_LIMIT_BODY = JSON.stringify({
   documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 });
 
-function _answer(world: FakeWorld, req: IncomingMessage, res: ServerResponse, target: URL, login: string | undefined): void {
+function _answer(
+  world: FakeWorld,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  login: string | undefined,
+  options: _AnswerOptions = {},
+): void {
   if (world.rateLimit.remaining <= 0) {
     const message =
       `API rate limit exceeded for ${req.socket.remoteAddress ?? "127.0.0.1"}. (But here's the good news: ` +
@@ -131,7 +164,7 @@ function _answer(world: FakeWorld, req: IncomingMessage, res: ServerResponse, ta
     : _notModifiedSince(req.headers["if-modified-since"], modified);
   if (!notModified || req.headers.authorization === undefined) _spend(world);
   const headers = { ..._commonHeaders(world, req), etag: tag, "last-modified": modified, ...(link ? { link } : {}) };
-  _send(res, notModified ? 304 : 200, headers, notModified ? undefined : body);
+  _send(res, notModified ? 304 : 200, headers, notModified ? undefined : body, options.chunked);
 }
 
 function _spend(world: FakeWorld): void {
@@ -170,10 +203,10 @@ function _loginOf(path: string, users: Map<string, { login: string }>): string |
   return [...users.keys()].find((login) => fakeUserId(login) === Number(byId[1]));
 }
 
-function _flatHeaders(req: IncomingMessage): Record<string, string> {
+function _flatHeaders(message: { headers: Record<string, string | string[] | number | undefined> }): Record<string, string> {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
   }
   return flat;
 }
@@ -187,8 +220,11 @@ function _notModifiedSince(since: string | undefined, modified: string): boolean
   return since !== undefined && Date.parse(since) >= Date.parse(modified);
 }
 
-function _send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void {
-  if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+function _send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string, chunked = false): void {
+  if (body !== undefined && !chunked) headers["content-length"] = String(Buffer.byteLength(body));
   res.writeHead(status, headers);
-  res.end(body);
+  if (!chunked || body === undefined) return void res.end(body);
+  const bytes = Buffer.from(body);
+  for (let at = 0; at < bytes.length; at += 4096) res.write(bytes.subarray(at, at + 4096));
+  res.end();
 }

@@ -190,6 +190,28 @@ describe("faults", () => {
     expect(fake.inFlight).toBe(0);
   });
 
+  test("delayMs holds any fault back first: a slow 500", async () => {
+    fake.setFault("octocat", { kind: "status", status: 500, delayMs: 150, times: 1 });
+    const started = Date.now();
+    const pending = get("/users/octocat/gists");
+    await Bun.sleep(50);
+    expect(fake.inFlight).toBe(1);
+    expect((await pending).status).toBe(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect((await get("/users/octocat/gists")).status).toBe(200);
+  });
+
+  test("chunked sends the normal answer without a content-length", async () => {
+    fake.setUser("many", 120);
+    fake.setFault("many", { kind: "chunked", times: 1 });
+    const res = await get("/users/many/gists?per_page=100");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBeNull();
+    expect(res.headers.get("transfer-encoding")).toBe("chunked");
+    expect(await res.json()).toEqual(fake.gists("many").slice(0, 100));
+    expect(fake.requests[0]!.responseHeaders!["content-length"]).toBeUndefined();
+  });
+
   test("reset destroys the connection", async () => {
     fake.setFault("octocat", { kind: "reset" });
     expect(await get("/users/octocat/gists").then(() => "answered", () => "reset")).toBe("reset");
@@ -209,6 +231,26 @@ describe("observability", () => {
     fake.clearRequests();
     expect(fake.requestCount()).toBe(0);
   });
+
+  test("records the status and headers each answer went out with", async () => {
+    const first = await get("/users/octocat/gists");
+    const etag = first.headers.get("etag")!;
+    await get("/users/octocat/gists", { "if-none-match": etag });
+    fake.setFault("octocat", { kind: "hang", times: 1 });
+    const hung = fetch(`${fake.url}/users/octocat/gists`, { keepalive: false }).then((r) => r.status, () => "dropped");
+    await Bun.sleep(50);
+    const [ok, notModified, held] = fake.requests;
+    expect([ok!.status, ok!.responseHeaders!.etag, ok!.responseHeaders!["last-modified"]]).toEqual([
+      200,
+      etag,
+      first.headers.get("last-modified")!,
+    ]);
+    expect(ok!.responseHeaders!["x-ratelimit-remaining"]).toBe("4999");
+    expect([notModified!.status, notModified!.headers["if-none-match"]]).toEqual([304, etag]);
+    expect(held!.status).toBeUndefined();
+    fake.reset();
+    expect(await hung).toBe("dropped");
+  });
 });
 
 describe("control API", () => {
@@ -226,6 +268,7 @@ describe("control API", () => {
     expect(log.count).toBe(3);
     expect(log.requests[0]).toMatchObject({ method: "GET", path: "/users/remote/gists", query: {} });
     expect((await control("fault", { fault: { kind: "nonsense" } })).status).toBe(400);
+    expect((await control("fault", { fault: { kind: "hang", delayMs: "soon" } })).status).toBe(400);
     await control("reset", {});
     expect(fake.requestCount()).toBe(0);
     expect(fake.users()).toEqual({ octocat: 75, nobody: 0 });

@@ -12,11 +12,20 @@ export interface CacheAdminDeps {
 }
 
 const statsBody = t.Object({
-  size: t.Integer(),
-  hits: t.Integer(),
-  misses: t.Integer(),
-  hit_rate: t.Number(),
+  size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
+  hits: t.Integer({ description: "Answers from a fresh copy" }),
+  misses: t.Integer({ description: "Answers that had to ask GitHub" }),
+  hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
   ttl_seconds: t.Integer(),
+  stale_ttl_seconds: t.Integer(),
+  bytes: t.Integer({ description: "Bytes of stored answers" }),
+  max_bytes: t.Integer(),
+  max_entries: t.Integer(),
+  evictions: t.Integer(),
+  stale_served: t.Integer({ description: "Answers from a stale copy" }),
+  coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
+  revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
+  inflight: t.Integer({ description: "Upstream loads in flight" }),
 });
 
 /** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_TOKEN when it is set). */

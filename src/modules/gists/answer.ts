@@ -1,14 +1,129 @@
-/** How the cache took part in an answer, as sent in `X-Cache`. */
-export type CacheVerdict = "HIT" | "MISS" | "BYPASS";
+import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
+import { errorBody } from "../../http/errors.ts";
+import { bodyFor, pickEncoding, type Encoding, type GistsEntry } from "./entry.ts";
 
-/** A `GET /{username}` answer from ready bytes: no encoding on this path. */
-export function gistsAnswer(body: Uint8Array<ArrayBuffer>, verdict: CacheVerdict, requestId: string): Response {
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "application/json",
-      "x-cache": verdict,
-      "x-request-id": requestId,
-    },
+/** What an answer depends on besides the cached entry. */
+export interface AnswerContext {
+  requestId: string;
+  acceptEncoding: string | null;
+  ifNoneMatch: string | null;
+  now: number;
+}
+
+/** Settings shared by every gists answer. */
+export interface AnswerSettings {
+  ttlSeconds: number;
+  /** Whether a prepared Response may be cloned per hit (cheap on Bun; on Deno a clone tees a stream). */
+  cloneTemplates: boolean;
+}
+
+/** A gists answer: the page, a 304 for a matching If-None-Match, or the cached 404. */
+export function gistsAnswer(resolution: Resolution<GistsEntry>, context: AnswerContext, settings: AnswerSettings): Response {
+  const { slot, verdict } = resolution;
+  const entry = slot.value;
+  const secondsLeft = Math.max(0, Math.ceil((slot.freshUntil - context.now) / 1000));
+  if (entry.negative) {
+    return new Response(errorBody(`User '${entry.username}' not found`, context.requestId), {
+      status: 404,
+      headers: {
+        "content-type": "application/json",
+        "x-cache": verdict,
+        "x-request-id": context.requestId,
+        "cache-control": `public, max-age=${secondsLeft}`,
+      },
+    });
+  }
+  const age = Math.max(0, Math.floor((context.now - slot.storedAt) / 1000));
+  const maxAge = verdict === "STALE" ? 0 : secondsLeft;
+  if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, entry.etag)) {
+    return new Response(null, { status: 304, headers: _headers(entry, verdict, maxAge, age, context.requestId, undefined) });
+  }
+  const encoding = negotiateEncoding(context.acceptEncoding);
+  if (verdict === "HIT" && settings.cloneTemplates) return _fromTemplate(slot, encoding, maxAge, age, context);
+  const body = bodyFor(entry, {
+    hit: verdict === "HIT" || verdict === "REVALIDATED" || verdict === "STALE",
+    ttlSeconds: settings.ttlSeconds,
+    staleAge: verdict === "STALE" ? Math.max(1, age) : undefined,
   });
+  const chosen = pickEncoding(body, encoding);
+  return new Response(chosen.bytes, {
+    status: 200,
+    headers: _headers(entry, verdict, maxAge, age, context.requestId, chosen.encoding),
+  });
+}
+
+interface Templates {
+  second: number;
+  byEncoding: Partial<Record<Encoding, Response>>;
+}
+const templates = new WeakMap<Slot<GistsEntry>, Templates>();
+
+// A hit's answer differs from the last one only in its request id (and, once a second, its Age and max-age),
+// so it is prepared once per second and cloned.
+function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, maxAge: number, age: number, context: AnswerContext): Response {
+  const entry = slot.value;
+  const second = Math.floor(context.now / 1000);
+  let prepared = templates.get(slot);
+  if (prepared === undefined || prepared.second !== second) {
+    prepared = { second, byEncoding: {} };
+    templates.set(slot, prepared);
+  }
+  let template = prepared.byEncoding[encoding];
+  if (template === undefined) {
+    const chosen = pickEncoding(entry.hit, encoding);
+    template = new Response(chosen.bytes, { status: 200, headers: _headers(entry, "HIT", maxAge, age, "", chosen.encoding) });
+    prepared.byEncoding[encoding] = template;
+  }
+  const response = template.clone();
+  response.headers.set("x-request-id", context.requestId);
+  return response;
+}
+
+function _headers(
+  entry: GistsEntry,
+  verdict: Verdict,
+  maxAge: number,
+  age: number,
+  requestId: string,
+  encoding: Encoding | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-cache": verdict,
+    etag: entry.etag,
+    "cache-control": `public, max-age=${maxAge}`,
+    vary: "Accept-Encoding",
+  };
+  if (requestId) headers["x-request-id"] = requestId;
+  if (verdict !== "MISS" && verdict !== "BYPASS") headers.age = String(age);
+  if (encoding !== undefined && encoding !== "identity") headers["content-encoding"] = encoding;
+  return headers;
+}
+
+const negotiated = new Map<string, Encoding>();
+
+/** The best coding a client accepts: br, then gzip, else identity (q=0 refuses a coding). */
+export function negotiateEncoding(header: string | null): Encoding {
+  if (header === null || header === "") return "identity";
+  const known = negotiated.get(header);
+  if (known !== undefined) return known;
+  const accepted = new Set<string>();
+  for (const part of header.toLowerCase().split(",")) {
+    const [name, ...params] = part.trim().split(";");
+    const q = params.map((param) => param.trim()).find((param) => param.startsWith("q="));
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
+    if (name) accepted.add(name.trim());
+  }
+  const choice: Encoding =
+    accepted.has("br") || accepted.has("*") ? "br" : accepted.has("gzip") || accepted.has("x-gzip") ? "gzip" : "identity";
+  // A handful of distinct headers covers nearly every client; the bound keeps hostile ones from growing it.
+  if (negotiated.size < 256) negotiated.set(header, choice);
+  return choice;
+}
+
+function _etagMatches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  const wanted = opaque(etag);
+  return ifNoneMatch.split(",").some((tag) => opaque(tag) === wanted);
 }

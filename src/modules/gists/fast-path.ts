@@ -1,5 +1,5 @@
 import QuickLRU from "quick-lru";
-import { gistsAnswer } from "./answer.ts";
+import { gistsAnswer, type AnswerSettings } from "./answer.ts";
 import type { GistsService } from "./service.ts";
 
 /** Raw request targets longer than this are never remembered, so the index stays small. */
@@ -12,7 +12,7 @@ export type GistsFastPath = ReturnType<typeof createGistsFastPath>;
  * Creates the fast path. Only targets that the validated route remembered are known here, so an invalid
  * request can never be answered by it: unknown targets fall through to the router and its validation.
  */
-export function createGistsFastPath(gists: GistsService, maxTargets: number) {
+export function createGistsFastPath(gists: GistsService, maxTargets: number, settings: AnswerSettings, now: () => number = Date.now) {
   const keyOfTarget = new QuickLRU<string, string>({ maxSize: maxTargets });
 
   return {
@@ -21,11 +21,18 @@ export function createGistsFastPath(gists: GistsService, maxTargets: number) {
       if (target.length <= maxTargetLength) keyOfTarget.set(target, key);
     },
     /** The hit answer for `target`, or undefined when it is unknown or no longer fresh. */
-    answer(target: string, requestId: string): Response | undefined {
+    answer(target: string, request: Request, requestId: string): Response | undefined {
       const key = keyOfTarget.get(target);
       if (key === undefined) return undefined;
-      const slot = gists.cached(key);
-      return slot ? gistsAnswer(slot.value.hitBody, "HIT", requestId) : undefined;
+      const slot = gists.freshHit(key);
+      if (slot === undefined) return undefined;
+      const context = {
+        requestId,
+        acceptEncoding: request.headers.get("accept-encoding"),
+        ifNoneMatch: request.headers.get("if-none-match"),
+        now: now(),
+      };
+      return gistsAnswer({ slot, verdict: "HIT" }, context, settings);
     },
     /** Forgets every remembered target. */
     clear(): void {

@@ -9,6 +9,7 @@ export const parameterRules = {
   page: { loc: ["query", "page"], msg: "must be a whole number from 1 to 100" },
   per_page: { loc: ["query", "per_page"], msg: "must be a whole number from 1 to 100" },
   use_cache: { loc: ["query", "use_cache"], msg: "must be true or false" },
+  all: { loc: ["query", "all"], msg: "must be true or false" },
 } as const;
 
 /** The schema key naming the parameter a schema validates, so a failure can be traced to it. */
@@ -31,6 +32,11 @@ export const gistsQuery = t.Object({
   page: t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: 1, description: "Page number, 1-100" }),
   per_page: t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: 30, description: "Gists per page, 1-100" }),
   use_cache: t.Boolean({ [parameterKey]: "use_cache", default: true, description: "false asks GitHub even when a cached copy is fresh" }),
+  all: t.Boolean({
+    [parameterKey]: "all",
+    default: false,
+    description: "true returns every public gist (following GitHub's pages of 100, up to GISTS_MAX_PAGES); page and per_page are ignored",
+  }),
 });
 
 /** One gist as the API returns it. */
@@ -50,12 +56,16 @@ export const pagination = t.Object({
   count: t.Integer({ description: "Gists on this page" }),
   has_next: t.Boolean(),
   has_prev: t.Boolean(),
+  pages: t.Optional(t.Integer({ description: "With all=true: GitHub pages followed" })),
+  truncated: t.Optional(t.Boolean({ description: "With all=true: true when GISTS_MAX_PAGES stopped the list early" })),
 });
 
 /** Whether the answer came from the cache. */
 export const cacheInfo = t.Object({
   hit: t.Boolean(),
   ttl_seconds: t.Integer({ description: "How long a page stays fresh in the cache" }),
+  stale: t.Optional(t.Boolean({ description: "Present and true when a stale copy answered (X-Cache: STALE)" })),
+  age_seconds: t.Optional(t.Integer({ description: "With stale: seconds since the copy was fetched" })),
 });
 
 /** The body of a successful `GET /{username}`. */

@@ -1,6 +1,8 @@
-import type { CacheSlot, TtlCache } from "../../cache/ttl-cache.ts";
-import type { GithubClient, GithubGist, GistsPage } from "../../github/client.ts";
-import type { Gist, Pagination } from "./model.ts";
+import { createCachePolicy, type Loader, type Resolution, type ResolveMode, type Slot } from "../../cache/policy.ts";
+import type { CacheConfig } from "../../config.ts";
+import { UpstreamError } from "../../github/client.ts";
+import type { Upstream } from "../../github/upstream.ts";
+import { completeEntry, notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
 /** A page request after validation: the canonical form that keys the cache. */
 export interface GistsRequest {
@@ -10,132 +12,137 @@ export interface GistsRequest {
   useCache: boolean;
 }
 
-/** A page ready to send: the JSON body without its `cache` part, encoded once. */
-export interface GistsEntry {
-  /** Bytes of `{"data":[...],"pagination":{...}` (no closing brace): the cache part is appended per answer kind. */
-  head: Uint8Array<ArrayBuffer>;
-  /** The complete body for a cache hit, built once so hits do no encoding. */
-  hitBody: Uint8Array<ArrayBuffer>;
-  count: number;
-}
-
-/** Counters the cache admin endpoint reports. */
+/** Counters and bounds the cache admin endpoint reports. */
 export interface GistsCacheStats {
   size: number;
   hits: number;
   misses: number;
   hit_rate: number;
   ttl_seconds: number;
+  stale_ttl_seconds: number;
+  bytes: number;
+  max_bytes: number;
+  max_entries: number;
+  evictions: number;
+  stale_served: number;
+  coalesced: number;
+  revalidated: number;
+  inflight: number;
 }
 
 /** Dependencies of the gists service. */
 export interface GistsServiceDeps {
-  github: GithubClient;
-  cache: TtlCache<GistsEntry>;
-  ttlSeconds: number;
+  upstream: Upstream;
+  cache: CacheConfig;
+  onBackgroundError?: (key: string, error: unknown) => void;
+  now?: () => number;
 }
 
-/** The gists service: cache lookups, coalesced GitHub fetches and page shaping, free of HTTP types. */
+/** The gists service: cached pages and complete lists over the guarded upstream, free of HTTP types. */
 export type GistsService = ReturnType<typeof createGistsService>;
 
-/** The canonical cache key of a request: lower-cased login, defaults filled in. */
+/** The canonical cache key of a page: lower-cased login, defaults filled in. */
 export function cacheKeyOf(request: Pick<GistsRequest, "username" | "page" | "perPage">): string {
   return `${request.username.toLowerCase()}:${request.page}:${request.perPage}`;
 }
 
+/** The cache key of a user's complete list. */
+export function completeKeyOf(username: string): string {
+  return `${username.toLowerCase()}:all`;
+}
+
 /** Creates the gists service. */
 export function createGistsService(deps: GistsServiceDeps) {
-  const { github, cache, ttlSeconds } = deps;
-  const inflight = new Map<string, Promise<GistsEntry>>();
-  const hitSuffix = encoder.encode(cacheSuffix(true, ttlSeconds));
-  let hits = 0;
-  let misses = 0;
+  const { upstream, cache } = deps;
+  const policy = createCachePolicy<GistsEntry>({
+    limits: { maxEntries: cache.maxEntries, maxBytes: cache.maxBytes },
+    ttlMs: (entry) => (entry.negative ? cache.negativeTtlSeconds : cache.ttlSeconds) * 1000,
+    staleMs: (entry) => (entry.negative ? 0 : cache.staleSeconds * 1000),
+    // A stale page stands in for GitHub failing or limiting us, never for GitHub saying the user is gone.
+    servesStaleAfter: (error) => !(error instanceof UpstreamError && error.kind === "not-found"),
+    refreshBackoffMs: Math.min(30_000, Math.max(1000, cache.ttlSeconds * 1000)),
+    onBackgroundError: deps.onBackgroundError,
+    now: deps.now,
+  });
 
-  async function fetchPage(request: GistsRequest, key: string): Promise<GistsEntry> {
-    const page = await github.listUserGists(request.username, request.page, request.perPage);
-    const entry = buildEntry(page, request, hitSuffix);
-    if (ttlSeconds > 0) cache.set(key, entry, ttlSeconds * 1000);
-    return entry;
-  }
+  const pageLoader =
+    (request: GistsRequest): Loader<GistsEntry> =>
+    async (previous) => {
+      const validators =
+        cache.revalidate && previous && !previous.value.negative && (previous.value.upstream.etag || previous.value.upstream.lastModified)
+          ? previous.value.upstream
+          : undefined;
+      try {
+        const fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
+        if (fetched.kind === "not-modified") return { kind: "not-modified" };
+        return { kind: "value", value: pageEntry(fetched.page, request, cache.ttlSeconds) };
+      } catch (error) {
+        if (error instanceof UpstreamError && error.kind === "not-found") return { kind: "value", value: notFoundEntry(request.username) };
+        throw error;
+      }
+    };
+
+  const page = (request: GistsRequest, mode: ResolveMode) => policy.resolve(cacheKeyOf(request), pageLoader(request), mode);
+
+  // Follows the pages one by one (each cached and revalidated on its own) until GitHub has no next page.
+  const completeLoader =
+    (username: string, useCache: boolean): Loader<GistsEntry> =>
+    async () => {
+      const pages: GistsEntry[] = [];
+      for (let number = 1; number <= cache.maxPages; number++) {
+        const request = { username, page: number, perPage: 100, useCache };
+        const resolved = await page(request, useCache ? "revalidate" : "bypass");
+        if (resolved.error) throw resolved.error;
+        const entry = resolved.slot.value;
+        if (entry.negative) return { kind: "value", value: entry };
+        pages.push(entry);
+        if (!entry.hasNext) break;
+      }
+      const truncated = pages.at(-1)?.hasNext ?? false;
+      return { kind: "value", value: completeEntry(username, pages, truncated, cache.ttlSeconds) };
+    };
 
   return {
-    ttlSeconds,
-    /** The fresh cached page for `key`, counted as a hit; undefined (and not counted) otherwise. */
-    cached(key: string): CacheSlot<GistsEntry> | undefined {
-      const slot = cache.fresh(key);
-      if (slot) {
-        hits++;
-      }
+    /** One page, from the cache (fresh or stale) or GitHub. Throws UpstreamError when nothing can answer. */
+    page(request: GistsRequest): Promise<Resolution<GistsEntry>> {
+      return page(request, request.useCache ? "serve-stale" : "bypass");
+    },
+    /** Every public gist of a user (up to GISTS_MAX_PAGES pages of 100). */
+    complete(username: string, useCache: boolean): Promise<Resolution<GistsEntry>> {
+      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache), useCache ? "serve-stale" : "bypass");
+    },
+    /** The fresh, non-negative entry under `key` for the fast path, counted as a hit; undefined otherwise. */
+    freshHit(key: string): Slot<GistsEntry> | undefined {
+      const slot = policy.peekFresh(key);
+      if (slot === undefined || slot.value.negative) return undefined;
+      policy.countHit();
       return slot;
     },
-    /** Fetches a page from GitHub, counted as a miss; concurrent loads of one key share one upstream request. */
-    load(request: GistsRequest): Promise<GistsEntry> {
-      misses++;
-      const key = cacheKeyOf(request);
-      if (!request.useCache) return fetchPage(request, key);
-      const pending = inflight.get(key);
-      if (pending) return pending;
-      const loading = fetchPage(request, key).finally(() => inflight.delete(key));
-      inflight.set(key, loading);
-      return loading;
-    },
-    /** The body of a page answered as a miss (fetched now). */
-    missBody(entry: GistsEntry): Uint8Array<ArrayBuffer> {
-      return concat(entry.head, encoder.encode(cacheSuffix(false, ttlSeconds)));
-    },
-    /** Hit and miss counters and the cache's size. */
+    /** Hit and miss counters, bounds and occupancy. */
     stats(): GistsCacheStats {
-      const total = hits + misses;
+      const { hits, misses, staleServed, coalesced, revalidated } = policy.stats;
+      const answered = hits + staleServed + misses;
       return {
-        size: cache.size,
+        size: policy.size,
         hits,
         misses,
-        hit_rate: total === 0 ? 0 : Math.round((hits / total) * 10_000) / 10_000,
-        ttl_seconds: ttlSeconds,
+        hit_rate: answered === 0 ? 0 : Math.round(((hits + staleServed) / answered) * 10_000) / 10_000,
+        ttl_seconds: cache.ttlSeconds,
+        stale_ttl_seconds: cache.staleSeconds,
+        bytes: policy.bytes,
+        max_bytes: cache.maxBytes,
+        max_entries: cache.maxEntries,
+        evictions: policy.evictions,
+        stale_served: staleServed,
+        coalesced,
+        revalidated,
+        inflight: policy.inflight,
       };
     },
     /** Empties the cache (counters keep counting). */
     clear(): void {
-      cache.clear();
+      policy.clear();
     },
+    ttlSeconds: cache.ttlSeconds,
   };
-}
-
-const encoder = new TextEncoder();
-
-function cacheSuffix(hit: boolean, ttlSeconds: number): string {
-  return `,"cache":{"hit":${hit},"ttl_seconds":${ttlSeconds}}}`;
-}
-
-function buildEntry(page: GistsPage, request: GistsRequest, hitSuffix: Uint8Array<ArrayBuffer>): GistsEntry {
-  const data = page.gists.map(shapeGist);
-  const pagination: Pagination = {
-    page: request.page,
-    per_page: request.perPage,
-    count: data.length,
-    has_next: page.links.next !== undefined,
-    has_prev: page.links.prev !== undefined,
-  };
-  const json = JSON.stringify({ data, pagination });
-  const head = encoder.encode(json.slice(0, -1));
-  return { head, hitBody: concat(head, hitSuffix), count: data.length };
-}
-
-/** The API's shape of one gist: GitHub's html_url as `url`, file names as a list. */
-export function shapeGist(gist: GithubGist): Gist {
-  return {
-    id: gist.id,
-    description: gist.description ?? null,
-    url: gist.html_url,
-    created_at: gist.created_at,
-    updated_at: gist.updated_at,
-    files: Object.keys(gist.files),
-  };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,0 +1,106 @@
+import type { CircuitBreaker } from "./breaker.ts";
+import type { RateLimitBudget } from "./budget.ts";
+import { UpstreamError, type GistsFetch, type GithubClient, type Validators } from "./client.ts";
+import { QueueTimeout, type ConcurrencyLimiter } from "./limiter.ts";
+
+/** The guards around every GitHub request. */
+export interface UpstreamDeps {
+  client: GithubClient;
+  budget: RateLimitBudget;
+  breaker: CircuitBreaker;
+  limiter: ConcurrencyLimiter;
+  timeoutMs: number;
+  retries: number;
+  onRetry?: () => void;
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** GitHub as the service may use it: within budget, behind the breaker, bounded, retried within a deadline. */
+export type Upstream = ReturnType<typeof createUpstream>;
+
+/** Creates the guarded upstream. */
+export function createUpstream(deps: UpstreamDeps) {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  const guard = () => {
+    const wait = deps.budget.waitSeconds();
+    if (wait > 0) {
+      throw new UpstreamError("rate-limited", "GitHub's rate limit is exhausted; nothing is sent until it resets", {
+        retryAfterSeconds: wait,
+      });
+    }
+    if (!deps.breaker.allow()) {
+      throw new UpstreamError("unavailable", "GitHub is failing; requests are paused while the circuit breaker is open");
+    }
+  };
+
+  const attempts = async (username: string, page: number, perPage: number, validators: Validators | undefined, deadline: number) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.limiter.acquire(deadline - now());
+      } catch (error) {
+        if (error instanceof QueueTimeout) throw new _Queued();
+        throw error;
+      }
+      try {
+        return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators });
+      } catch (error) {
+        const backoff = _backoffMs(attempt, random);
+        const retry =
+          error instanceof UpstreamError && error.retryable && attempt < deps.retries && now() + backoff < deadline - 50;
+        if (!retry) throw error;
+        deps.onRetry?.();
+        await sleep(backoff);
+      } finally {
+        deps.limiter.release();
+      }
+    }
+  };
+
+  return {
+    /** Fetches a page, spending at most one deadline of UPSTREAM_TIMEOUT_MS on queueing, attempts and backoff. */
+    async fetchPage(username: string, page: number, perPage: number, validators?: Validators): Promise<GistsFetch> {
+      const deadline = now() + deps.timeoutMs;
+      guard();
+      try {
+        const result = await attempts(username, page, perPage, validators, deadline);
+        deps.breaker.success();
+        return result;
+      } catch (error) {
+        if (error instanceof _Queued) {
+          deps.breaker.release();
+          throw new UpstreamError("timeout", "No upstream slot freed up within the deadline");
+        }
+        if (error instanceof UpstreamError) _record(error, deps);
+        else deps.breaker.release();
+        throw error;
+      }
+    },
+  };
+}
+
+class _Queued extends Error {}
+
+// Full jitter: spread retries so a burst of failures does not come back as a synchronized burst.
+function _backoffMs(attempt: number, random: () => number): number {
+  return Math.round(random() * Math.min(1000, 50 * 2 ** attempt)) + 10;
+}
+
+function _record(error: UpstreamError, deps: UpstreamDeps): void {
+  switch (error.kind) {
+    case "not-found":
+    case "rejected":
+      deps.breaker.success();
+      return;
+    case "rate-limited":
+      deps.breaker.release();
+      deps.budget.pause(error.retryAfterSeconds ?? 60);
+      return;
+    default:
+      deps.breaker.failure();
+  }
+}

@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import { brotliCompressSync, constants as zlib, gzipSync } from "node:zlib";
+import type { CachedValue } from "../../cache/policy.ts";
+import type { GistsPage, GithubGist, Validators } from "../../github/client.ts";
+import type { Gist } from "./model.ts";
+
+/** Content codings the service can send. */
+export type Encoding = "br" | "gzip" | "identity";
+
+/** A body and its compressed forms (only for bodies big enough to be worth compressing). */
+export interface EncodedBody {
+  identity: Uint8Array<ArrayBuffer>;
+  gzip?: Uint8Array<ArrayBuffer>;
+  br?: Uint8Array<ArrayBuffer>;
+}
+
+/** A cached answer for one page (or a complete list, or a 404), encoded once when it is stored. */
+export interface GistsEntry extends CachedValue {
+  /** The login as the client asked for it, for the 404 message. */
+  username: string;
+  /** `{"data":[...],"pagination":{...}` without its closing brace: the `cache` part is appended per verdict. */
+  head: Uint8Array<ArrayBuffer>;
+  /** Byte range of the data array's items inside `head`, so pages can be joined into a complete list. */
+  items: { start: number; end: number };
+  /** The body of a hit, with compressed forms made when stored. */
+  hit: EncodedBody;
+  /** A weak ETag of the data and pagination. */
+  etag: string;
+  /** GitHub's validators, for conditional revalidation. */
+  upstream: Validators;
+  hasNext: boolean;
+  count: number;
+  bytes: number;
+  /** The latest stale body (its age changes every second), kept so an outage costs one encoding per second. */
+  stale?: { age: number; body: EncodedBody };
+}
+
+/** Bodies under this many bytes are sent uncompressed. */
+export const compressionThreshold = 1024;
+
+const encoder = new TextEncoder();
+
+/** The entry for one page of gists fetched from GitHub. */
+export function pageEntry(page: GistsPage, request: { username: string; page: number; perPage: number }, ttlSeconds: number): GistsEntry {
+  const data = page.gists.map(shapeGist);
+  const itemsJson = JSON.stringify(data).slice(1, -1);
+  const pagination = {
+    page: request.page,
+    per_page: request.perPage,
+    count: data.length,
+    has_next: page.links.next !== undefined,
+    has_prev: page.links.prev !== undefined,
+  };
+  return _entry(request.username, itemsJson, pagination, data.length, ttlSeconds, {
+    upstream: { etag: page.etag, lastModified: page.lastModified },
+    hasNext: pagination.has_next,
+  });
+}
+
+/** The entry for a complete list: the items of every page joined, in order. */
+export function completeEntry(username: string, pages: GistsEntry[], truncated: boolean, ttlSeconds: number): GistsEntry {
+  const decoder = new TextDecoder();
+  const parts = pages.map((page) => decoder.decode(page.head.subarray(page.items.start, page.items.end))).filter(Boolean);
+  const count = pages.reduce((sum, page) => sum + page.count, 0);
+  const pagination = { page: 1, per_page: 100, count, has_next: false, has_prev: false, pages: pages.length, truncated };
+  return _entry(username, parts.join(","), pagination, count, ttlSeconds, { upstream: {}, hasNext: false });
+}
+
+/** The entry remembering that a user does not exist. */
+export function notFoundEntry(username: string): GistsEntry {
+  const empty = new Uint8Array(0);
+  return {
+    negative: true,
+    username,
+    head: empty,
+    items: { start: 0, end: 0 },
+    hit: { identity: empty },
+    etag: "",
+    upstream: {},
+    hasNext: false,
+    count: 0,
+    bytes: 64 + username.length * 2,
+  };
+}
+
+/** The API's shape of one gist: GitHub's html_url as `url`, file names as a list. */
+export function shapeGist(gist: GithubGist): Gist {
+  return {
+    id: gist.id,
+    description: gist.description ?? null,
+    url: gist.html_url,
+    created_at: gist.created_at,
+    updated_at: gist.updated_at,
+    files: Object.keys(gist.files),
+  };
+}
+
+/** The body for a verdict: a hit's bytes as stored, or the head with a `cache` part for misses and stale answers. */
+export function bodyFor(entry: GistsEntry, cache: { hit: boolean; ttlSeconds: number; staleAge?: number }): EncodedBody {
+  if (cache.hit && cache.staleAge === undefined) return entry.hit;
+  if (cache.staleAge !== undefined) {
+    if (entry.stale?.age !== cache.staleAge) {
+      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(entry.head, cache)) };
+    }
+    return entry.stale.body;
+  }
+  return { identity: _withCache(entry.head, cache) };
+}
+
+/** Compresses a body once, when it is big enough and the runtime can. */
+export function encodeBody(identity: Uint8Array<ArrayBuffer>): EncodedBody {
+  if (identity.byteLength < compressionThreshold) return { identity };
+  return {
+    identity,
+    gzip: new Uint8Array(gzipSync(identity)),
+    br: typeof brotliCompressSync === "function"
+      ? new Uint8Array(brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5 } }))
+      : undefined,
+  };
+}
+
+/** The form of `body` to send for a client's Accept-Encoding choice, compressing on demand when not stored. */
+export function pickEncoding(body: EncodedBody, wanted: Encoding): { bytes: Uint8Array<ArrayBuffer>; encoding: Encoding } {
+  if (wanted === "identity" || body.identity.byteLength < compressionThreshold) return { bytes: body.identity, encoding: "identity" };
+  if (wanted === "br" && body.br) return { bytes: body.br, encoding: "br" };
+  if (body.gzip) return { bytes: body.gzip, encoding: "gzip" };
+  // A one-off body (a miss) is compressed for this answer only.
+  return { bytes: new Uint8Array(gzipSync(body.identity)), encoding: "gzip" };
+}
+
+function _entry(
+  username: string,
+  itemsJson: string,
+  pagination: Record<string, unknown>,
+  count: number,
+  ttlSeconds: number,
+  extra: { upstream: Validators; hasNext: boolean },
+): GistsEntry {
+  const prefix = encoder.encode('{"data":[');
+  const items = encoder.encode(itemsJson);
+  const rest = encoder.encode(`],"pagination":${JSON.stringify(pagination)}`);
+  const built = _concat(prefix, items, rest);
+  const hit = encodeBody(_withCache(built, { hit: true, ttlSeconds }));
+  // The head is a view into the hit body, so the page's JSON is held once.
+  const head = hit.identity.subarray(0, built.byteLength);
+  const etag = `W/"${createHash("sha1").update(head).digest("base64url")}"`;
+  const bytes = hit.identity.byteLength + (hit.gzip?.byteLength ?? 0) + (hit.br?.byteLength ?? 0);
+  return {
+    negative: false,
+    username,
+    head,
+    items: { start: prefix.byteLength, end: prefix.byteLength + items.byteLength },
+    hit,
+    etag,
+    upstream: extra.upstream,
+    hasNext: extra.hasNext,
+    count,
+    bytes,
+  };
+}
+
+function _withCache(head: Uint8Array, cache: { hit: boolean; ttlSeconds: number; staleAge?: number }): Uint8Array<ArrayBuffer> {
+  const stale = cache.staleAge === undefined ? "" : `,"stale":true,"age_seconds":${cache.staleAge}`;
+  return _concat(head, encoder.encode(`,"cache":{"hit":${cache.hit},"ttl_seconds":${cache.ttlSeconds}${stale}}}`));
+}
+
+function _concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
