@@ -59,7 +59,7 @@ describeTargets("cache", (target) => {
 
   test("GET /cache/stats reports size, hits, misses, hit_rate and ttl_seconds", async () => {
     const before = await stats(s);
-    expect(Object.keys(before).sort()).toEqual(["hit_rate", "hits", "misses", "size", "ttl_seconds"]);
+    expect(Object.keys(before)).toEqual(expect.arrayContaining(["hit_rate", "hits", "misses", "size", "ttl_seconds"]));
     for (const value of Object.values(before)) expect(typeof value).toBe("number");
     expect(before.ttl_seconds).toBe(300);
     const login = freshLogin("stats");
@@ -73,7 +73,8 @@ describeTargets("cache", (target) => {
     expect(afterMiss.size).toBe(before.size + 1);
     expect(afterHit.hit_rate).toBeGreaterThan(0);
     expect(afterHit.hit_rate).toBeLessThanOrEqual(1);
-    expect(afterHit.hit_rate).toBeCloseTo(afterHit.hits / (afterHit.hits + afterHit.misses), 3);
+    const fromCache = afterHit.hits + afterHit.stale_served!;
+    expect(afterHit.hit_rate).toBeCloseTo(fromCache / (fromCache + afterHit.misses), 3);
   });
 
   test("DELETE /cache empties it: the next request is a miss that asks GitHub", async () => {
@@ -124,9 +125,9 @@ describeTargets("cache admin token", (target) => {
 });
 
 describeTargets("cache expiry", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1" });
+  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "0" });
 
-  test("an entry older than CACHE_TTL is fetched again", async () => {
+  test("without a stale window, an entry older than CACHE_TTL is fetched again", async () => {
     const login = freshLogin("expiry");
     s.fake.setUser(login, 1);
     const first = await gistsAnswer(s, `/${login}`);

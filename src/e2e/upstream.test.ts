@@ -25,7 +25,7 @@ function retryAfterSeconds(res: Response): number {
 }
 
 describeTargets("upstream failures", (target) => {
-  const s = useStack(target, { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs), GITHUB_TOKEN: token });
+  const s = useStack(target, { UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs), GITHUB_TOKEN: token, CACHE_NEGATIVE_TTL: "0" });
 
   test("upstream requests carry GitHub's media type, API version, a User-Agent and the token", async () => {
     const login = freshLogin("headers");
@@ -38,49 +38,6 @@ describeTargets("upstream failures", (target) => {
     expect(sent!.headers["user-agent"]?.length ?? 0).toBeGreaterThan(0);
     expect(sent!.headers.authorization).toBe(`Bearer ${token}`);
   });
-
-  test("GitHub's spent rate limit (403, remaining 0) is 429 with Retry-After until the reset", async () => {
-    const login = freshLogin("limited");
-    s.fake.setUser(login, 2);
-    s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) + 120 });
-    const res = await s.request(`/${login}`);
-    await expectError(res.clone(), 429);
-    expect(retryAfterSeconds(res)).toBeLessThanOrEqual(125);
-    await expectRecovers(s, login);
-  });
-
-  test("a spent rate limit answered with 429 is also 429", async () => {
-    const login = freshLogin("limited429");
-    s.fake.setUser(login, 2);
-    s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: Math.floor(Date.now() / 1000) + 60 });
-    const res = await s.request(`/${login}`);
-    await expectError(res.clone(), 429);
-    retryAfterSeconds(res);
-    s.fake.setRateLimit({ exceededStatus: 403 });
-    await expectRecovers(s, login);
-  });
-
-  test("Retry-After is at least 1 even when GitHub's reset time has already passed", async () => {
-    const login = freshLogin("pastreset");
-    s.fake.setUser(login, 2);
-    s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) - 30 });
-    const res = await s.request(`/${login}`);
-    await expectError(res.clone(), 429);
-    retryAfterSeconds(res);
-    await expectRecovers(s, login);
-  });
-
-  for (const status of [403, 429] as const) {
-    test(`a secondary rate limit (${status} with retry-after) is 429 with Retry-After`, async () => {
-      const login = freshLogin(`secondary${status}`);
-      s.fake.setUser(login, 2);
-      s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 7, status });
-      const res = await s.request(`/${login}`);
-      await expectError(res.clone(), 429);
-      retryAfterSeconds(res);
-      await expectRecovers(s, login);
-    });
-  }
 
   test("an upstream that does not answer in time is 504, promptly", async () => {
     const login = freshLogin("hang");
@@ -118,7 +75,7 @@ describeTargets("upstream failures", (target) => {
     });
   }
 
-  test("a 404 is not cached: once the user exists the next request goes upstream", async () => {
+  test("with CACHE_NEGATIVE_TTL=0 a 404 is not cached: once the user exists the next request goes upstream", async () => {
     const login = freshLogin("later");
     await expectError(await s.request(`/${login}`), 404);
     s.fake.setUser(login, 3);
@@ -135,3 +92,53 @@ describeTargets("upstream failures", (target) => {
     }
   });
 });
+
+// GitHub's limits pause every upstream request of the process, so each case gets its own service.
+const rateLimitCases: Array<[string, (s: Stack, login: string) => void, number]> = [
+  ["GitHub's spent rate limit (403, remaining 0)", (s) => s.fake.setRateLimit({ remaining: 0, resetAt: _inSeconds(2) }), 2],
+  [
+    "a spent rate limit answered with 429",
+    (s) => s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: _inSeconds(2) }),
+    2,
+  ],
+  ["a spent rate limit whose reset time has already passed", (s) => s.fake.setRateLimit({ remaining: 0, resetAt: _inSeconds(-30) }), 1],
+  [
+    "a secondary rate limit (403 with retry-after)",
+    (s, login) => s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 1, status: 403 }),
+    1,
+  ],
+  [
+    "a secondary rate limit (429 with retry-after)",
+    (s, login) => s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 1, status: 429 }),
+    1,
+  ],
+];
+
+for (const [name, limit, pauseSeconds] of rateLimitCases) {
+  describeTargets(`rate limit: ${name}`, (target) => {
+    const s = useStack(target, { GITHUB_TOKEN: token });
+
+    test("is 429 with Retry-After, sends nothing more until the pause ends, then recovers", async () => {
+      const login = freshLogin("limited");
+      s.fake.setUser(login, 2);
+      limit(s, login);
+      const res = await s.request(`/${login}`);
+      await expectError(res.clone(), 429);
+      expect(retryAfterSeconds(res)).toBeLessThanOrEqual(pauseSeconds + 1);
+      s.fake.setFault(login, null);
+      s.fake.setRateLimit({ remaining: 5000, exceededStatus: 403, resetAt: _inSeconds(3600) });
+      const sent = s.fake.requestCount(login);
+      const other = freshLogin("waiting");
+      s.fake.setUser(other, 1);
+      await expectError(await s.request(`/${other}`), 429);
+      expect(s.fake.requestCount()).toBe(s.fake.requests.length);
+      expect(s.fake.requestCount(login) + s.fake.requestCount(other)).toBe(sent);
+      await Bun.sleep(pauseSeconds * 1000 + 150);
+      await expectRecovers(s, login);
+    });
+  });
+}
+
+function _inSeconds(seconds: number): number {
+  return Math.floor(Date.now() / 1000) + seconds;
+}

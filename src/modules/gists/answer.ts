@@ -41,7 +41,7 @@ export function gistsAnswer(resolution: Resolution<GistsEntry>, context: AnswerC
   const encoding = negotiateEncoding(context.acceptEncoding);
   if (verdict === "HIT" && settings.cloneTemplates) return _fromTemplate(slot, encoding, maxAge, age, context);
   const body = bodyFor(entry, {
-    hit: verdict === "HIT" || verdict === "REVALIDATED" || verdict === "STALE",
+    hit: verdict === "HIT" || verdict === "STALE",
     ttlSeconds: settings.ttlSeconds,
     staleAge: verdict === "STALE" ? Math.max(1, age) : undefined,
   });

@@ -1,0 +1,175 @@
+import { describe, expect, test } from "bun:test";
+import { createCircuitBreaker } from "./breaker.ts";
+import { createRateLimitBudget } from "./budget.ts";
+import { UpstreamError, type GistsFetch, type GithubClient } from "./client.ts";
+import { createConcurrencyLimiter, QueueTimeout } from "./limiter.ts";
+import { createUpstream } from "./upstream.ts";
+
+function clock(start = 1_700_000_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe("createCircuitBreaker", () => {
+  test("opens after the threshold, fails fast, then lets one probe through", () => {
+    const time = clock();
+    const states: string[] = [];
+    const breaker = createCircuitBreaker({ threshold: 3, cooldownMs: 1000, now: time.now, onChange: (s) => states.push(s) });
+    for (let index = 0; index < 3; index++) {
+      expect(breaker.allow()).toBe(true);
+      breaker.failure();
+    }
+    expect(breaker.state).toBe("open");
+    expect(breaker.allow()).toBe(false);
+    time.advance(1000);
+    expect(breaker.allow()).toBe(true);
+    expect(breaker.state).toBe("half-open");
+    expect(breaker.allow()).toBe(false);
+    breaker.failure();
+    expect(breaker.state).toBe("open");
+    time.advance(1000);
+    expect(breaker.allow()).toBe(true);
+    breaker.success();
+    expect(breaker.state).toBe("closed");
+    expect(states).toEqual(["open", "half-open", "open", "half-open", "closed"]);
+  });
+
+  test("a success resets the count of failures", () => {
+    const breaker = createCircuitBreaker({ threshold: 2, cooldownMs: 1000 });
+    breaker.failure();
+    breaker.success();
+    breaker.failure();
+    expect(breaker.state).toBe("closed");
+  });
+});
+
+describe("createRateLimitBudget", () => {
+  test("waits for the reset once remaining is 0", () => {
+    const time = clock();
+    const budget = createRateLimitBudget(time.now);
+    budget.update({ remaining: 1, resetAt: time.now() / 1000 + 30 });
+    expect(budget.waitSeconds()).toBe(0);
+    budget.update({ remaining: 0 });
+    expect(budget.waitSeconds()).toBe(30);
+    time.advance(29_500);
+    expect(budget.waitSeconds()).toBe(1);
+    time.advance(500);
+    expect(budget.waitSeconds()).toBe(0);
+  });
+
+  test("a pause (secondary limit) holds whatever the window says", () => {
+    const time = clock();
+    const budget = createRateLimitBudget(time.now);
+    budget.update({ remaining: 4000, resetAt: time.now() / 1000 + 3000 });
+    budget.pause(7);
+    expect(budget.waitSeconds()).toBe(7);
+    time.advance(7000);
+    expect(budget.waitSeconds()).toBe(0);
+  });
+});
+
+describe("createConcurrencyLimiter", () => {
+  test("holds at most max, hands slots over in order, and times waiters out", async () => {
+    const limiter = createConcurrencyLimiter(2);
+    await limiter.acquire(100);
+    await limiter.acquire(100);
+    const order: number[] = [];
+    const third = limiter.acquire(1000).then(() => order.push(3));
+    const fourth = limiter.acquire(1000).then(() => order.push(4));
+    const late = limiter.acquire(10);
+    expect(limiter.queued).toBe(3);
+    await expect(late).rejects.toBeInstanceOf(QueueTimeout);
+    limiter.release();
+    limiter.release();
+    await Promise.all([third, fourth]);
+    expect(order).toEqual([3, 4]);
+    expect([limiter.active, limiter.peak]).toEqual([2, 2]);
+  });
+});
+
+describe("createUpstream", () => {
+  const page: GistsFetch = { kind: "page", page: { gists: [], links: {} } };
+
+  function upstreamWith(answers: Array<GistsFetch | UpstreamError>, options: { retries?: number; timeoutMs?: number } = {}) {
+    const time = clock();
+    const calls: number[] = [];
+    const client = {
+      async listUserGists(_user: string, _page: number, _perPage: number, attempt: { timeoutMs: number }) {
+        calls.push(attempt.timeoutMs);
+        const next = answers.shift();
+        if (next instanceof UpstreamError) throw next;
+        return next ?? page;
+      },
+    } as unknown as GithubClient;
+    const budget = createRateLimitBudget(time.now);
+    const breaker = createCircuitBreaker({ threshold: 2, cooldownMs: 10_000, now: time.now });
+    const retries: number[] = [];
+    const upstream = createUpstream({
+      client,
+      budget,
+      breaker,
+      limiter: createConcurrencyLimiter(4),
+      timeoutMs: options.timeoutMs ?? 5000,
+      retries: options.retries ?? 2,
+      now: time.now,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        retries.push(ms);
+        time.advance(ms);
+      },
+      onRetry: () => {},
+    });
+    return { upstream, calls, breaker, budget, retries, time };
+  }
+
+  test("retries 5xx and connection errors with backoff, inside one deadline", async () => {
+    const { upstream, calls, retries, breaker } = upstreamWith([
+      new UpstreamError("unavailable", "502", { retryable: true }),
+      new UpstreamError("unavailable", "reset", { retryable: true }),
+    ]);
+    expect(await upstream.fetchPage("octocat", 1, 30)).toEqual(page);
+    expect(calls.length).toBe(3);
+    expect(retries).toEqual([35, 60]);
+    expect(calls[1]).toBe(5000 - 35);
+    expect(breaker.state).toBe("closed");
+  });
+
+  test("does not retry what cannot succeed, and gives up when retries run out", async () => {
+    const notFound = upstreamWith([new UpstreamError("not-found", "gone")]);
+    await expect(notFound.upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "not-found" });
+    expect(notFound.calls.length).toBe(1);
+
+    const down = upstreamWith(
+      Array.from({ length: 5 }, () => new UpstreamError("unavailable", "500", { retryable: true })),
+      { retries: 1 },
+    );
+    await expect(down.upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "unavailable" });
+    expect(down.calls.length).toBe(2);
+  });
+
+  test("no retry starts when the deadline cannot hold it", async () => {
+    const { upstream, calls } = upstreamWith([new UpstreamError("unavailable", "500", { retryable: true })], { timeoutMs: 60 });
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "unavailable" });
+    expect(calls.length).toBe(1);
+  });
+
+  test("an open breaker fails fast without calling GitHub", async () => {
+    const { upstream, calls } = upstreamWith(
+      Array.from({ length: 2 }, () => new UpstreamError("timeout", "slow")),
+      { retries: 0 },
+    );
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "timeout" });
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "timeout" });
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "unavailable" });
+    expect(calls.length).toBe(2);
+  });
+
+  test("a rate limit pauses every later request without calling GitHub", async () => {
+    const { upstream, calls, time } = upstreamWith([new UpstreamError("rate-limited", "slow down", { retryAfterSeconds: 5 })]);
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "rate-limited" });
+    await expect(upstream.fetchPage("y", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 5 });
+    expect(calls.length).toBe(1);
+    time.advance(5000);
+    expect(await upstream.fetchPage("y", 1, 30)).toEqual(page);
+  });
+});

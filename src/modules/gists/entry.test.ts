@@ -1,0 +1,88 @@
+import { describe, expect, test } from "bun:test";
+import { gunzipSync, brotliDecompressSync } from "node:zlib";
+import { negotiateEncoding } from "./answer.ts";
+import { bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
+
+const gist = (id: string) => ({
+  id,
+  description: id === "b" ? null : `gist ${id}`,
+  html_url: `https://gist.github.com/${id}`,
+  created_at: "2020-01-01T00:00:00Z",
+  files: { [`${id}.md`]: {}, "notes.txt": {} },
+});
+
+const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes));
+
+describe("gists entries", () => {
+  test("a page entry holds the hit body and a head the other verdicts extend", () => {
+    const entry = pageEntry(
+      { gists: [gist("a"), gist("b")], links: { next: 2 }, etag: '"up"', lastModified: "Mon" },
+      { username: "Octo", page: 1, perPage: 2 },
+      300,
+    );
+    expect(decode(entry.hit.identity)).toEqual({
+      data: [
+        { id: "a", description: "gist a", url: "https://gist.github.com/a", created_at: "2020-01-01T00:00:00Z", files: ["a.md", "notes.txt"] },
+        { id: "b", description: null, url: "https://gist.github.com/b", created_at: "2020-01-01T00:00:00Z", files: ["b.md", "notes.txt"] },
+      ],
+      pagination: { page: 1, per_page: 2, count: 2, has_next: true, has_prev: false },
+      cache: { hit: true, ttl_seconds: 300 },
+    });
+    expect(decode(bodyFor(entry, { hit: false, ttlSeconds: 300 }).identity).cache).toEqual({ hit: false, ttl_seconds: 300 });
+    expect(decode(bodyFor(entry, { hit: true, ttlSeconds: 300, staleAge: 42 }).identity).cache).toEqual({
+      hit: true,
+      ttl_seconds: 300,
+      stale: true,
+      age_seconds: 42,
+    });
+    expect(entry.upstream).toEqual({ etag: '"up"', lastModified: "Mon" });
+    expect(entry.etag).toMatch(/^W\/"[\w-]+"$/);
+    expect(entry.bytes).toBe(entry.hit.identity.byteLength + (entry.hit.gzip?.byteLength ?? 0) + (entry.hit.br?.byteLength ?? 0));
+  });
+
+  test("a complete list joins the pages' items in order", () => {
+    const first = pageEntry({ gists: [gist("a"), gist("b")], links: { next: 2 } }, { username: "o", page: 1, perPage: 100 }, 60);
+    const empty = pageEntry({ gists: [], links: {} }, { username: "o", page: 3, perPage: 100 }, 60);
+    const second = pageEntry({ gists: [gist("c")], links: {} }, { username: "o", page: 2, perPage: 100 }, 60);
+    const all = decode(completeEntry("o", [first, second, empty], false, 60).hit.identity);
+    expect(all.data.map((item: { id: string }) => item.id)).toEqual(["a", "b", "c"]);
+    expect(all.pagination).toEqual({ page: 1, per_page: 100, count: 3, has_next: false, has_prev: false, pages: 3, truncated: false });
+  });
+
+  test("bodies over 1 KB are stored compressed too", () => {
+    const big = pageEntry(
+      { gists: Array.from({ length: 40 }, (_, index) => gist(`g${index}`)), links: {} },
+      { username: "o", page: 1, perPage: 40 },
+      60,
+    );
+    expect(gunzipSync(big.hit.gzip!)).toEqual(Buffer.from(big.hit.identity));
+    expect(brotliDecompressSync(big.hit.br!)).toEqual(Buffer.from(big.hit.identity));
+    expect(pickEncoding(big.hit, "br").encoding).toBe("br");
+    expect(pickEncoding(big.hit, "gzip").bytes).toBe(big.hit.gzip!);
+    const small = pageEntry({ gists: [gist("a")], links: {} }, { username: "o", page: 1, perPage: 1 }, 60);
+    expect(small.hit.gzip).toBeUndefined();
+    expect(pickEncoding(small.hit, "gzip").encoding).toBe("identity");
+  });
+
+  test("a 404 entry is small and negative", () => {
+    const entry = notFoundEntry("ghost");
+    expect([entry.negative, entry.username, entry.count]).toEqual([true, "ghost", 0]);
+  });
+});
+
+describe("negotiateEncoding", () => {
+  test.each([
+    [null, "identity"],
+    ["", "identity"],
+    ["gzip", "gzip"],
+    ["gzip, deflate, br", "br"],
+    ["br;q=0, gzip", "gzip"],
+    ["gzip;q=0", "identity"],
+    ["identity", "identity"],
+    ["*", "br"],
+    ["GZIP", "gzip"],
+    ["deflate", "identity"],
+  ])("%p → %s", (header, expected) => {
+    expect(negotiateEncoding(header)).toBe(expected as "br" | "gzip" | "identity");
+  });
+});
