@@ -187,7 +187,7 @@ describe("around every answer", () => {
     await get("/octocat", { headers: { "x-request-id": "log-1" } });
     await get("/octocat", { headers: { "x-request-id": "log-2" } });
     await get('/octocat?x="quote"', { headers: { "x-request-id": "log-3" } });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 80));
     const lines = logs.text.trim().split("\n").map((line) => JSON.parse(line));
     expect(lines.map((line) => line.request_id)).toEqual(["log-1", "log-2", "log-3"]);
     expect(lines[1]).toMatchObject({ msg: "request", method: "GET", route: "/:username", status: 200, cache: "HIT" });

@@ -8,7 +8,10 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** A structured JSON-lines logger: one object per line, written in batches so logging stays cheap. */
 export type Logger = ReturnType<typeof createLogger>;
 
-/** Creates a logger that drops records below `level` and writes the rest at most once per event-loop turn. */
+/** How long a line may wait in the buffer: one write per interval instead of one per request. */
+const flushIntervalMs = 50;
+
+/** Creates a logger that drops records below `level` and writes the rest in batches (every 50 ms or 64 KiB). */
 export function createLogger(level: LogLevel, sink: LogSink) {
   const threshold = rank[level];
   let pending = "";
@@ -27,7 +30,7 @@ export function createLogger(level: LogLevel, sink: LogSink) {
     if (pending.length >= 65_536) flush();
     else if (!scheduled) {
       scheduled = true;
-      setTimeout(flush, 0);
+      setTimeout(flush, flushIntervalMs);
     }
   };
 

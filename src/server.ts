@@ -69,7 +69,11 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     now,
     onBackgroundError: (key, error) => logger.warn("background refresh failed", { key, error: String(error) }),
   });
-  const answers: AnswerSettings = { ttlSeconds: config.cache.ttlSeconds, cloneTemplates: runtimeName === "bun" };
+  const answers: AnswerSettings = {
+    ttlSeconds: config.cache.ttlSeconds,
+    cloneTemplates: runtimeName === "bun",
+    grow: (slot, added) => gists.grow(slot, added),
+  };
   const fastPath = createGistsFastPath(gists, config.cache.maxEntries * 2, answers, now);
   const app = createApp({ gists, fastPath, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
   const handler = createFetchHandler({

@@ -1,17 +1,17 @@
 /**
  * `npm run bench`: the performance budget, measured side by side in one run on this machine.
- * Prints a markdown table (and writes it to --out FILE when given). Needs wrk (Debian package `wrk`).
+ * Prints a markdown table (and writes it to --out FILE). Needs wrk (Debian package `wrk`) and dist/gists-api.
  */
-import { createServer as createNetServer } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeGithub } from "../../src/testing/fake-github.ts";
+import { drive, freePort, median, rssMiB, startBinary, waitHealthy, wrk, zipfSampler, type WrkResult } from "./bench/lib.ts";
 
 const { values: flags } = parseArgs({
   options: {
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "5" },
     connections: { type: "string", default: "32" },
     out: { type: "string" },
@@ -20,133 +20,150 @@ const { values: flags } = parseArgs({
 const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
 const connections = Number(flags.connections);
-const binary = "dist/gists-api";
 
-if (!Bun.which("wrk")) {
-  console.error("bench: wrk is not installed (apt-get install -y wrk)");
-  process.exit(1);
-}
-if (!(await Bun.file(binary).exists())) {
-  console.error(`bench: ${binary} is missing; run 'npm run build' first`);
-  process.exit(1);
-}
+if (!Bun.which("wrk")) _fail("wrk is not installed (apt-get install -y wrk)");
+if (!(await Bun.file("dist/gists-api").exists())) _fail("dist/gists-api is missing; run 'npm run build' first");
 
-const github = await startFakeGithub({ users: { octocat: 30 } });
-const servicePort = await _freePort();
-const service = Bun.spawn([binary, "serve"], {
-  env: { PATH: process.env.PATH ?? "", PORT: String(servicePort), HOST: "127.0.0.1", GITHUB_API_URL: github.url, LOG_LEVEL: "info" },
-  stdout: "ignore",
-  stderr: "inherit",
-});
-const serviceUrl = `http://127.0.0.1:${servicePort}`;
-const startup = await _waitHealthy(`${serviceUrl}/healthz`, performance.now());
-await Bun.sleep(1000);
-const idleRss = _rssMiB(service.pid);
+const rows: string[][] = [];
+await cachedHits();
+await coldStampede();
+await upstreamConcurrency();
+await zipfRevalidation();
+await memoryAfterManyUsers();
 
-const target = `${serviceUrl}/octocat`;
-const warm = await fetch(target);
-const hitBody = new Uint8Array(await (await fetch(target)).arrayBuffer());
-if (warm.status !== 200) throw new Error(`bench: warm-up answered ${warm.status}`);
-const dir = mkdtempSync(join(tmpdir(), "gists-bench-"));
-writeFileSync(join(dir, "body.json"), hitBody);
-const barePort = await _freePort();
-const bare = Bun.spawn([process.execPath, "ops/scripts/bare-server.ts", join(dir, "body.json"), String(barePort)], {
-  stdout: "ignore",
-  stderr: "inherit",
-});
-await _waitHealthy(`http://127.0.0.1:${barePort}/`, performance.now());
+const header = `Machine: ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench\`.\n\n`;
+const table = ["| measure | result | budget |", "|---|---|---|", ...rows.map((row) => `| ${row.join(" | ")} |`)].join("\n");
+console.log(`\n${header}${table}`);
+if (flags.out) writeFileSync(flags.out, `${header}${table}\n`);
+process.exit(0);
 
-const results = { bare: [] as WrkResult[], service: [] as WrkResult[] };
-for (let round = 0; round < rounds; round++) {
-  results.bare.push(await _wrk(`http://127.0.0.1:${barePort}/`));
-  results.service.push(await _wrk(target));
-  console.error(
-    `round ${round + 1}/${rounds}: bare ${results.bare.at(-1)!.rps.toFixed(0)} req/s, service ${results.service.at(-1)!.rps.toFixed(0)} req/s`,
+/** Cached hits against a bare Bun.serve sending the same bytes, alternated round by round; startup and RSS. */
+async function cachedHits(): Promise<void> {
+  const github = await startFakeGithub({ users: { octocat: 30 } });
+  const service = await startBinary({ GITHUB_API_URL: github.url });
+  await Bun.sleep(500);
+  const idleRss = rssMiB(service.pid);
+  const target = `${service.url}/octocat`;
+  await fetch(target).then((response) => response.arrayBuffer());
+  const body = new Uint8Array(await (await fetch(target)).arrayBuffer());
+  const file = join(mkdtempSync(join(tmpdir(), "gists-bench-")), "body.json");
+  writeFileSync(file, body);
+  const barePort = await freePort();
+  const bare = Bun.spawn([process.execPath, "ops/scripts/bench/bare-server.ts", file, String(barePort)], { stdout: "ignore" });
+  await waitHealthy(`http://127.0.0.1:${barePort}/`, performance.now());
+
+  const bareRuns: WrkResult[] = [];
+  const serviceRuns: WrkResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    bareRuns.push(await wrk(`http://127.0.0.1:${barePort}/`, connections, duration));
+    serviceRuns.push(await wrk(target, connections, duration));
+    console.error(`hits round ${round}/${rounds}: bare ${bareRuns.at(-1)!.rps.toFixed(0)}/s, service ${serviceRuns.at(-1)!.rps.toFixed(0)}/s`);
+  }
+  const loadedRss = rssMiB(service.pid);
+  bare.kill("SIGTERM");
+  await service.stop();
+
+  const startups = [];
+  for (let run = 0; run < 5; run++) {
+    const probe = await startBinary({ GITHUB_API_URL: github.url, LOG_LEVEL: "warn" });
+    startups.push(probe.startupMs);
+    await probe.stop();
+  }
+  await github.close();
+
+  const ratios = serviceRuns.map((run, index) => run.rps / bareRuns[index]!.rps);
+  rows.push(
+    [`cached \`GET /{username}\` (${body.length} B), wrk -t1 -c${connections}, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
+    ["bare `Bun.serve` sending the same bytes, same run", `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`, "yardstick"],
+    [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.80×"],
+    [`p99 at ${connections} connections, service / bare`, `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`, ""],
+    ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
+    ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
   );
 }
-const loadedRss = _rssMiB(service.pid);
-const ratios = results.service.map((result, index) => result.rps / results.bare[index]!.rps);
 
-const startups: number[] = [];
-for (let run = 0; run < 5; run++) {
-  const port = await _freePort();
-  const started = performance.now();
-  const child = Bun.spawn([binary, "serve"], {
-    env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", GITHUB_API_URL: github.url, LOG_LEVEL: "warn" },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  startups.push(await _waitHealthy(`http://127.0.0.1:${port}/healthz`, started));
-  child.kill("SIGTERM");
-  await child.exited;
+/** 100 concurrent cold requests for one user, GitHub answering in 200 ms. */
+async function coldStampede(): Promise<void> {
+  const github = await startFakeGithub({ users: { stampede: 30 } });
+  github.setFault("stampede", { kind: "latency", ms: 200 });
+  const service = await startBinary({ GITHUB_API_URL: github.url });
+  const statuses = await drive(service.url, Array.from({ length: 100 }, () => "/stampede"), 100);
+  rows.push([
+    "100 concurrent cold requests for one user (GitHub takes 200 ms)",
+    `${github.requestCount("stampede")} upstream request; answers ${_statuses(statuses)}`,
+    "1 upstream request",
+  ]);
+  await service.stop();
+  await github.close();
 }
 
-service.kill("SIGTERM");
-bare.kill("SIGTERM");
-await Promise.all([service.exited, bare.exited]);
-await github.close();
-
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
-const table = [
-  `| measure | value | budget |`,
-  `|---|---|---|`,
-  `| cached \`GET /{username}\` (${hitBody.length} B body), wrk -t1 -c${connections}, median of ${rounds}×${duration}s | ${median(results.service.map((r) => r.rps)).toFixed(0)} req/s | ≥ 50,000 req/s |`,
-  `| bare \`Bun.serve\` with the same bytes, same run | ${median(results.bare.map((r) => r.rps)).toFixed(0)} req/s | (yardstick) |`,
-  `| ratio service / bare (median of per-round ratios; rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")}) | ${median(ratios).toFixed(2)}× | ≥ 0.80× |`,
-  `| p99 latency at ${connections} connections: service / bare | ${median(results.service.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(results.bare.map((r) => r.p99Ms)).toFixed(2)} ms | |`,
-  `| exec to first 200 from \`/healthz\` (median / max of 5) | ${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms | ≤ 150 ms |`,
-  `| idle RSS after start | ${idleRss.toFixed(1)} MiB | ≤ 80 MB |`,
-  `| RSS after the load | ${loadedRss.toFixed(1)} MiB | |`,
-].join("\n");
-const header = `Machine: ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench\`.\n\n`;
-console.log(header + table);
-if (flags.out) writeFileSync(flags.out, `${header}${table}\n`);
-
-interface WrkResult {
-  rps: number;
-  p99Ms: number;
+/** 120 distinct cold users at once, GitHub answering in 100 ms. */
+async function upstreamConcurrency(): Promise<void> {
+  const users = Object.fromEntries(Array.from({ length: 120 }, (_, index) => [`user-${index}`, 5]));
+  const github = await startFakeGithub({ users });
+  github.setFault("*", { kind: "latency", ms: 100 });
+  const service = await startBinary({ GITHUB_API_URL: github.url });
+  const statuses = await drive(service.url, Object.keys(users).map((login) => `/${login}`), 120);
+  rows.push([
+    "120 distinct cold users at once (GitHub takes 100 ms), UPSTREAM_MAX_CONCURRENCY=16",
+    `at most ${github.maxInFlight} upstream at once; answers ${_statuses(statuses)}`,
+    "≤ 16 at once, none failed",
+  ]);
+  await service.stop();
+  await github.close();
 }
 
-async function _wrk(url: string): Promise<WrkResult> {
-  const proc = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${duration}s`, "--latency", url], { stdout: "pipe" });
-  const text = await new Response(proc.stdout).text();
-  await proc.exited;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(text);
-  const scale = { us: 0.001, ms: 1, s: 1000 } as const;
-  const p99Ms = p99 ? Number(p99[1]) * scale[p99[2] as keyof typeof scale] : Number.NaN;
-  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
-  if (errors) throw new Error(`bench: ${errors[1]} non-2xx answers from ${url}`);
-  if (!Number.isFinite(rps)) throw new Error(`bench: could not read wrk's output:\n${text}`);
-  return { rps, p99Ms };
-}
-
-async function _waitHealthy(url: string, started: number): Promise<number> {
-  const deadline = started + 10_000;
-  while (performance.now() < deadline) {
-    try {
-      const response = await fetch(url);
-      if (response.status === 200) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(2);
-  }
-  throw new Error(`bench: ${url} did not answer within 10 s`);
-}
-
-function _rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
-
-function _freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+/** A zipf workload over 1,000 users with a 1 s TTL, with and without conditional revalidation. */
+async function zipfRevalidation(): Promise<void> {
+  const requests = 20_000;
+  for (const revalidate of ["true", "false"]) {
+    const users = Object.fromEntries(Array.from({ length: 1000 }, (_, index) => [`z${index}`, 10]));
+    const github = await startFakeGithub({ users, rateLimit: { limit: 1_000_000, remaining: 1_000_000 } });
+    const service = await startBinary({
+      GITHUB_API_URL: github.url,
+      GITHUB_TOKEN: "bench-token",
+      CACHE_TTL: "1",
+      CACHE_REVALIDATE: revalidate,
     });
-  });
+    const next = zipfSampler(1000, 1.0);
+    const started = performance.now();
+    const statuses = await drive(service.url, Array.from({ length: requests }, () => `/z${next()}`), 16);
+    const seconds = (performance.now() - started) / 1000;
+    const charged = 1_000_000 - github.rateLimit.remaining;
+    const sent = github.requestCount();
+    rows.push([
+      `zipf (s=1) over 1,000 users, ${requests} requests in ${seconds.toFixed(1)} s, CACHE_TTL=1, CACHE_REVALIDATE=${revalidate}`,
+      `${sent} upstream requests, ${sent - charged} of them 304; ${charged} charged to the rate limit; answers ${_statuses(statuses)}`,
+      revalidate === "true" ? "fewer charged than without" : "",
+    ]);
+    await service.stop();
+    await github.close();
+  }
+}
+
+/** RSS after 10,000 distinct users pass through a cache bounded to 64 MiB. */
+async function memoryAfterManyUsers(): Promise<void> {
+  const users = Object.fromEntries(Array.from({ length: 10_000 }, (_, index) => [`m${index}`, 30]));
+  const github = await startFakeGithub({ users });
+  const service = await startBinary({ GITHUB_API_URL: github.url });
+  const statuses = await drive(service.url, Object.keys(users).map((login) => `/${login}`), 32);
+  await Bun.sleep(1000);
+  const rss = rssMiB(service.pid);
+  const stats = (await (await fetch(`${service.url}/cache/stats`)).json()) as Record<string, number>;
+  rows.push([
+    "RSS after 10,000 distinct users (30 gists each), CACHE_MAX_BYTES=64 MiB",
+    `${rss.toFixed(1)} MiB; cache ${(stats.bytes! / 1048576).toFixed(1)} MiB in ${stats.size} entries, ${stats.evictions} evicted; answers ${_statuses(statuses)}`,
+    "≤ 64 MiB + 80 MB",
+  ]);
+  await service.stop();
+  await github.close();
+}
+
+function _statuses(statuses: Map<number, number>): string {
+  return [...statuses].map(([status, count]) => `${count}×${status}`).join(", ");
+}
+
+function _fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(1);
 }

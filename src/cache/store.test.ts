@@ -41,6 +41,19 @@ describe("createCacheStore", () => {
     expect(store.bytes).toBe(0);
   });
 
+  test("an entry that grows in place evicts others, never itself", () => {
+    const store = createCacheStore<{ bytes: number }>({ maxEntries: 10, maxBytes: 100 });
+    const grown = sized(40);
+    store.set("old", sized(40));
+    store.set("grown", grown);
+    grown.bytes += 30;
+    store.grow("grown", grown, 30);
+    expect(store.peek("old")).toBeUndefined();
+    expect([store.bytes, store.evictions]).toEqual([70, 1]);
+    store.grow("missing", sized(1), 1000);
+    expect(store.bytes).toBe(70);
+  });
+
   test("peek does not refresh recency", () => {
     const store = createCacheStore<{ bytes: number }>({ maxEntries: 2, maxBytes: 1000 });
     store.set("a", sized(1));

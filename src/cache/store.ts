@@ -1,6 +1,6 @@
 /** Something the store can weigh: the bytes it keeps alive. */
 export interface Sized {
-  readonly bytes: number;
+  bytes: number;
 }
 
 /** Bounds of the store: entries and bytes; whichever is reached first evicts. */
@@ -53,6 +53,17 @@ export function createCacheStore<V extends Sized>(limits: StoreLimits) {
         evictions++;
       }
       return true;
+    },
+    /** Adds `added` bytes to the entry under `key` (it grew in place), then evicts other entries until the bound holds. */
+    grow(key: string, value: V, added: number): void {
+      if (entries.get(key) !== value) return;
+      bytes += added;
+      while (bytes > limits.maxBytes && entries.size > 1) {
+        const oldest = entries.keys().next().value as string;
+        if (oldest === key) break;
+        remove(oldest, entries.get(oldest)!);
+        evictions++;
+      }
     },
     /** Forgets one key. */
     delete(key: string): boolean {

@@ -72,6 +72,9 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
+/** Timeout for the tests that wait on purpose (TTLs, resets, cooldowns), with room for a busy 2-core machine. */
+export const timedTestMs = 20_000;
+
 /** A login no other test uses, so cache entries and request counts stay per test. */
 export function freshLogin(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;

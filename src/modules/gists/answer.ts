@@ -1,6 +1,6 @@
 import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
 import { errorBody } from "../../http/errors.ts";
-import { bodyFor, pickEncoding, type Encoding, type GistsEntry } from "./entry.ts";
+import { bodyFor, pickEncoding, type EncodedBody, type Encoding, type GistsEntry } from "./entry.ts";
 
 /** What an answer depends on besides the cached entry. */
 export interface AnswerContext {
@@ -15,6 +15,8 @@ export interface AnswerSettings {
   ttlSeconds: number;
   /** Whether a prepared Response may be cloned per hit (cheap on Bun; on Deno a clone tees a stream). */
   cloneTemplates: boolean;
+  /** Told when a stored entry gained a compressed form, so the cache's byte count stays true. */
+  grow(slot: Slot<GistsEntry>, added: number): void;
 }
 
 /** A gists answer: the page, a 304 for a matching If-None-Match, or the cached 404. */
@@ -39,13 +41,13 @@ export function gistsAnswer(resolution: Resolution<GistsEntry>, context: AnswerC
     return new Response(null, { status: 304, headers: _headers(entry, verdict, maxAge, age, context.requestId, undefined) });
   }
   const encoding = negotiateEncoding(context.acceptEncoding);
-  if (verdict === "HIT" && settings.cloneTemplates) return _fromTemplate(slot, encoding, maxAge, age, context);
+  if (verdict === "HIT" && settings.cloneTemplates) return _fromTemplate(slot, encoding, maxAge, age, context, settings);
   const body = bodyFor(entry, {
     hit: verdict === "HIT" || verdict === "STALE",
     ttlSeconds: settings.ttlSeconds,
     staleAge: verdict === "STALE" ? Math.max(1, age) : undefined,
   });
-  const chosen = pickEncoding(body, encoding);
+  const chosen = _encode(slot, body, encoding, settings);
   return new Response(chosen.bytes, {
     status: 200,
     headers: _headers(entry, verdict, maxAge, age, context.requestId, chosen.encoding),
@@ -60,7 +62,14 @@ const templates = new WeakMap<Slot<GistsEntry>, Templates>();
 
 // A hit's answer differs from the last one only in its request id (and, once a second, its Age and max-age),
 // so it is prepared once per second and cloned.
-function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, maxAge: number, age: number, context: AnswerContext): Response {
+function _fromTemplate(
+  slot: Slot<GistsEntry>,
+  encoding: Encoding,
+  maxAge: number,
+  age: number,
+  context: AnswerContext,
+  settings: AnswerSettings,
+): Response {
   const entry = slot.value;
   const second = Math.floor(context.now / 1000);
   let prepared = templates.get(slot);
@@ -70,13 +79,22 @@ function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, maxAge: numbe
   }
   let template = prepared.byEncoding[encoding];
   if (template === undefined) {
-    const chosen = pickEncoding(entry.hit, encoding);
+    const chosen = _encode(slot, entry.hit, encoding, settings);
     template = new Response(chosen.bytes, { status: 200, headers: _headers(entry, "HIT", maxAge, age, "", chosen.encoding) });
     prepared.byEncoding[encoding] = template;
   }
   const response = template.clone();
   response.headers.set("x-request-id", context.requestId);
   return response;
+}
+
+// The stored hit body may gain a brotli form (counted in the cache); one-off bodies (a miss, a stale answer)
+// are gzipped rather than brotli-compressed, which costs far more for a body sent once.
+function _encode(slot: Slot<GistsEntry>, body: EncodedBody, wanted: Encoding, settings: AnswerSettings) {
+  if (body !== slot.value.hit) return pickEncoding(body, wanted === "br" ? "gzip" : wanted);
+  const chosen = pickEncoding(body, wanted);
+  if (chosen.added > 0) settings.grow(slot, chosen.added);
+  return chosen;
 }
 
 function _headers(
@@ -95,7 +113,7 @@ function _headers(
     vary: "Accept-Encoding",
   };
   if (requestId) headers["x-request-id"] = requestId;
-  if (verdict !== "MISS" && verdict !== "BYPASS") headers.age = String(age);
+  if (verdict === "STALE") headers.age = String(age);
   if (encoding !== undefined && encoding !== "identity") headers["content-encoding"] = encoding;
   return headers;
 }

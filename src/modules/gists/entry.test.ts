@@ -49,16 +49,19 @@ describe("gists entries", () => {
     expect(all.pagination).toEqual({ page: 1, per_page: 100, count: 3, has_next: false, has_prev: false, pages: 3, truncated: false });
   });
 
-  test("bodies over 1 KB are stored compressed too", () => {
+  test("bodies over 1 KB are stored gzipped, and gain a brotli form when first asked", () => {
     const big = pageEntry(
       { gists: Array.from({ length: 40 }, (_, index) => gist(`g${index}`)), links: {} },
       { username: "o", page: 1, perPage: 40 },
       60,
     );
     expect(gunzipSync(big.hit.gzip!)).toEqual(Buffer.from(big.hit.identity));
+    expect(big.hit.br).toBeUndefined();
+    const first = pickEncoding(big.hit, "br");
+    expect([first.encoding, first.added]).toEqual(["br", big.hit.br!.byteLength]);
     expect(brotliDecompressSync(big.hit.br!)).toEqual(Buffer.from(big.hit.identity));
-    expect(pickEncoding(big.hit, "br").encoding).toBe("br");
-    expect(pickEncoding(big.hit, "gzip").bytes).toBe(big.hit.gzip!);
+    expect(pickEncoding(big.hit, "br").added).toBe(0);
+    expect(pickEncoding(big.hit, "gzip")).toEqual({ bytes: big.hit.gzip!, encoding: "gzip", added: 0 });
     const small = pageEntry({ gists: [gist("a")], links: {} }, { username: "o", page: 1, perPage: 1 }, 60);
     expect(small.hit.gzip).toBeUndefined();
     expect(pickEncoding(small.hit, "gzip").encoding).toBe("identity");

@@ -24,13 +24,14 @@ export function createGistsFastPath(gists: GistsService, maxTargets: number, set
     answer(target: string, request: Request, requestId: string): Response | undefined {
       const key = keyOfTarget.get(target);
       if (key === undefined) return undefined;
-      const slot = gists.freshHit(key);
+      const at = now();
+      const slot = gists.freshHit(key, at);
       if (slot === undefined) return undefined;
       const context = {
         requestId,
         acceptEncoding: request.headers.get("accept-encoding"),
         ifNoneMatch: request.headers.get("if-none-match"),
-        now: now(),
+        now: at,
       };
       return gistsAnswer({ slot, verdict: "HIT" }, context, settings);
     },

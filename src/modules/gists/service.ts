@@ -112,8 +112,8 @@ export function createGistsService(deps: GistsServiceDeps) {
       return policy.resolve(completeKeyOf(username), completeLoader(username, useCache), useCache ? "serve-stale" : "bypass");
     },
     /** The fresh, non-negative entry under `key` for the fast path, counted as a hit; undefined otherwise. */
-    freshHit(key: string): Slot<GistsEntry> | undefined {
-      const slot = policy.peekFresh(key);
+    freshHit(key: string, at?: number): Slot<GistsEntry> | undefined {
+      const slot = policy.peekFresh(key, at);
       if (slot === undefined || slot.value.negative) return undefined;
       policy.countHit();
       return slot;
@@ -138,6 +138,10 @@ export function createGistsService(deps: GistsServiceDeps) {
         revalidated,
         inflight: policy.inflight,
       };
+    },
+    /** Accounts for bytes an entry gained after it was stored. */
+    grow(slot: Slot<GistsEntry>, added: number): void {
+      policy.grow(slot, added);
     },
     /** Empties the cache (counters keep counting). */
     clear(): void {

@@ -1,0 +1,92 @@
+import { expect, test } from "bun:test";
+import { describeTargets, expectError, freshLogin, useStack, type Stack } from "./stack.ts";
+
+const limits = { RATE_LIMIT_RPS: "2", RATE_LIMIT_BURST: "3" };
+
+/** Ask `path` `n` times in a row as fast as possible; the statuses in order, and the last 429 seen. */
+async function burst(s: Stack, path: string, n: number, headers: Record<string, string> = {}) {
+  const statuses: number[] = [];
+  let limited: Response | undefined;
+  for (let i = 0; i < n; i++) {
+    const res = await s.request(path, { headers });
+    statuses.push(res.status);
+    if (res.status === 429) limited = res;
+  }
+  return { statuses, limited };
+}
+
+/** A gists page every client may ask for: limited like any API request, answered from the cache after the first. */
+const limitedPath = "/octocat";
+
+/** Spend a client's bucket: ask until the service answers 429 (a full bucket holds 3). */
+async function drain(s: Stack, headers: Record<string, string> = {}): Promise<void> {
+  s.fake.setUser("octocat", 1);
+  const { statuses } = await burst(s, limitedPath, 6, headers);
+  expect(statuses.at(-1)).toBe(429);
+}
+
+const statusOf = async (s: Stack, path: string, headers: Record<string, string> = {}) =>
+  (await s.request(path, { headers })).status;
+
+describeTargets("per-client rate limit", (target) => {
+  const s = useStack(target, limits);
+
+  test("a burst of 10 from one client: 3 pass, the rest are 429 with RateLimit-* and Retry-After and a JSON error", async () => {
+    const login = freshLogin("bucket");
+    s.fake.setUser(login, 1);
+    const { statuses, limited } = await burst(s, `/${login}`, 10);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    const passed = statuses.filter((status) => status === 200).length;
+    expect(passed).toBeLessThanOrEqual(4);
+    expect(statuses.filter((status) => status !== 200)).toEqual(Array.from({ length: 10 - passed }, () => 429));
+    expect(s.fake.requestCount(login)).toBe(1);
+
+    const headers = Object.fromEntries(
+      ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"].map((name) => [name, limited!.headers.get(name)]),
+    );
+    expect(headers["ratelimit-limit"] ?? "").toMatch(/^[23]\b/);
+    expect(headers["ratelimit-remaining"]).toBe("0");
+    expect(headers["ratelimit-reset"] ?? "").toMatch(/^\d+$/);
+    expect(headers["retry-after"] ?? "").toMatch(/^[1-9]\d*$/);
+    expect(Number(headers["retry-after"])).toBeLessThanOrEqual(2);
+    await expectError(limited!, 429);
+  });
+
+  test("/healthz, /readyz and /metrics are never rate limited", async () => {
+    await drain(s);
+    const probes = [];
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      for (let i = 0; i < 8; i++) probes.push({ path, status: await statusOf(s, path) });
+    }
+    expect(probes.filter((p) => p.status !== 200)).toEqual([]);
+    expect(await statusOf(s, limitedPath)).toBe(429);
+  });
+
+  test("tokens come back at RATE_LIMIT_RPS: one more request passes half a second later", async () => {
+    await drain(s);
+    await Bun.sleep(600);
+    expect(await statusOf(s, limitedPath)).toBe(200);
+    expect(await statusOf(s, limitedPath)).toBe(429);
+  });
+
+  test("X-Forwarded-For is ignored by default: different values from one address share one bucket", async () => {
+    await drain(s, { "x-forwarded-for": "203.0.113.1" });
+    expect(await statusOf(s, limitedPath, { "x-forwarded-for": "203.0.113.2" })).toBe(429);
+    expect(await statusOf(s, limitedPath)).toBe(429);
+  });
+});
+
+describeTargets("per-client rate limit behind one trusted proxy", (target) => {
+  const s = useStack(target, { ...limits, RATE_LIMIT_TRUSTED_HOPS: "1" });
+
+  test("with RATE_LIMIT_TRUSTED_HOPS=1 the right-most X-Forwarded-For address is the client", async () => {
+    await drain(s, { "x-forwarded-for": "198.51.100.7" });
+    const answers = {
+      sameClient: await statusOf(s, limitedPath, { "x-forwarded-for": "198.51.100.7" }),
+      otherClient: await statusOf(s, limitedPath, { "x-forwarded-for": "198.51.100.8" }),
+      sameRightMost: await statusOf(s, limitedPath, { "x-forwarded-for": "192.0.2.99, 198.51.100.7" }),
+      otherRightMost: await statusOf(s, limitedPath, { "x-forwarded-for": "198.51.100.7, 192.0.2.99" }),
+    };
+    expect(answers).toEqual({ sameClient: 429, otherClient: 200, sameRightMost: 429, otherRightMost: 200 });
+  });
+});
