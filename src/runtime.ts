@@ -90,6 +90,11 @@ export function gzip(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return gzipSync(bytes) as Uint8Array<ArrayBuffer>;
 }
 
+/** Runs a full garbage collection where the runtime allows it (Bun); elsewhere does nothing. */
+export function collectGarbage(): void {
+  if (typeof Deno === "undefined" && typeof Bun !== "undefined") Bun.gc(true);
+}
+
 /** Writes text to standard error. */
 export function writeStderr(text: string): void {
   process.stderr.write(text);

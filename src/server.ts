@@ -16,7 +16,8 @@ import type { AnswerSettings } from "./modules/gists/answer.ts";
 import { createGistsFastPath } from "./modules/gists/fast-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
 import type { Readiness } from "./modules/health/index.ts";
-import { runtimeName } from "./runtime.ts";
+import { createMemoryPacer } from "./memory-pacer.ts";
+import { collectGarbage, runtimeName } from "./runtime.ts";
 import { version } from "./version.ts";
 
 /** The assembled service: a `fetch` to listen with, its app and the state serve needs for shutdown. */
@@ -28,6 +29,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
   const budget = createRateLimitBudget(now);
+  // A quarter of the cache's bound, at most 32 MiB, of upstream bodies between full collections.
+  const pacer = createMemoryPacer(Math.min(32 * 1024 * 1024, config.cache.maxBytes / 4), collectGarbage);
   const github = createGithubClient({
     baseUrl: config.githubApiUrl,
     token: config.githubToken,
@@ -39,6 +42,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
         metrics.githubRequests.labels(status).inc();
         metrics.githubRequestDuration.observe(seconds);
       },
+      received: (size) => pacer.received(size),
       rateLimit: (state) => {
         budget.update(state);
         if (state.remaining !== undefined) metrics.githubRateLimitRemaining.set(state.remaining);

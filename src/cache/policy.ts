@@ -14,8 +14,6 @@ export interface Slot<V extends CachedValue> extends Sized {
   readonly staleUntil: number;
   /** Earliest moment a background refresh may start again after one failed. */
   nextRefreshAt: number;
-  /** When the slot was last moved to the recent end of the LRU order. */
-  touchedAt: number;
 }
 
 /** How an answer used the cache, as sent in `X-Cache`. */
@@ -84,7 +82,6 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       freshUntil,
       staleUntil: freshUntil + options.staleMs(value),
       nextRefreshAt: 0,
-      touchedAt: storedAt,
       bytes: value.bytes + slotOverheadBytes,
     };
   };
@@ -125,19 +122,10 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   };
 
   return {
-    /**
-     * A fresh slot for `key` without counting anything (the fast path counts its own hit). Recency is
-     * refreshed at most once a second per slot: a hot key stays far from eviction either way, and most hits
-     * then cost one map lookup instead of a reinsertion.
-     */
+    /** A fresh slot for `key`, marked as just used, without counting anything (the fast path counts its own hit). */
     peekFresh(key: string, at: number = now()): Slot<V> | undefined {
-      const slot = store.peek(key);
-      if (slot === undefined || at >= slot.freshUntil) return undefined;
-      if (at - slot.touchedAt >= 1000) {
-        slot.touchedAt = at;
-        store.get(key);
-      }
-      return slot;
+      const slot = store.get(key);
+      return slot !== undefined && at < slot.freshUntil ? slot : undefined;
     },
     /** Counts a hit answered outside `resolve`. */
     countHit(): void {

@@ -63,6 +63,8 @@ export class UpstreamError extends Error {
 export interface GithubObserver {
   request(status: string, seconds: number): void;
   rateLimit(state: RateLimitState): void;
+  /** Characters of body read from GitHub (what parsing turns into short-lived garbage). */
+  received?(size: number): void;
 }
 
 /** Settings of the GitHub client. */
@@ -119,6 +121,7 @@ export function createGithubClient(options: GithubClientOptions) {
         throw failure;
       }
       options.observer?.request(String(response.status), (performance.now() - started) / 1000);
+      options.observer?.received?.(body.length);
       const rateLimit = _rateLimitOf(response.headers);
       if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
       if (response.status === 304) return { kind: "not-modified" };
@@ -139,11 +142,14 @@ export function createGithubClient(options: GithubClientOptions) {
 class _BodyTooLarge extends Error {}
 
 async function _readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length"));
+  const length = response.headers.get("content-length");
+  const declared = length === null ? Number.NaN : Number(length);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
     throw new _BodyTooLarge();
   }
+  // A declared length within the cap is read in one piece; only an undeclared one is counted chunk by chunk.
+  if (Number.isFinite(declared) && response.headers.get("content-encoding") === null) return response.text();
   if (!response.body) return "";
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
