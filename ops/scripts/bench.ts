@@ -144,16 +144,17 @@ async function zipfRevalidation(): Promise<void> {
 /** RSS after 10,000 distinct users pass through a cache bounded to 64 MiB. */
 async function memoryAfterManyUsers(): Promise<void> {
   const users = Object.fromEntries(Array.from({ length: 10_000 }, (_, index) => [`m${index}`, 30]));
-  const github = await startFakeGithub({ users });
+  const github = await startFakeGithub({ users, rateLimit: { limit: 1_000_000, remaining: 1_000_000 } });
   const service = await startBinary({ GITHUB_API_URL: github.url });
   const statuses = await drive(service.url, Object.keys(users).map((login) => `/${login}`), 32);
-  await Bun.sleep(1000);
+  const peak = rssMiB(service.pid);
+  await Bun.sleep(10_000);
   const rss = rssMiB(service.pid);
   const stats = (await (await fetch(`${service.url}/cache/stats`)).json()) as Record<string, number>;
   rows.push([
-    "RSS after 10,000 distinct users (30 gists each), CACHE_MAX_BYTES=64 MiB",
-    `${rss.toFixed(1)} MiB; cache ${(stats.bytes! / 1048576).toFixed(1)} MiB in ${stats.size} entries, ${stats.evictions} evicted; answers ${_statuses(statuses)}`,
-    "≤ 64 MiB + 80 MB",
+    "RSS 10 s after 10,000 distinct users (30 gists each, 49 KB GitHub pages), CACHE_MAX_BYTES=64 MiB",
+    `${rss.toFixed(1)} MiB (${peak.toFixed(1)} MiB right after the last answer); cache ${(stats.bytes! / 1048576).toFixed(1)} MiB in ${stats.size} entries, ${stats.evictions} evicted; answers ${_statuses(statuses)}`,
+    "≤ 64 MiB + 80 MB (140 MiB)",
   ]);
   await service.stop();
   await github.close();

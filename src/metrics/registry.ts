@@ -9,36 +9,28 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
   const samplers = new Map<string, () => number>();
-  const counter = <L extends string>(spec: MetricSpec<L>) =>
-    new Counter<L>({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] });
+  const base = <L extends string>(spec: MetricSpec<L>) => ({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labels,
+    registers: [registry],
+  });
+  const counter = <L extends string>(spec: MetricSpec<L>) => new Counter<L>(base(spec));
   const histogram = <L extends string>(spec: MetricSpec<L>) =>
-    new Histogram<L>({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labels,
-      buckets: [...(spec.buckets ?? [])],
-      registers: [registry],
-    });
+    new Histogram<L>({ ...base(spec), buckets: [...(spec.buckets ?? [])] });
   // Gauges that mirror a value owned elsewhere read it at scrape time instead of on every change.
   const gauge = <L extends string>(spec: MetricSpec<L>) =>
     new Gauge<L>({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labels,
-      registers: [registry],
+      ...base(spec),
       collect() {
         const read = samplers.get(spec.name);
         if (read) this.set(read());
       },
     });
-
   // Counters whose total is kept elsewhere (as a plain number) are copied in at scrape time.
   const total = <L extends string>(spec: MetricSpec<L>) =>
     new Counter<L>({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labels,
-      registers: [registry],
+      ...base(spec),
       collect() {
         const read = samplers.get(spec.name);
         if (!read) return;
