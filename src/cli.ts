@@ -10,6 +10,8 @@ export interface Command<O extends CommandOptions = CommandOptions> {
   summary: string;
   usage: string;
   options: O;
+  /** The words a command takes after its name (e.g. `export dashboards`), when it takes any. */
+  subjects?: readonly string[];
   examples: string[];
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }
@@ -24,12 +26,14 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   serve: () => import("./commands/serve.ts"),
   version: () => import("./commands/version.ts"),
   healthcheck: () => import("./commands/healthcheck.ts"),
+  export: () => import("./commands/export.ts"),
 };
 
 const summaries: Record<string, string> = {
   serve: "Serve the gists API over HTTP (the default command)",
   version: "Print the version and the commit it was built from",
   healthcheck: "Exit 0 when a running service answers its liveness probe (for container HEALTHCHECK)",
+  export: "Write the Grafana dashboards or the Prometheus rules for this version",
 };
 
 /** Exit code for a command line that cannot be understood. */
@@ -67,6 +71,7 @@ export function rootHelp(): string {
     "  PORT=9000 gists-api serve",
     "  gists-api serve --help",
     "  gists-api version",
+    "  gists-api export dashboards --out grafana/dashboards",
     "",
     "Run 'gists-api <command> --help' for a command's options.",
     "",
@@ -105,7 +110,7 @@ async function _run(name: string, args: string[]): Promise<number> {
       args,
       options: { ...command.options, help: { type: "boolean", short: "h" } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.subjects !== undefined,
     }) as typeof parsed;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -115,6 +120,14 @@ async function _run(name: string, args: string[]): Promise<number> {
   if (parsed.values.help) {
     writeStdout(commandHelp(command));
     return 0;
+  }
+  if (command.subjects) {
+    const [subject, ...extra] = parsed.positionals;
+    if (!subject || !command.subjects.includes(subject) || extra.length > 0) {
+      const given = parsed.positionals.length ? `'${parsed.positionals.join(" ")}'` : "nothing";
+      writeStderr(`gists-api ${name}: expected one of ${command.subjects.join(", ")}, got ${given}.\nRun 'gists-api ${name} --help' for examples.\n`);
+      return usageError;
+    }
   }
   return command.run(parsed.values, parsed.positionals);
 }

@@ -45,6 +45,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
       received: (size) => pacer.received(size),
       rateLimit: (state) => {
         budget.update(state);
+        if (state.limit !== undefined) metrics.githubRateLimitLimit.set(state.limit);
         if (state.remaining !== undefined) metrics.githubRateLimitRemaining.set(state.remaining);
         if (state.resetAt !== undefined) metrics.githubRateLimitReset.set(state.resetAt);
       },

@@ -13,6 +13,7 @@ export interface GithubGist {
 
 /** What GitHub's rate-limit headers said on an answer. */
 export interface RateLimitState {
+  limit?: number;
   remaining?: number;
   resetAt?: number;
 }
@@ -207,9 +208,11 @@ function _retryAfterSeconds(headers: Headers, rateLimit: RateLimitState, nowMs: 
 }
 
 function _rateLimitOf(headers: Headers): RateLimitState {
+  const limit = headers.get("x-ratelimit-limit");
   const remaining = headers.get("x-ratelimit-remaining");
   const reset = headers.get("x-ratelimit-reset");
   const state: RateLimitState = {};
+  if (limit !== null && limit !== "" && Number.isFinite(Number(limit))) state.limit = Number(limit);
   if (remaining !== null && remaining !== "" && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
   if (reset !== null && reset !== "" && Number.isFinite(Number(reset))) state.resetAt = Number(reset);
   return state;

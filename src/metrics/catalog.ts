@@ -56,6 +56,12 @@ export const catalog = {
     help: "Requests left in GitHub's current rate-limit window, from the last x-ratelimit-remaining header.",
     labels: [],
   }),
+  githubRateLimitLimit: define({
+    name: "github_rate_limit_limit",
+    type: "gauge",
+    help: "Size of GitHub's rate-limit window, from the last x-ratelimit-limit header.",
+    labels: [],
+  }),
   githubRateLimitReset: define({
     name: "github_rate_limit_reset_timestamp_seconds",
     type: "gauge",
@@ -144,3 +150,27 @@ export const catalog = {
 
 /** The metric keys of the catalog. */
 export type MetricKey = keyof typeof catalog;
+
+/** Labels the service's metrics may carry: each has a small, fixed set of values (never a username or path). */
+export const boundedLabels = new Set(["method", "route", "status"]);
+
+/** Labels Prometheus and Kubernetes service discovery add to every scraped series. */
+export const targetLabels = ["job", "instance", "namespace", "pod", "container", "service", "endpoint"] as const;
+
+/** Metrics the dashboards and alerts read that the service does not define: runtime, Prometheus, Kubernetes, Istio. */
+export const externalMetrics: Record<string, { type: MetricType; labels: readonly string[]; source: string }> = {
+  up: { type: "gauge", labels: [], source: "Prometheus" },
+  process_cpu_seconds_total: { type: "counter", labels: [], source: "runtime (prom-client)" },
+  process_resident_memory_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  process_open_fds: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  nodejs_heap_size_used_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  nodejs_heap_size_total_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  nodejs_external_memory_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  nodejs_eventloop_lag_p99_seconds: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  kube_pod_container_status_restarts_total: { type: "counter", labels: ["namespace", "pod", "container"], source: "kube-state-metrics" },
+  istio_requests_total: {
+    type: "counter",
+    labels: ["reporter", "destination_workload", "destination_workload_namespace", "response_code", "source_workload"],
+    source: "Istio",
+  },
+};

@@ -49,6 +49,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     githubRequests: counter(catalog.githubRequests),
     githubRequestDuration: histogram(catalog.githubRequestDuration),
     githubRateLimitRemaining: gauge(catalog.githubRateLimitRemaining),
+    githubRateLimitLimit: gauge(catalog.githubRateLimitLimit),
     githubRateLimitReset: gauge(catalog.githubRateLimitReset),
     cacheHits: total(catalog.cacheHits),
     cacheMisses: total(catalog.cacheMisses),
