@@ -11,6 +11,7 @@ import type { GistsFastPath } from "./modules/gists/fast-path.ts";
 import { gistsModule } from "./modules/gists/index.ts";
 import { parameterKey, parameterRules } from "./modules/gists/model.ts";
 import type { GistsService } from "./modules/gists/service.ts";
+import { docsModule } from "./modules/docs/index.ts";
 import { healthModule, type Readiness } from "./modules/health/index.ts";
 import pkg from "../package.json" with { type: "json" };
 import { version } from "./version.ts";
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
       }
       return _jsonError(apiError.status, apiError.detail, requestId, apiError.headers);
     })
+    .use(docsModule("GitHub Gists API"))
     .use(healthModule(deps.readiness))
     .use(metricsModule(deps.metrics))
     .use(cacheAdminModule(deps))

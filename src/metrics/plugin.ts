@@ -10,7 +10,14 @@ export function metricsModule(metrics: Metrics) {
       new Response(await metrics.registry.metrics(), {
         headers: { "content-type": metrics.registry.contentType },
       }),
-    { detail: { summary: "Prometheus metrics", tags: ["operations"] } },
+    {
+      detail: {
+        summary: "Prometheus metrics",
+        description: "The catalog's metrics (src/metrics/catalog.ts) and the runtime's process metrics, in Prometheus text format.",
+        tags: ["operations"],
+        responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+      },
+    },
   );
 }
 

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../http/errors.ts";
+import { errorBody } from "../gists/model.ts";
 import type { GistsFastPath } from "../gists/fast-path.ts";
 import type { GistsService } from "../gists/service.ts";
 
@@ -47,7 +48,15 @@ export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps
         fastPath.clear();
         return { message: "Cache cleared successfully" };
       },
-      { detail: { summary: "Empty the cache", tags: ["cache"], security: [{ bearer: [] }] } },
+      {
+        response: { 200: t.Object({ message: t.String() }), 401: errorBody },
+        detail: {
+          summary: "Empty the cache",
+          description: "When ADMIN_TOKEN is set, requires `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time).",
+          tags: ["cache"],
+          security: [{ bearer: [] }],
+        },
+      },
     );
 }
 

@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import { pathAndQuery, requestContextOf } from "../../http/request-context.ts";
 import { gistsAnswer, type AnswerSettings } from "./answer.ts";
 import type { GistsFastPath } from "./fast-path.ts";
-import { errorBody, gistsPage, gistsParams, gistsQuery } from "./model.ts";
+import { gistsHeaders, gistsParams, gistsQuery, queryDefaults } from "./model.ts";
+import { gistsResponses } from "./openapi.ts";
 import { cacheKeyOf, completeKeyOf, type GistsService } from "./service.ts";
 
 /** Dependencies of the gists routes. */
@@ -20,12 +21,11 @@ export function gistsModule({ gists, fastPath, answers, now = Date.now }: GistsM
     async ({ params, query, request }) => {
       const context = requestContextOf(request);
       const username = params.username;
-      const resolution = query.all
-        ? await gists.complete(username, query.use_cache)
-        : await gists.page({ username, page: query.page, perPage: query.per_page, useCache: query.use_cache });
+      const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
+      const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
       if (context) context.cache = resolution.verdict;
-      if (query.use_cache && !resolution.slot.value.negative) {
-        const key = query.all ? completeKeyOf(username) : cacheKeyOf({ username, page: query.page, perPage: query.per_page });
+      if (useCache && !resolution.slot.value.negative) {
+        const key = all ? completeKeyOf(username) : cacheKeyOf({ username, page, perPage });
         fastPath.remember(pathAndQuery(request.url), key);
       }
       return gistsAnswer(
@@ -42,13 +42,15 @@ export function gistsModule({ gists, fastPath, answers, now = Date.now }: GistsM
     {
       params: gistsParams,
       query: gistsQuery,
-      response: { 200: gistsPage, 404: errorBody, 422: errorBody, 429: errorBody, 502: errorBody, 504: errorBody },
+      headers: gistsHeaders,
       detail: {
         summary: "A user's public gists",
         description:
-          "One page of the user's public gists (or all of them with `all=true`), served from the cache when fresh. " +
+          "One page of the user's public gists (or all of them with `all=true`), from the cache when it has a fresh copy, " +
+          "else from GitHub. A stale copy answers at once while it refreshes, and stands in when GitHub fails or rate-limits. " +
           "`X-Cache` says HIT, MISS, STALE, REVALIDATED or BYPASS.",
         tags: ["gists"],
+        responses: gistsResponses,
       },
     },
   );

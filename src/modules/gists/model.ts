@@ -27,16 +27,27 @@ export const gistsParams = t.Object({
   }),
 });
 
-/** Query parameters of `GET /{username}`, with the defaults filled in by validation. */
+/** Defaults of the query parameters (validation fills them in; the handler relies on them). */
+export const queryDefaults = { page: 1, per_page: 30, use_cache: true, all: false } as const;
+
+/** Query parameters of `GET /{username}`: all optional, with the defaults filled in by validation. */
 export const gistsQuery = t.Object({
-  page: t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: 1, description: "Page number, 1-100" }),
-  per_page: t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: 30, description: "Gists per page, 1-100" }),
-  use_cache: t.Boolean({ [parameterKey]: "use_cache", default: true, description: "false asks GitHub even when a cached copy is fresh" }),
-  all: t.Boolean({
-    [parameterKey]: "all",
-    default: false,
-    description: "true returns every public gist (following GitHub's pages of 100, up to GISTS_MAX_PAGES); page and per_page are ignored",
-  }),
+  page: t.Optional(
+    t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: queryDefaults.page, description: "Page number, 1-100", examples: [1] }),
+  ),
+  per_page: t.Optional(
+    t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: queryDefaults.per_page, description: "Gists per page, 1-100", examples: [30] }),
+  ),
+  use_cache: t.Optional(
+    t.Boolean({ [parameterKey]: "use_cache", default: queryDefaults.use_cache, description: "false asks GitHub even when a cached copy is fresh" }),
+  ),
+  all: t.Optional(
+    t.Boolean({
+      [parameterKey]: "all",
+      default: queryDefaults.all,
+      description: "true returns every public gist (following GitHub's pages of 100, up to GISTS_MAX_PAGES); page and per_page are ignored",
+    }),
+  ),
 });
 
 /** One gist as the API returns it. */
@@ -71,10 +82,29 @@ export const cacheInfo = t.Object({
 /** The body of a successful `GET /{username}`. */
 export const gistsPage = t.Object({ data: t.Array(gist), pagination, cache: cacheInfo });
 
-/** Every error body: a message (or a list of problems for 422) and the request id. */
+/** Every error body but 422's: a message and the request id. */
 export const errorBody = t.Object({
-  detail: t.Any({ description: "What went wrong; for 422 a list of {loc, msg, type}" }),
-  request_id: t.Optional(t.String()),
+  detail: t.String({ description: "What went wrong, and what to do about it" }),
+  request_id: t.String({ description: "The request's id, also in X-Request-Id" }),
+});
+
+/** The 422 body: one problem per invalid parameter, as FastAPI reported them. */
+export const validationErrorBody = t.Object({
+  detail: t.Array(
+    t.Object({
+      loc: t.Array(t.String(), { description: '["path", "username"] or ["query", name]' }),
+      msg: t.String(),
+      type: t.String(),
+    }),
+  ),
+  request_id: t.String(),
+});
+
+/** Request headers the gists route reads. */
+export const gistsHeaders = t.Object({
+  "if-none-match": t.Optional(t.String({ description: "An ETag from an earlier answer: 304 when the page is unchanged" })),
+  "accept-encoding": t.Optional(t.String({ description: "br and gzip are supported" })),
+  "x-request-id": t.Optional(t.String({ description: "Echoed back; generated when absent or not [A-Za-z0-9_.:-]{1,128}" })),
 });
 
 export type Gist = typeof gist.static;

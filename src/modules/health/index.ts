@@ -15,7 +15,10 @@ export function healthModule(readiness: Readiness) {
   return new Elysia({ name: "health" })
     .get("/", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
     .get("/health", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
-    .get("/healthz", () => ({ status: "alive" }), { detail: { ...detail, summary: "Liveness probe" } })
+    .get("/healthz", () => ({ status: "alive" }), {
+      response: t.Object({ status: t.String() }),
+      detail: { ...detail, summary: "Liveness probe: 200 while the process runs" },
+    })
     .get(
       "/readyz",
       ({ set }) => {
@@ -23,6 +26,9 @@ export function healthModule(readiness: Readiness) {
         set.status = 503;
         return { status: "shutting down" };
       },
-      { detail: { ...detail, summary: "Readiness probe: 503 while shutting down" } },
+      {
+        response: { 200: t.Object({ status: t.String() }), 503: t.Object({ status: t.String() }) },
+        detail: { ...detail, summary: "Readiness probe: 503 while shutting down" },
+      },
     );
 }

@@ -1,0 +1,97 @@
+import type { OpenAPIV3 } from "openapi-types";
+import { errorBody, gistsPage, validationErrorBody } from "./model.ts";
+
+// TypeBox schemas are JSON Schema; OpenAPI's types only lack its symbol-keyed markers.
+const schema = (value: object) => value as OpenAPIV3.SchemaObject;
+
+// OpenAPI documentation of GET /{username}: every answer with its body, headers and an example. Elysia's
+// route `detail.responses` replaces what the plugin would derive, so these must name the same schemas.
+
+const header = (description: string, type: OpenAPIV3.SchemaObject = { type: "string" }): OpenAPIV3.HeaderObject => ({ description, schema: type });
+
+const requestId = header("The request's id: the client's X-Request-Id when it sent a sane one, else generated");
+
+const errorExample = (detail: string) => ({ detail, request_id: "3cb7c4db-565c-4e64-abc5-d8528776544c" });
+
+const error = (description: string, detail: string, headers: Record<string, OpenAPIV3.HeaderObject> = {}): OpenAPIV3.ResponseObject => ({
+  description,
+  headers: { "X-Request-Id": requestId, ...headers },
+  content: { "application/json": { schema: schema(errorBody), example: errorExample(detail) } },
+});
+
+/** A page of gists as the README shows it. */
+export const gistsPageExample = {
+  data: [
+    {
+      id: "aa5a315d61ae9438b18d",
+      description: "Hello world!",
+      url: "https://gist.github.com/octocat/aa5a315d61ae9438b18d",
+      created_at: "2010-04-14T02:15:15Z",
+      updated_at: "2011-06-20T11:34:15Z",
+      files: ["hello_world.rb"],
+    },
+  ],
+  pagination: { page: 1, per_page: 30, count: 1, has_next: false, has_prev: false },
+  cache: { hit: true, ttl_seconds: 300 },
+};
+
+/** The responses of `GET /{username}`. */
+export const gistsResponses: OpenAPIV3.ResponsesObject = {
+  200: {
+    description: "One page of the user's public gists (or all of them with all=true)",
+    headers: {
+      "X-Cache": header("How the cache answered", { type: "string", enum: ["HIT", "MISS", "STALE", "REVALIDATED", "BYPASS"] }),
+      ETag: header("Weak validator of the page's data; send it back as If-None-Match to get 304"),
+      "Cache-Control": header("public, max-age=<seconds until the cached copy expires>"),
+      Age: header("Seconds since the copy was fetched (stale answers)", { type: "integer" }),
+      Vary: header("Accept-Encoding"),
+      "Content-Encoding": header("br or gzip when the client accepts it and the body is over 1 KB"),
+      "X-Request-Id": requestId,
+    },
+    content: {
+      "application/json": {
+        schema: schema(gistsPage),
+        examples: {
+          hit: { summary: "A cache hit", value: gistsPageExample },
+          stale: {
+            summary: "A stale copy, answered while it refreshes",
+            value: { ...gistsPageExample, cache: { hit: true, ttl_seconds: 300, stale: true, age_seconds: 412 } },
+          },
+        },
+      },
+    },
+  },
+  304: {
+    description: "Not modified: If-None-Match matched the page's ETag",
+    headers: { ETag: header("The page's validator"), "X-Cache": header("How the cache answered"), "X-Request-Id": requestId },
+  },
+  404: error("No GitHub user by that name (cached for CACHE_NEGATIVE_TTL)", "User 'ghost-user-1' not found"),
+  422: {
+    description: "A parameter is invalid; nothing was sent to GitHub",
+    headers: { "X-Request-Id": requestId },
+    content: {
+      "application/json": {
+        schema: schema(validationErrorBody),
+        example: {
+          detail: [{ loc: ["query", "per_page"], msg: "per_page must be a whole number from 1 to 100", type: "value_error" }],
+          request_id: "3cb7c4db-565c-4e64-abc5-d8528776544c",
+        },
+      },
+    },
+  },
+  429: error(
+    "GitHub's rate limit is spent and no cached copy can answer, or this client sent too many requests",
+    "GitHub's rate limit is exhausted; nothing is sent until it resets",
+    {
+      "Retry-After": header("Seconds until a retry can succeed", { type: "integer" }),
+      "RateLimit-Limit": header("Per-client limit: bucket size (when the client was limited)", { type: "integer" }),
+      "RateLimit-Remaining": header("Per-client limit: tokens left", { type: "integer" }),
+      "RateLimit-Reset": header("Per-client limit: seconds until a token is back", { type: "integer" }),
+    },
+  ),
+  502: error(
+    "GitHub failed (5xx, connection error, a body that is not a list of gists, or the circuit breaker is open) and no cached copy can answer",
+    "GitHub answered 500; try again later",
+  ),
+  504: error("GitHub did not answer within UPSTREAM_TIMEOUT_MS and no cached copy can answer", "GitHub did not answer within 5000 ms; try again later"),
+};
