@@ -1,7 +1,7 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { catalog } from "../metrics/catalog.ts";
 import { breakerStates } from "../github/breaker.ts";
-import { dashboard, dashboardSelector, q, stat, timeseries } from "./panels.ts";
+import { dashboard, q, stat, timeseries } from "./panels.ts";
 import { defaultObjectives, sliRecord, sloRoute, unavailableStatus, type Objectives } from "./slo.ts";
 
 /** A built dashboard, as Grafana's JSON model. */
@@ -151,14 +151,18 @@ function slo(objectives: Objectives): DashboardJson {
   const timed = `sum (increase(${q.selector(`${catalog.httpRequestDuration.name}_count`, api)}[${range}]))`;
   const availability = sliOverRange(failed, total);
   const latency = `${fast} / ${timed}`;
+  // The SLI recording rules are kept per namespace and job (the SLO is the service's, not a pod's): no pod matcher.
   const burn = (record: (window: string) => string, budget: number) =>
-    ["5m", "1h", "6h", "1d"].map((window) => ({ expr: `max (${record(window)}{${dashboardSelector}}) / ${budget}`, legend: window }));
+    ["5m", "1h", "6h", "1d"].map((window) => ({
+      expr: `max (${record(window)}{namespace=~"$namespace", job=~"$job"}) / ${Number(budget.toPrecision(6))}`,
+      legend: window,
+    }));
   return dashboard("gists-api-slo", "gists-api / SLO", `Availability (${objectives.availability * 100}%) and latency (${objectives.latency * 100}% under ${objectives.latencySeconds}s) of GET /{username}.`)
     .withRow(new RowBuilder("Objectives over the dashboard's time range"))
     .withPanel(stat("Availability SLI", "percentunit", { expr: availability }, { description: `Objective ${objectives.availability * 100}%` }))
-    .withPanel(stat("Availability error budget left", "percentunit", { expr: `1 - ((1 - (${availability})) / ${availabilityBudget})` }))
+    .withPanel(stat("Availability error budget left", "percentunit", { expr: `1 - ((1 - (${availability})) / ${Number(availabilityBudget.toPrecision(6))})` }))
     .withPanel(stat(`Latency SLI (under ${objectives.latencySeconds}s)`, "percentunit", { expr: latency }, { description: `Objective ${objectives.latency * 100}%` }))
-    .withPanel(stat("Latency error budget left", "percentunit", { expr: `1 - ((1 - (${latency})) / ${latencyBudget})` }))
+    .withPanel(stat("Latency error budget left", "percentunit", { expr: `1 - ((1 - (${latency})) / ${Number(latencyBudget.toPrecision(6))})` }))
     .withRow(new RowBuilder("Burn rates (1 = spending the budget exactly over the SLO period)"))
     .withPanel(timeseries("Availability burn rate", "short", burn(sliRecord.availability, availabilityBudget)))
     .withPanel(timeseries("Latency burn rate", "short", burn(sliRecord.latency, latencyBudget)))

@@ -25,7 +25,8 @@ export function knownSeries(recordingRules: Record<string, readonly string[]> = 
     } else add(spec.name, spec.labels);
   }
   for (const [name, external] of Object.entries(externalMetrics)) add(name, external.labels);
-  for (const [name, labels] of Object.entries(recordingRules)) add(name, labels);
+  // A recording rule keeps only the labels it aggregates by: a matcher on any other label can never match.
+  for (const [name, labels] of Object.entries(recordingRules)) known.set(name, new Set(labels));
   return known;
 }
 
