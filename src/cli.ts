@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   version: () => import("./commands/version.ts"),
   healthcheck: () => import("./commands/healthcheck.ts"),
   export: () => import("./commands/export.ts"),
+  loadtest: () => import("./commands/loadtest.ts"),
 };
 
 const summaries: Record<string, string> = {
@@ -34,6 +35,7 @@ const summaries: Record<string, string> = {
   version: "Print the version and the commit it was built from",
   healthcheck: "Exit 0 when a running service answers its liveness probe (for container HEALTHCHECK)",
   export: "Write the Grafana dashboards or the Prometheus rules for this version",
+  loadtest: "Load-test a running service: closed or open model, HDR percentiles, thresholds",
 };
 
 /** Exit code for a command line that cannot be understood. */
@@ -72,6 +74,7 @@ export function rootHelp(): string {
     "  gists-api serve --help",
     "  gists-api version",
     "  gists-api export dashboards --out grafana/dashboards",
+    "  gists-api loadtest --url http://127.0.0.1:8080/octocat --duration 10s --threshold 'p99<50ms'",
     "",
     "Run 'gists-api <command> --help' for a command's options.",
     "",

@@ -19,7 +19,7 @@ describe("Swagger UI [binary]", () => {
   let page: Page;
   /** Every URL the page requested, in order. */
   const requested: string[] = [];
-  /** Requests that failed or got an error status, with why. */
+  /** Requests that failed or got an error status, and script errors, each with why. */
   const failed: string[] = [];
 
   beforeAll(async () => {
@@ -46,11 +46,12 @@ describe("Swagger UI [binary]", () => {
     page.on("response", (response) => {
       if (response.status() >= 400) failed.push(`${response.url()}: HTTP ${response.status()}`);
     });
+    page.on("pageerror", (error) => failed.push(`script error: ${error.message}`));
     await page.goto(`${s.service.url}/swagger`);
   }, testTimeoutMs);
 
   afterAll(async () => {
-    const T=Date.now();await browser?.close();console.log("close",Date.now()-T);
+    await browser?.close();
   }, testTimeoutMs);
 
   test(
@@ -98,22 +99,30 @@ describe("Swagger UI [binary]", () => {
     `"Try it out" on GET /{username} answers 200 with the fake user's gists`,
     async () => {
       const operation = page.locator(".opblock-get").filter({ has: page.locator('.opblock-summary-path[data-path="/{username}"]') });
-      const T=Date.now();const L=(m:string)=>console.log(m,Date.now()-T);await operation.locator(".opblock-summary").click();L("expand");
-      await operation.locator("button.try-out__btn").click();L("try");
+      await operation.locator(".opblock-summary").click();
+      await operation.locator("button.try-out__btn").click();
       await operation.locator('tr[data-param-name="username"] input').fill(login);
-      await operation.locator("button.execute").click();L("exec");
+      await operation.locator("button.execute").click();
       const live = operation.locator(".live-responses-table .response").first();
       await live.locator(".response-col_status").filter({ hasText: "200" }).waitFor({ state: "visible" });
-      L("200");const body = (await live.locator(".response-col_description pre").first().textContent()) ?? "";
+      const body = (await live.locator(".response-col_description pre").first().textContent()) ?? "";
       const ids = s.fake.gists(login).map((gist) => gist.id);
       expect(ids.length).toBe(5);
       expect(ids.filter((id) => !body.includes(id))).toEqual([]);
       expect(requested.filter((url) => !_isLocal(url))).toEqual([]);
       expect(failed).toEqual([]);
+    },
+    testTimeoutMs,
+  );
 
+  // Its own test, so the picture is taken (after "Try it out" when that got far) even when a check above failed.
+  test(
+    "a full-page screenshot is saved to .test-artifacts/",
+    async () => {
       mkdirSync(`${repoRoot}.test-artifacts`, { recursive: true });
       await page.screenshot({ path: screenshotPath, fullPage: true });
-      L("shot");console.log(`Swagger UI screenshot: ${screenshotPath}`);
+      console.log(`Swagger UI screenshot: ${screenshotPath}`);
+      expect(Bun.file(screenshotPath).size).toBeGreaterThan(0);
     },
     testTimeoutMs,
   );

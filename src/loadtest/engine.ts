@@ -144,7 +144,8 @@ async function _phase(
       if (interval > 0) {
         const due = start + index * interval;
         if (due >= end) return;
-        if (due > sentAt) await _sleep(due - sentAt);
+        // Timers may fire early by a fraction of a millisecond: wait until the request is really due.
+        while (performance.now() < due) await _sleep(Math.ceil(due - performance.now()));
         sentAt = due;
       } else if (sentAt >= end) return;
       try {

@@ -12,7 +12,8 @@ export interface CacheAdminDeps {
   adminToken: string | undefined;
 }
 
-const statsBody = t.Object({
+const statsBody = t.Object(
+  {
   size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
   hits: t.Integer({ description: "Answers from a fresh copy" }),
   misses: t.Integer({ description: "Answers that had to ask GitHub" }),
@@ -27,7 +28,9 @@ const statsBody = t.Object({
   coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
   revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
   inflight: t.Integer({ description: "Upstream loads in flight" }),
-});
+  },
+  { description: "Counters, bounds and occupancy of the cache" },
+);
 
 /** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_TOKEN when it is set). */
 export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps) {
@@ -49,7 +52,7 @@ export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps
         return { message: "Cache cleared successfully" };
       },
       {
-        response: { 200: t.Object({ message: t.String() }), 401: errorBody },
+        response: { 200: t.Object({ message: t.String() }, { description: "The cache is empty" }), 401: errorBody },
         detail: {
           summary: "Empty the cache",
           description: "When ADMIN_TOKEN is set, requires `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time).",

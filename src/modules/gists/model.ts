@@ -23,7 +23,7 @@ export const gistsParams = t.Object({
     minLength: 1,
     maxLength: 39,
     description: "GitHub login: 1-39 letters, digits and single hyphens, not starting or ending with a hyphen",
-    examples: ["octocat"],
+    example: "octocat",
   }),
 });
 
@@ -33,10 +33,10 @@ export const queryDefaults = { page: 1, per_page: 30, use_cache: true, all: fals
 /** Query parameters of `GET /{username}`: all optional, with the defaults filled in by validation. */
 export const gistsQuery = t.Object({
   page: t.Optional(
-    t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: queryDefaults.page, description: "Page number, 1-100", examples: [1] }),
+    t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: queryDefaults.page, description: "Page number, 1-100", example: 1 }),
   ),
   per_page: t.Optional(
-    t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: queryDefaults.per_page, description: "Gists per page, 1-100", examples: [30] }),
+    t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: queryDefaults.per_page, description: "Gists per page, 1-100", example: 30 }),
   ),
   use_cache: t.Optional(
     t.Boolean({ [parameterKey]: "use_cache", default: queryDefaults.use_cache, description: "false asks GitHub even when a cached copy is fresh" }),
@@ -53,7 +53,8 @@ export const gistsQuery = t.Object({
 /** One gist as the API returns it. */
 export const gist = t.Object({
   id: t.String(),
-  description: t.Union([t.String(), t.Null()]),
+  // OpenAPI 3.0 has no null type: a nullable string.
+  description: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when the gist has none" }),
   url: t.String({ description: "The gist's page on GitHub (html_url)" }),
   created_at: t.String(),
   updated_at: t.Optional(t.String()),
@@ -83,10 +84,13 @@ export const cacheInfo = t.Object({
 export const gistsPage = t.Object({ data: t.Array(gist), pagination, cache: cacheInfo });
 
 /** Every error body but 422's: a message and the request id. */
-export const errorBody = t.Object({
-  detail: t.String({ description: "What went wrong, and what to do about it" }),
-  request_id: t.String({ description: "The request's id, also in X-Request-Id" }),
-});
+export const errorBody = t.Object(
+  {
+    detail: t.String({ description: "What went wrong, and what to do about it" }),
+    request_id: t.String({ description: "The request's id, also in X-Request-Id" }),
+  },
+  { description: "An error: what went wrong and the request's id" },
+);
 
 /** The 422 body: one problem per invalid parameter, as FastAPI reported them. */
 export const validationErrorBody = t.Object({

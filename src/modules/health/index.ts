@@ -6,7 +6,8 @@ export interface Readiness {
   ready: boolean;
 }
 
-const healthBody = t.Object({ status: t.String(), service: t.String() });
+const healthBody = t.Object({ status: t.String(), service: t.String() }, { description: "The service is up" });
+const probeBody = (description: string) => t.Object({ status: t.String() }, { description });
 
 /** `/`, `/health`, `/healthz` (liveness) and `/readyz` (readiness: 503 while shutting down). */
 export function healthModule(readiness: Readiness) {
@@ -16,7 +17,7 @@ export function healthModule(readiness: Readiness) {
     .get("/", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
     .get("/health", healthy, { response: healthBody, detail: { ...detail, summary: "Service health" } })
     .get("/healthz", () => ({ status: "alive" }), {
-      response: t.Object({ status: t.String() }),
+      response: probeBody("The process is alive"),
       detail: { ...detail, summary: "Liveness probe: 200 while the process runs" },
     })
     .get(
@@ -27,7 +28,7 @@ export function healthModule(readiness: Readiness) {
         return { status: "shutting down" };
       },
       {
-        response: { 200: t.Object({ status: t.String() }), 503: t.Object({ status: t.String() }) },
+        response: { 200: probeBody("Ready for traffic"), 503: probeBody("Shutting down: finishing requests in flight") },
         detail: { ...detail, summary: "Readiness probe: 503 while shutting down" },
       },
     );
