@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeGithub } from "../../src/testing/fake-github.ts";
-import { drive, freePort, median, rssMiB, startBinary, waitHealthy, wrk, zipfSampler, type WrkResult } from "./bench/lib.ts";
+import { autocannon, drive, freePort, generator, measure, median, rssMiB, startBinary, waitHealthy, wrk, zipfSampler, type WrkResult } from "./bench/lib.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,11 +21,12 @@ const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
 const connections = Number(flags.connections);
 
-if (!Bun.which("wrk")) _fail("wrk is not installed (apt-get install -y wrk)");
+const measurer = Bun.which("wrk") ? "wrk -t1" : "the project's generator (wrk is not installed)";
 if (!(await Bun.file("dist/gists-api").exists())) _fail("dist/gists-api is missing; run 'npm run build' first");
 
 const rows: string[][] = [];
 await cachedHits();
+await generators();
 await coldStampede();
 await upstreamConcurrency();
 await zipfRevalidation();
@@ -55,8 +56,8 @@ async function cachedHits(): Promise<void> {
   const bareRuns: WrkResult[] = [];
   const serviceRuns: WrkResult[] = [];
   for (let round = 1; round <= rounds; round++) {
-    bareRuns.push(await wrk(`http://127.0.0.1:${barePort}/`, connections, duration));
-    serviceRuns.push(await wrk(target, connections, duration));
+    bareRuns.push(await measure(`http://127.0.0.1:${barePort}/`, connections, duration));
+    serviceRuns.push(await measure(target, connections, duration));
     console.error(`hits round ${round}/${rounds}: bare ${bareRuns.at(-1)!.rps.toFixed(0)}/s, service ${serviceRuns.at(-1)!.rps.toFixed(0)}/s`);
   }
   const loadedRss = rssMiB(service.pid);
@@ -73,13 +74,37 @@ async function cachedHits(): Promise<void> {
 
   const ratios = serviceRuns.map((run, index) => run.rps / bareRuns[index]!.rps);
   rows.push(
-    [`cached \`GET /{username}\` (${body.length} B), wrk -t1 -c${connections}, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
+    [`cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
     ["bare `Bun.serve` sending the same bytes, same run", `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`, "yardstick"],
     [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.80×"],
     [`p99 at ${connections} connections, service / bare`, `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`, ""],
     ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
     ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
   );
+}
+
+/** The load generator against autocannon (and wrk when present) on one fast loopback target, alternated. */
+async function generators(): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), "gists-bench-")), "body.json");
+  writeFileSync(file, new Uint8Array(7700).fill(32));
+  const port = await freePort();
+  const bare = Bun.spawn([process.execPath, "ops/scripts/bench/bare-server.ts", file, String(port)], { stdout: "ignore" });
+  const url = `http://127.0.0.1:${port}/`;
+  await waitHealthy(url, performance.now());
+  const runs: Record<string, WrkResult[]> = { ours: [], autocannon: [], wrk: [] };
+  for (let round = 0; round < 3; round++) {
+    runs.ours!.push(await generator(url, connections, duration));
+    runs.autocannon!.push(await autocannon(url, connections, duration));
+    if (Bun.which("wrk")) runs.wrk!.push(await wrk(url, connections, duration));
+  }
+  bare.kill("SIGTERM");
+  const rps = (name: string) => median(runs[name]!.map((run) => run.rps));
+  const ratios = runs.ours!.map((run, index) => run.rps / runs.autocannon![index]!.rps);
+  rows.push([
+    `load generators on a bare Bun.serve (${connections} connections, median of 3×${duration}s): gists-api loadtest / autocannon${runs.wrk!.length ? " / wrk" : ""}`,
+    `${rps("ours").toFixed(0)} / ${rps("autocannon").toFixed(0)}${runs.wrk!.length ? ` / ${rps("wrk").toFixed(0)}` : ""} req/s; ours/autocannon ${median(ratios).toFixed(2)}×`,
+    "≥ 1.0× autocannon",
+  ]);
 }
 
 /** 100 concurrent cold requests for one user, GitHub answering in 200 ms. */

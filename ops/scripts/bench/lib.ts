@@ -1,6 +1,10 @@
 /** Helpers of the benchmark: processes on loopback ports, wrk runs, RSS readings and a zipf sampler. */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { runLoad } from "../../../src/loadtest/engine.ts";
+import { socketTransport } from "../../../src/loadtest/socket.bun.ts";
+
+export { zipfSampler } from "../../../src/loadtest/zipf.ts";
 
 /** A service process started for a measurement. */
 export interface BenchService {
@@ -51,6 +55,34 @@ export interface WrkResult {
   p99Ms: number;
 }
 
+/** Measures `url` with wrk when it is installed, else with the project's own generator (gists-api loadtest's engine). */
+export async function measure(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  return Bun.which("wrk") ? wrk(url, connections, seconds) : generator(url, connections, seconds);
+}
+
+/** One run of the project's generator (raw sockets, closed model). */
+export async function generator(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  const result = await runLoad(
+    { url: new URL(url), connections, durationMs: seconds * 1000, zipf: 1, warmupMs: 0, drainMs: 5000 },
+    socketTransport,
+  );
+  if (result.errors > 0 || Object.keys(result.status).some((status) => !status.startsWith("2"))) {
+    throw new Error(`bench: non-2xx answers from ${url}: ${JSON.stringify(result.status)}`);
+  }
+  return { rps: result.rps, p99Ms: result.latency_ms.p99 };
+}
+
+/** One autocannon run (the Node load generator), for comparing generators. */
+export async function autocannon(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  const proc = Bun.spawn(["node", "node_modules/autocannon/autocannon.js", "-j", "-c", String(connections), "-d", String(seconds), url], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  const report = JSON.parse(await new Response(proc.stdout).text()) as { requests: { average: number; total: number }; latency: { p99: number }; duration: number };
+  await proc.exited;
+  return { rps: report.requests.total / report.duration, p99Ms: report.latency.p99 };
+}
+
 /** Runs `wrk -t1 -cN -dDs --latency` against `url`; any non-2xx answer fails the benchmark. */
 export async function wrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
   const proc = Bun.spawn(["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url], { stdout: "pipe" });
@@ -82,36 +114,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
-}
-
-/** A sampler of ranks 0..n-1 with zipf popularity (exponent `s`), from a seeded generator so runs repeat. */
-export function zipfSampler(n: number, s: number, seed = 42): () => number {
-  const cumulative = new Float64Array(n);
-  let total = 0;
-  for (let rank = 0; rank < n; rank++) {
-    total += 1 / (rank + 1) ** s;
-    cumulative[rank] = total;
-  }
-  let state = seed >>> 0;
-  const random = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => {
-    const target = random() * total;
-    let low = 0;
-    let high = n - 1;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (cumulative[middle]! < target) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
 }
 
 /** Sends `paths` with at most `concurrency` in flight; returns the count of answers by status. */
