@@ -41,9 +41,11 @@ export async function listen(fetch: FetchFunction, port: number, hostname: strin
     const actual = server.addr.port;
     return { url: _url(hostname, actual), port: actual, stop: () => server.shutdown() };
   }
+  // The API takes no request bodies: anything over 64 KiB is refused before it is read.
+  const limits = { port, hostname, idleTimeout: 30, maxRequestBodySize: 64 * 1024 };
   const server = withPeer
-    ? Bun.serve({ port, hostname, idleTimeout: 30, fetch: (request, bun) => fetch(request, bun.requestIP(request)?.address) })
-    : Bun.serve({ port, hostname, idleTimeout: 30, fetch: (request) => fetch(request) });
+    ? Bun.serve({ ...limits, fetch: (request, bun) => fetch(request, bun.requestIP(request)?.address) })
+    : Bun.serve({ ...limits, fetch: (request) => fetch(request) });
   const actual = server.port ?? port;
   return { url: _url(hostname, actual), port: actual, stop: async () => void (await server.stop(true)) };
 }

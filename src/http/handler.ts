@@ -4,6 +4,7 @@ import type { GistsFastPath } from "../modules/gists/fast-path.ts";
 import type { Cors } from "./cors.ts";
 import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import { errorBody } from "./errors.ts";
+import { secure, securityHeaders } from "./security.ts";
 import { bindRequestContext, pathAndQuery, type RequestContext } from "./request-context.ts";
 
 /** What the outer handler wraps: the routed app and the pieces that see every request. */
@@ -55,6 +56,7 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       bindRequestContext(request, context);
       response = await handle(request);
       response.headers.set("x-request-id", context.id);
+      secure(response.headers);
       // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
       if (context.route === "unmatched" && response.status !== 404) context.route = "static";
     } catch {
@@ -94,6 +96,7 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     if (preflight) {
       context.route = "preflight";
       preflight.headers.set("x-request-id", id);
+      secure(preflight.headers);
       return finish(request, preflight, context, target, started);
     }
     return routed(request, context, target, started);
@@ -114,6 +117,7 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
         "ratelimit-limit": String(decision.limit),
         "ratelimit-remaining": String(decision.remaining),
         "ratelimit-reset": String(decision.resetSeconds),
+        ...securityHeaders,
       },
     });
   }

@@ -1,5 +1,6 @@
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../http/errors.ts";
+import { docsContentSecurityPolicy } from "../../http/security.ts";
 import { loadSwaggerAssets, type Asset } from "./assets.ts";
 
 /** Path of the OpenAPI document the page loads. */
@@ -41,7 +42,7 @@ export function docsModule(title: string) {
   let assets: Promise<Map<string, Asset>> | undefined;
   const html = page(title);
   return new Elysia({ name: "docs" })
-    .get("/swagger", () => new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }), {
+    .get("/swagger", () => new Response(html, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": docsContentSecurityPolicy } }), {
       detail: { hide: true },
     })
     .get(

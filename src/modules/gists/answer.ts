@@ -1,5 +1,6 @@
 import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
 import { errorBody } from "../../http/errors.ts";
+import { securityHeaders } from "../../http/security.ts";
 import { bodyFor, pickEncoding, type EncodedBody, type Encoding, type GistsEntry } from "./entry.ts";
 
 /** What an answer depends on besides the cached entry. */
@@ -32,6 +33,7 @@ export function gistsAnswer(resolution: Resolution<GistsEntry>, context: AnswerC
         "x-cache": verdict,
         "x-request-id": context.requestId,
         "cache-control": `public, max-age=${secondsLeft}`,
+        ...securityHeaders,
       },
     });
   }
@@ -111,6 +113,7 @@ function _headers(
     etag: entry.etag,
     "cache-control": `public, max-age=${maxAge}`,
     vary: "Accept-Encoding",
+    ...securityHeaders,
   };
   if (requestId) headers["x-request-id"] = requestId;
   if (verdict === "STALE") headers.age = String(age);
