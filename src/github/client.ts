@@ -1,4 +1,5 @@
 import { FetchError, ofetch } from "ofetch";
+import { BodyTooLarge, readCappedText } from "./body.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
 
 /** One public gist as GitHub lists it (only the fields the service reads). */
@@ -115,7 +116,7 @@ export function createGithubClient(options: GithubClientOptions) {
           ignoreResponseError: true,
           signal,
         });
-        body = await _readCapped(response, options.maxBodyBytes);
+        body = await readCappedText(response, options.maxBodyBytes);
       } catch (error) {
         const failure = _failureOf(error, signal, attempt.timeoutMs);
         options.observer?.request(failure.kind === "timeout" ? "timeout" : "error", (performance.now() - started) / 1000);
@@ -140,47 +141,9 @@ export function createGithubClient(options: GithubClientOptions) {
   };
 }
 
-class _BodyTooLarge extends Error {}
-
-async function _readCapped(response: Response, maxBytes: number): Promise<string> {
-  const length = response.headers.get("content-length");
-  const declared = length === null ? Number.NaN : Number(length);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw new _BodyTooLarge();
-  }
-  // A declared length within the cap is read in one piece; only an undeclared one is counted chunk by chunk.
-  if (Number.isFinite(declared) && response.headers.get("content-encoding") === null) return response.text();
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new _BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : _join(chunks, total));
-}
-
-function _join(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
-
 function _failureOf(error: unknown, signal: AbortSignal, timeoutMs: number): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  if (error instanceof _BodyTooLarge) return new UpstreamError("bad-response", "GitHub's answer was larger than the service accepts");
+  if (error instanceof BodyTooLarge) return new UpstreamError("bad-response", "GitHub's answer was larger than the service accepts");
   if (signal.aborted || _isTimeout(error)) return new UpstreamError("timeout", `GitHub did not answer within ${timeoutMs} ms`);
   return new UpstreamError("unavailable", "GitHub could not be reached", { retryable: true });
 }
