@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Step 5: the service answers through the MetalLB address over HTTP and HTTPS, the mesh denies what it must,
+# and Prometheus scrapes every pod over mTLS. Exits non-zero on the first surprise.
+source "$(dirname "$0")/lib.sh"
+need curl
+use_cluster
+
+ip=""
+for _ in $(seq 60); do
+  ip="$(kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
+  [[ -n "$ip" ]] && break
+  sleep 2
+done
+[[ -n "$ip" ]] || die "the ingress gateway got no address from MetalLB (kubectl -n metallb-system logs deploy/controller)"
+log "Ingress gateway at $ip ($GATEWAY_HOST)"
+
+# status METHOD URL [curl args...]: the HTTP status of one request through the gateway.
+status() {
+  local method=$1 url=$2
+  shift 2
+  curl -sS -o /dev/null -w '%{http_code}' -X "$method" --max-time 20 \
+    --resolve "$GATEWAY_HOST:80:$ip" --resolve "$GATEWAY_HOST:443:$ip" "$@" "$url"
+}
+
+# check WHAT GOT WANTED...: pass when GOT is one of WANTED.
+check() {
+  local what=$1 got=$2
+  shift 2
+  for want in "$@"; do
+    if [[ "$got" == "$want" ]]; then
+      printf '  ok    %-52s %s\n' "$what" "$got"
+      return
+    fi
+  done
+  printf '  FAIL  %-52s %s (wanted %s)\n' "$what" "$got" "$*"
+  exit 1
+}
+
+http="http://$GATEWAY_HOST"
+https="https://$GATEWAY_HOST"
+check "GET /health over HTTP" "$(status GET "$http/health")" 200
+check "GET /readyz over HTTPS (self-signed CA)" "$(status GET "$https/readyz" --cacert "$TLS_DIR/cert.pem")" 200
+# 200 with GitHub reachable; 429 when GitHub's unauthenticated limit is spent (no GITHUB_TOKEN).
+check "GET /octocat?per_page=1 (through the ServiceEntry)" "$(status GET "$http/octocat?per_page=1")" 200 429
+check "GET /metrics from outside is denied by the mesh" "$(status GET "$http/metrics")" 403
+check "DELETE /cache from outside is denied by the mesh" "$(status DELETE "$http/cache")" 403
+
+ready="$(kubectl -n "$NAMESPACE" get deployment gists-api -o jsonpath='{.status.readyReplicas}')"
+log "$ready pods ready; waiting for Prometheus to scrape them all"
+for _ in $(seq 30); do
+  up="$(kubectl -n monitoring exec deploy/prometheus -c prometheus -- \
+    wget -qO- 'http://127.0.0.1:9090/api/v1/query?query=sum(up%7Bjob%3D%22gists-api%22%7D)' 2>/dev/null |
+    sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)"\].*/\1/p')"
+  [[ "$up" == "$ready" ]] && break
+  sleep 5
+done
+check "pods Prometheus scrapes over mTLS (up{job=\"gists-api\"})" "${up:-0}" "$ready"
+log "Grafana: kubectl -n monitoring port-forward svc/grafana 3000, then http://127.0.0.1:3000"
