@@ -26,6 +26,8 @@ if (!result.success) {
 console.log(`built ${outfile} (gists-api ${pkg.version}, commit ${commit})`);
 
 async function _gitCommit(): Promise<string> {
+  // Image builds have no .git: they pass the commit in.
+  if (process.env.GISTS_API_COMMIT) return process.env.GISTS_API_COMMIT;
   try {
     const proc = Bun.spawn(["git", "rev-parse", "--short=12", "HEAD"], { stdout: "pipe", stderr: "ignore" });
     const text = (await new Response(proc.stdout).text()).trim();

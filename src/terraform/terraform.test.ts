@@ -1,0 +1,217 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { parse } from "@cdktn/hcl2json";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { repoRoot } from "../testing/service.ts";
+
+// Providers cannot be downloaded here, so `terraform init/validate/plan` cannot run: these tests read the HCL
+// with an npm parser (HashiCorp's HCL library compiled to WebAssembly) and check its structure, and run
+// `terraform fmt -check` and `terraform providers` when a terraform binary is on PATH.
+
+const dir = `${repoRoot}terraform/`;
+const files = ["versions.tf", "providers.tf", "variables.tf", "kind.tf", "istio.tf", "metallb.tf", "app.tf", "outputs.tf"];
+const settings = [
+  "cluster_name",
+  "worker_count",
+  "kubernetes_version",
+  "istio_version",
+  "metallb_version",
+  "metallb_address_range",
+  "http_host_port",
+  "https_host_port",
+];
+const exactVersion = /^\d+\.\d+\.\d+$/;
+const hasTerraform = Bun.which("terraform") !== null;
+
+describe("terraform/", () => {
+  let mod: _Module;
+
+  beforeAll(async () => {
+    mod = await _loadModule(dir);
+  }, 30_000);
+
+  test("has a file per role and a README, and every .tf file parses", async () => {
+    for (const file of [...files, "README.md"]) expect({ file, exists: existsSync(dir + file) }).toEqual({ file, exists: true });
+    expect(Object.keys(mod.files).sort()).toEqual(readdirSync(dir).filter((f) => f.endsWith(".tf")).sort());
+    // The parser does reject what Terraform rejects.
+    await expect(parse("broken.tf", 'resource "x" "y" {\n  a =\n')).rejects.toThrow();
+  }, 10_000);
+
+  test("pins Terraform and every provider to one release", () => {
+    const [block] = mod.blocks("terraform");
+    expect(block?.required_version).toMatch(/^>= ?1\.\d+/);
+    const providers: Record<string, { source: string; version: string }> = Object.assign({}, ...(block?.required_providers ?? []));
+    const sources = Object.values(providers).map((p) => p.source);
+    expect(sources).toEqual(expect.arrayContaining(["tehcyx/kind", "hashicorp/helm"]));
+    expect(sources.some((s) => s === "hashicorp/kubernetes" || s === "kbst/kustomization")).toBe(true);
+    for (const [name, { version }] of Object.entries(providers)) {
+      expect({ name, version }).toEqual({ name, version: expect.stringMatching(exactVersion) });
+    }
+    // Every resource and data source type belongs to a declared provider (terraform_data is built in).
+    const used = new Set([...mod.addresses()].map((a) => a.replace(/^data\./, "").split(/[._]/)[0]!));
+    used.delete("terraform");
+    expect([...used].filter((p) => !(p in providers))).toEqual([]);
+    // Charts are pinned too, each by a version variable.
+    for (const [address, { version }] of mod.resources("helm_release")) {
+      expect({ address, version }).toEqual({ address, version: expect.stringMatching(/^\$\{var\.\w+_version\}$/) });
+    }
+  });
+
+  test("declares the settings the issue names, each typed and described, and uses every one", () => {
+    const variables = mod.variables();
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining(settings));
+    for (const [name, v] of Object.entries(variables)) {
+      const declared = { name, type: typeof v.type, described: String(v.description ?? "").length > 10 };
+      expect(declared).toEqual({ name, type: "string", described: true });
+    }
+    // References outside the variable blocks themselves (their validations name them too).
+    const outside = JSON.stringify(Object.values(mod.files).map((f) => ({ ...f, variable: undefined })));
+    const referenced = new Set([...outside.matchAll(/\bvar\.(\w+)/g)].map((m) => m[1]!));
+    expect(Object.keys(variables).filter((name) => !referenced.has(name))).toEqual([]);
+    expect([...referenced].filter((name) => !(name in variables))).toEqual([]);
+    const locals = new Set(mod.blocks("locals").flatMap((l) => Object.keys(l)));
+    const localRefs = new Set([...JSON.stringify(mod.files).matchAll(/\blocal\.(\w+)/g)].map((m) => m[1]!));
+    expect([...localRefs].filter((name) => !locals.has(name))).toEqual([]);
+  });
+
+  test("outputs the kubeconfig path, the gateway address and the URLs, each described", () => {
+    const outputs = mod.outputs();
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["kubeconfig_path", "gateway_address", "urls"]));
+    for (const [name, o] of Object.entries(outputs)) {
+      expect({ name, described: Boolean(o.description), value: o.value !== undefined }).toEqual({ name, described: true, value: true });
+    }
+  });
+
+  test("the Kind cluster publishes the gateway's node ports on the host ports 80 and 443", () => {
+    const [[, cluster]] = [...mod.resources("kind_cluster")];
+    const controlPlane = cluster.kind_config[0].node.find((n: any) => n.role === "control-plane");
+    expect(controlPlane.extra_port_mappings.map((m: any) => [m.host_port, m.container_port])).toEqual([
+      ["${var.http_host_port}", "${local.gateway_node_ports.http}"],
+      ["${var.https_host_port}", "${local.gateway_node_ports.https}"],
+    ]);
+    expect(cluster.node_image).toBe("kindest/node:${var.kubernetes_version}");
+    const gateway = JSON.stringify(mod.resource("helm_release.istio_ingressgateway"));
+    for (const port of ["http", "https"]) expect(gateway).toContain(`nodePort = local.gateway_node_ports.${port}`);
+  });
+
+  test("installs Istio in order: base, then istiod, then the gateway", () => {
+    const charts = Object.fromEntries([...mod.resources("helm_release")].map(([address, r]) => [r.chart, address]));
+    expect(Object.keys(charts)).toEqual(expect.arrayContaining(["base", "istiod", "gateway", "metallb"]));
+    expect(mod.dependsOn(charts.istiod!, charts.base!)).toBe(true);
+    expect(mod.dependsOn(charts.gateway!, charts.istiod!)).toBe(true);
+    expect(mod.dependsOn(charts.base!, charts.istiod!)).toBe(false);
+  });
+
+  test("applies MetalLB's pool and advertisement from k8s/components/metallb after the chart, with the range variable", () => {
+    const overlay = JSON.stringify(mod.resource("data.kustomization_overlay.metallb"));
+    expect(overlay).toContain("${local.k8s_dir}/components/metallb");
+    expect(overlay).toContain("var.metallb_address_range");
+    expect(mod.dependsOn("kustomization_resource.metallb", "helm_release.metallb")).toBe(true);
+    expect(mod.dependsOn("kustomization_resource.metallb", "data.kustomization_overlay.metallb")).toBe(true);
+    // The gateway's LoadBalancer Service needs the pool before Helm stops waiting for its address.
+    expect(mod.dependsOn("helm_release.istio_ingressgateway", "kustomization_resource.metallb")).toBe(true);
+  });
+
+  test("applies k8s/overlays/kind after Istio and MetalLB, leaving the MetalLB objects to metallb.tf", () => {
+    expect(JSON.stringify(mod.resource("data.kustomization_overlay.app"))).toContain("${local.k8s_dir}/overlays/kind");
+    for (const phase of ["app_p0", "app_p1", "app_p2"]) {
+      const address = `kustomization_resource.${phase}`;
+      const after = (other: string) => mod.dependsOn(address, other);
+      const order = { address, gateway: after("helm_release.istio_ingressgateway"), pool: after("kustomization_resource.metallb") };
+      expect(order).toEqual({ address, gateway: true, pool: true });
+    }
+    // The provider's IDs are group/Kind/namespace/name.
+    expect(JSON.stringify(mod.blocks("locals"))).toContain('!startswith(id, \\"metallb.io/\\")');
+  });
+
+  test("every k8s/ path Terraform reads exists and holds what it reads", () => {
+    expect(mod.blocks("locals").find((l) => l.k8s_dir)?.k8s_dir).toBe("${path.module}/../k8s");
+    const paths = new Set([...JSON.stringify(mod.files).matchAll(/\$\{local\.k8s_dir\}\/([\w./-]+)/g)].map((m) => m[1]!));
+    expect(paths.size).toBeGreaterThanOrEqual(3);
+    for (const path of paths) expect({ path, exists: existsSync(`${repoRoot}k8s/${path}`) }).toEqual({ path, exists: true });
+    // istio.tf takes the host and the TLS secret's name from the Gateway: servers[0].hosts[0], servers[1].tls.
+    const gateway = _yaml("k8s/components/istio/gateway.yaml");
+    expect(gateway.spec.servers[0].hosts[0]).toMatch(/^[a-z0-9.-]+$/);
+    expect(gateway.spec.servers[1].tls.credentialName).toMatch(/^[a-z0-9-]+$/);
+    expect(gateway.spec.selector).toEqual({ istio: "ingressgateway" });
+    // metallb.tf's JSON patch replaces the pool's list of addresses.
+    const pool = _yaml("k8s/components/metallb/ipaddresspool.yaml");
+    const shape = { kind: pool.kind, group: pool.apiVersion.split("/")[0], list: Array.isArray(pool.spec.addresses) };
+    expect(shape).toEqual({ kind: "IPAddressPool", group: "metallb.io", list: true });
+  });
+
+  test.skipIf(!hasTerraform)("is `terraform fmt` clean", () => {
+    const fmt = Bun.spawnSync(["terraform", "fmt", "-check", "-recursive", "-diff", dir], { stdout: "pipe", stderr: "pipe" });
+    expect({ code: fmt.exitCode, diff: fmt.stdout.toString() }).toEqual({ code: 0, diff: "" });
+  }, 20_000);
+
+  // `terraform providers` decodes the configuration as Terraform does (blocks, meta-arguments) and downloads nothing.
+  test.skipIf(!hasTerraform)("is loaded by `terraform providers`, which lists the pinned providers", () => {
+    const run = Bun.spawnSync(["terraform", `-chdir=${dir}`, "providers"], { stdout: "pipe", stderr: "pipe" });
+    expect({ code: run.exitCode, stderr: run.exitCode === 0 ? "" : run.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+    for (const source of ["tehcyx/kind", "hashicorp/helm", "kbst/kustomization"]) {
+      expect(run.stdout.toString()).toMatch(new RegExp(`${source}\\] \\d+\\.\\d+\\.\\d+`));
+    }
+  }, 20_000);
+});
+
+/** The parsed .tf files of one module and the questions the tests ask of them. */
+interface _Module {
+  files: Record<string, any>;
+  blocks(kind: string): any[];
+  variables(): Record<string, any>;
+  outputs(): Record<string, any>;
+  resources(type: string): Map<string, any>;
+  resource(address: string): any;
+  addresses(): Set<string>;
+  /** Whether `from` refers to `to`, directly or through other resources, data sources and locals. */
+  dependsOn(from: string, to: string): boolean;
+}
+
+async function _loadModule(path: string): Promise<_Module> {
+  const files: Record<string, any> = {};
+  for (const file of readdirSync(path).filter((f) => f.endsWith(".tf")).sort()) {
+    files[file] = await parse(file, readFileSync(path + file, "utf8"));
+  }
+  const all = Object.values(files);
+  const named = (kind: string) => all.flatMap((f) => Object.entries<any>(f[kind] ?? {}).map(([name, [body]]) => [name, body]));
+  const nodes = new Map<string, any>();
+  for (const f of all) {
+    for (const [kind, prefix] of [["resource", ""], ["data", "data."]] as const) {
+      for (const [type, byName] of Object.entries<any>(f[kind] ?? {})) {
+        for (const [name, [body]] of Object.entries<any>(byName)) nodes.set(`${prefix}${type}.${name}`, body);
+      }
+    }
+    for (const locals of f.locals ?? []) for (const [name, body] of Object.entries(locals)) nodes.set(`local.${name}`, body);
+  }
+  const edges = new Map([...nodes].map(([address, body]) => [address, _references(JSON.stringify(body), nodes)]));
+  return {
+    files,
+    blocks: (kind) => all.flatMap((f) => f[kind] ?? []),
+    variables: () => Object.fromEntries(named("variable")),
+    outputs: () => Object.fromEntries(named("output")),
+    resources: (type) => new Map([...nodes].filter(([a]) => a.startsWith(`${type}.`))),
+    resource: (address) => nodes.get(address),
+    addresses: () => new Set([...nodes.keys()].filter((a) => !a.startsWith("local."))),
+    dependsOn(from, to) {
+      const seen = new Set<string>();
+      const stack = [from];
+      while (stack.length > 0) {
+        for (const next of edges.get(stack.pop()!) ?? []) {
+          if (next === to) return true;
+          if (!seen.has(next)) seen.add(next), stack.push(next);
+        }
+      }
+      return false;
+    },
+  };
+}
+
+/** The addresses (resources, data sources, locals) a block's text mentions. */
+function _references(text: string, nodes: Map<string, unknown>): string[] {
+  return [...nodes.keys()].filter((address) => new RegExp(`(?<![\\w.])${address.replace(/\./g, "\\.")}\\b`).test(text));
+}
+
+function _yaml(path: string): any {
+  return parseYaml(readFileSync(`${repoRoot}${path}`, "utf8"));
+}
