@@ -1,0 +1,91 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+
+// The committed rule file and its promtool unit tests (ops/prometheus/tests/*.yaml), run as CI runs them.
+const prometheusDir = new URL("../../ops/prometheus/", import.meta.url).pathname;
+const testFiles = readdirSync(`${prometheusDir}tests`)
+  .filter((name) => name.endsWith(".yaml"))
+  .sort()
+  .map((name) => `tests/${name}`);
+
+// Days of series at a 1m interval take promtool a while on a small machine.
+const promtoolMs = 180_000;
+
+describe("promtool", () => {
+  test("checks ops/prometheus/alerts.yaml", async () => {
+    const run = await _promtool(["check", "rules", "alerts.yaml"]);
+    expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+  });
+
+  test(
+    "passes every unit test in ops/prometheus/tests/",
+    async () => {
+      expect(testFiles.length).toBeGreaterThan(0);
+      const run = await _promtool(["test", "rules", ...testFiles]);
+      expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+    },
+    promtoolMs,
+  );
+});
+
+describe("the unit tests cover every alert", () => {
+  const alerts = _alertNames(readFileSync(`${prometheusDir}alerts.yaml`, "utf8"));
+  const cases = testFiles.flatMap((file) => _alertCases(readFileSync(`${prometheusDir}${file}`, "utf8")));
+
+  test("the rule file has alerts", () => {
+    expect(alerts.length).toBeGreaterThan(0);
+  });
+
+  test("every test file loads the committed rule file", () => {
+    for (const file of testFiles) {
+      expect({ file, rules: parseYaml(readFileSync(`${prometheusDir}${file}`, "utf8")).rule_files }).toEqual({
+        file,
+        rules: ["../alerts.yaml"],
+      });
+    }
+  });
+
+  test("each alert has a case where it fires", () => {
+    const firing = new Set(cases.filter((c) => c.fires).map((c) => c.alertname));
+    expect(alerts.filter((name) => !firing.has(name))).toEqual([]);
+  });
+
+  test("each alert has a case where it does not fire", () => {
+    const quiet = new Set(cases.filter((c) => !c.fires).map((c) => c.alertname));
+    expect(alerts.filter((name) => !quiet.has(name))).toEqual([]);
+  });
+
+  test("tests name only alerts that exist", () => {
+    expect(cases.map((c) => c.alertname).filter((name) => !alerts.includes(name))).toEqual([]);
+  });
+});
+
+/** One `alert_rule_test` entry: the alert it checks, and whether it expects the alert to fire. */
+interface AlertCase {
+  alertname: string;
+  fires: boolean;
+}
+
+// Runs promtool from ops/prometheus/, where the test files' `../alerts.yaml` resolves; output is kept for failures.
+async function _promtool(args: string[]): Promise<{ code: number; output: string }> {
+  const promtool = Bun.which("promtool");
+  if (!promtool) {
+    throw new Error("promtool is not on PATH: install it with `apt-get install prometheus` (CI installs it)");
+  }
+  const proc = Bun.spawn([promtool, ...args], { cwd: prometheusDir, stdout: "pipe", stderr: "pipe" });
+  const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  return { code, output: `promtool ${args.join(" ")}\n${stdout}${stderr}` };
+}
+
+function _alertNames(ruleFile: string): string[] {
+  const groups = (parseYaml(ruleFile)?.groups ?? []) as { rules?: { alert?: string }[] }[];
+  return groups.flatMap((group) => group.rules ?? []).flatMap((rule) => (rule.alert ? [rule.alert] : []));
+}
+
+function _alertCases(testFile: string): AlertCase[] {
+  const tests = (parseYaml(testFile)?.tests ?? []) as { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[];
+  return tests.flatMap((group) =>
+    (group.alert_rule_test ?? []).map((entry) => ({ alertname: entry.alertname, fires: (entry.exp_alerts ?? []).length > 0 })),
+  );
+}
