@@ -5,7 +5,7 @@ import type { Cors } from "./cors.ts";
 import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import { errorBody } from "./errors.ts";
 import { secure, securityHeaders } from "./security.ts";
-import { bindRequestContext, pathAndQuery, type RequestContext } from "./request-context.ts";
+import { bindRequestContext, targetStart, type RequestContext } from "./request-context.ts";
 
 /** What the outer handler wraps: the routed app and the pieces that see every request. */
 export interface HandlerDeps {
@@ -75,8 +75,15 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     const started = performance.now();
     const incomingId = request.headers.get("x-request-id");
     const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
-    const target = pathAndQuery(request.url);
+    const url = request.url;
+    const start = targetStart(url, request.headers.get("host"));
     const context: RequestContext = { id, route: "unmatched" };
+    if (start === -1) return finish(request, _badHost(id), context, "(invalid host)", started);
+    const target = start === url.length ? "/" : url.slice(start);
+    // Elysia finds the path at the first "/" from index 11, which a short Host ("api") puts past the real one:
+    // give it a URL with a longer authority, so the router and the fast path see the same target.
+    if (start < 11) request = new Request(`http://localhost${target}`, { method: request.method, headers: request.headers });
+    context.target = target;
     if (rateLimiter.enabled) {
       const refused = _rateLimit(request, peer, target, id);
       if (refused) {
@@ -100,6 +107,13 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       return finish(request, preflight, context, target, started);
     }
     return routed(request, context, target, started);
+  }
+
+  function _badHost(id: string): Response {
+    return new Response(errorBody("The Host header must be one host name or address, with an optional port", id), {
+      status: 400,
+      headers: { "content-type": "application/json", "x-request-id": id, ...securityHeaders },
+    });
   }
 
   function _rateLimit(request: Request, peer: string | undefined, target: string, id: string): Response | undefined {

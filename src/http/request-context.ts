@@ -5,6 +5,8 @@ export interface RequestContext {
   route: string;
   /** The cache verdict to log, when the gists route answered. */
   cache?: string;
+  /** The request's path and query as the outer handler read it: what the fast path is keyed by. */
+  target?: string;
 }
 
 const contexts = new WeakMap<Request, RequestContext>();
@@ -23,4 +25,22 @@ export function requestContextOf(request: Request): RequestContext | undefined {
 export function pathAndQuery(url: string): string {
   const slash = url.indexOf("/", url.indexOf("//") + 2);
   return slash === -1 ? "/" : url.slice(slash);
+}
+
+// A Host header the service accepts: a DNS name or IPv4 address, or a bracketed IPv6 address, and a port.
+const validHost = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Where a request's path and query start in its URL, read with the Host header the URL was built from, so a
+ * Host holding "/", "?" or a second value cannot move the boundary. -1 when the Host header is not one.
+ */
+export function targetStart(url: string, host: string | null): number {
+  const authority = url.indexOf("//") + 2;
+  if (host === null) {
+    // No Host header: the runtime wrote the authority itself.
+    const slash = url.indexOf("/", authority);
+    return slash === -1 ? url.length : slash;
+  }
+  if (!validHost.test(host) || !url.startsWith(host, authority)) return -1;
+  return authority + host.length;
 }
