@@ -21,7 +21,7 @@ declare const Deno: DenoGlobal | undefined;
 export interface Listener {
   url: string;
   port: number;
-  /** Stops accepting connections and closes the listener. */
+  /** Stops accepting connections, lets open ones finish (a second at most), and closes the listener. */
   stop(): Promise<void>;
 }
 
@@ -47,7 +47,14 @@ export async function listen(fetch: FetchFunction, port: number, hostname: strin
     ? Bun.serve({ ...limits, fetch: (request, bun) => fetch(request, bun.requestIP(request)?.address) })
     : Bun.serve({ ...limits, fetch: (request) => fetch(request) });
   const actual = server.port ?? port;
-  return { url: _url(hostname, actual), port: actual, stop: async () => void (await server.stop(true)) };
+  // Stop listening and let open connections finish; whatever is still open after a second is closed.
+  const stop = async () => {
+    const closed = server.stop(false);
+    const late = setTimeout(() => void server.stop(true), 1000);
+    await closed;
+    clearTimeout(late);
+  };
+  return { url: _url(hostname, actual), port: actual, stop };
 }
 
 /** Calls `handler` on SIGTERM and SIGINT. */

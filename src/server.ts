@@ -89,6 +89,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
     onRateLimited: () => metrics.clientRateLimited.inc(),
     logger,
+    draining: () => !readiness.ready,
   });
 
   metrics.sample(catalog.httpRequestsInFlight, () => handler.inFlight);

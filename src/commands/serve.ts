@@ -8,6 +8,12 @@ import { commit, version } from "../version.ts";
 /** How long shutdown waits for in-flight requests before closing anyway. */
 const drainDeadlineMs = 9_000;
 
+/**
+ * How long shutdown keeps answering (each answer with `Connection: close`) even when nothing is in flight, so
+ * clients holding idle keep-alive connections are told to reconnect elsewhere before the listener closes.
+ */
+const drainMinimumMs = 1_000;
+
 /** `gists-api serve`: the HTTP service. */
 export default defineCommand({
   name: "serve",
@@ -58,9 +64,10 @@ export default defineCommand({
         server.readiness.ready = false;
         logger.info("shutting down", { signal, in_flight: server.handler.inFlight });
         const deadline = Date.now() + drainDeadlineMs;
+        const minimum = Date.now() + drainMinimumMs;
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
-        while (server.handler.inFlight > 0 && Date.now() < deadline) await sleep(25);
-        await Promise.race([listener.stop(), sleep(500)]);
+        while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
+        await Promise.race([listener.stop(), sleep(1500)]);
         logger.info("stopped", { signal });
         logger.flush();
         resolve(0);

@@ -16,6 +16,8 @@ export interface HandlerDeps {
   rateLimiter: ClientRateLimiter;
   onRateLimited?: () => void;
   logger: Logger;
+  /** True once shutdown has begun. */
+  draining: () => boolean;
 }
 
 // Probes and scrapes are never rate limited: a throttled kubelet would restart a healthy pod.
@@ -40,6 +42,9 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
   let inFlight = 0;
 
   const finish = (request: Request, response: Response, context: RequestContext, target: string, started: number) => {
+    // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
+    // socket that the shutdown would cut under its next request.
+    if (deps.draining()) response.headers.set("connection", "close");
     const origin = request.headers.get("origin");
     if (origin !== null) cors.decorate(origin, response.headers);
     const seconds = (performance.now() - started) / 1000;
