@@ -1,5 +1,6 @@
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, ValidationError } from "elysia";
+import { UpstreamError } from "./github/client.ts";
 import { ApiError, errorBody, toApiError } from "./http/errors.ts";
 import { requestContextOf } from "./http/request-context.ts";
 import type { Logger } from "./logger.ts";
@@ -57,7 +58,7 @@ export function createApp(deps: AppDeps) {
       if (code === "NOT_FOUND") return _jsonError(404, "Not Found", requestId);
       if (code === "PARSE") return _jsonError(400, "The request body could not be parsed", requestId);
       const apiError = toApiError(error);
-      if (apiError.status >= 500 && !(error instanceof ApiError)) {
+      if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
         deps.logger.error("unhandled error", { request_id: requestId, error: String(error) });
       }
       return _jsonError(apiError.status, apiError.detail, requestId, apiError.headers);

@@ -12,6 +12,12 @@ export type Fault = (
   | { kind: "secondary-rate-limit"; retryAfter: number; status?: 403 | 429 }
   /** The normal answer, sent in pieces without a content-length (as GitHub does for large lists). */
   | { kind: "chunked" }
+  /** The normal answer's head with its full content-length, then part of the body, then the connection closed. */
+  | { kind: "truncated" }
+  /** 200 with an HTML page instead of JSON, as a captive portal or a misrouted proxy answers. */
+  | { kind: "wrong-content-type" }
+  /** The normal answer, `bytes` at a time (default 64) every `intervalMs` (default 50): a slow body, not a slow head. */
+  | { kind: "trickle"; bytes?: number; intervalMs?: number }
 ) & { times?: number; delayMs?: number };
 
 /** Faults keyed by lower-cased login, or "*" for every login. */
@@ -53,7 +59,19 @@ export function createFaultTable(): FaultTable {
 /** Check that a value received over the control API is a fault (or null to clear). */
 export function parseFault(value: unknown): Fault | null {
   if (value === null) return null;
-  const kinds = ["status", "hang", "latency", "malformed", "not-array", "reset", "secondary-rate-limit", "chunked"];
+  const kinds = [
+    "status",
+    "hang",
+    "latency",
+    "malformed",
+    "not-array",
+    "reset",
+    "secondary-rate-limit",
+    "chunked",
+    "truncated",
+    "wrong-content-type",
+    "trickle",
+  ];
   const fault = value as Fault;
   if (typeof value !== "object" || !kinds.includes(fault.kind)) {
     throw new Error(`fault.kind must be one of ${kinds.join(", ")}`);
@@ -62,6 +80,12 @@ export function parseFault(value: unknown): Fault | null {
   if (fault.kind === "latency" && typeof fault.ms !== "number") throw new Error("fault.ms must be a number");
   if (fault.kind === "secondary-rate-limit" && typeof fault.retryAfter !== "number") {
     throw new Error("fault.retryAfter must be a number");
+  }
+  if (fault.kind === "trickle") {
+    for (const key of ["bytes", "intervalMs"] as const) {
+      const value = fault[key];
+      if (value !== undefined && (typeof value !== "number" || !(value > 0))) throw new Error(`fault.${key} must be a positive number`);
+    }
   }
   if (fault.delayMs !== undefined && typeof fault.delayMs !== "number") throw new Error("fault.delayMs must be a number");
   return fault;

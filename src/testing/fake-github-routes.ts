@@ -45,12 +45,18 @@ export interface FakeWorld {
   /** Answers held back by a hang or latency fault, dropped on reset or close. */
   pending: Set<ServerResponse>;
   timers: Set<ReturnType<typeof setTimeout>>;
+  /** A user made on first request for a login no one set (FakeGithubOptions.autoUsers), or undefined. */
+  autoUser?: (login: string) => { login: string; count: number } | undefined;
 }
 
 /** Answer one request on the GitHub routes: record it, apply any fault, then serve it as GitHub would. */
 export function serveGithub(world: FakeWorld, req: IncomingMessage, res: ServerResponse): void {
   const target = new URL(req.url ?? "/", world.url);
   const login = _loginOf(target.pathname, world.users);
+  if (login !== undefined && world.autoUser && !world.users.has(login)) {
+    const made = world.autoUser(login);
+    if (made) world.users.set(login, made);
+  }
   const record: RecordedRequest = {
     method: req.method ?? "GET",
     path: target.pathname,
@@ -73,6 +79,10 @@ export function serveGithub(world: FakeWorld, req: IncomingMessage, res: ServerR
 
 interface _AnswerOptions {
   chunked?: boolean;
+  /** Declare the whole body's length, send part of it, then close the connection. */
+  truncated?: boolean;
+  /** Send the body `bytes` at a time every `intervalMs`. */
+  trickle?: { bytes: number; intervalMs: number };
 }
 
 /** What GitHub does instead of answering: `answer` serves the request normally (after a latency fault). */
@@ -92,6 +102,12 @@ function _misbehave(
       return _hold(world, res, fault.ms, answer);
     case "chunked":
       return answer({ chunked: true });
+    case "truncated":
+      return answer({ truncated: true });
+    case "trickle":
+      return answer({ trickle: { bytes: fault.bytes ?? 64, intervalMs: fault.intervalMs ?? 50 } });
+    case "wrong-content-type":
+      return _send(res, 200, { ...headers, "content-type": "text/html; charset=utf-8" }, _HTML_PAGE);
     case "reset":
       req.socket.destroy();
       return;
@@ -119,6 +135,10 @@ function _hold(world: FakeWorld, res: ServerResponse, ms: number, then: () => vo
   }, ms);
   world.timers.add(timer);
 }
+
+const _HTML_PAGE =
+  "<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head>" +
+  "<body><h1>No server is currently available to service your request.</h1></body></html>\n";
 
 const _SECONDARY_LIMIT_BODY = JSON.stringify({
   message:
@@ -164,7 +184,10 @@ function _answer(
     : _notModifiedSince(req.headers["if-modified-since"], modified);
   if (!notModified || req.headers.authorization === undefined) _spend(world);
   const headers = { ..._commonHeaders(world, req), etag: tag, "last-modified": modified, ...(link ? { link } : {}) };
-  _send(res, notModified ? 304 : 200, headers, notModified ? undefined : body, options.chunked);
+  if (notModified) return _send(res, 304, headers);
+  if (options.truncated) return _sendTruncated(res, 200, headers, body);
+  if (options.trickle) return _sendTrickle(world, res, 200, headers, body, options.trickle);
+  _send(res, 200, headers, body, options.chunked);
 }
 
 function _spend(world: FakeWorld): void {
@@ -227,4 +250,42 @@ function _send(res: ServerResponse, status: number, headers: Record<string, stri
   const bytes = Buffer.from(body);
   for (let at = 0; at < bytes.length; at += 4096) res.write(bytes.subarray(at, at + 4096));
   res.end();
+}
+
+// The head promises every byte; half the body follows, then the connection closes under the client.
+function _sendTruncated(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(status, { ...headers, "content-length": String(bytes.length) });
+  res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => res.socket?.destroy());
+}
+
+// Held in `pending` while it drips, so reset() and close() cut it off; stops when the client goes away.
+function _sendTrickle(
+  world: FakeWorld,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  pace: { bytes: number; intervalMs: number },
+): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(status, { ...headers, "content-length": String(bytes.length) });
+  world.pending.add(res);
+  let at = 0;
+  const drip = () => {
+    if (res.destroyed) return void world.pending.delete(res);
+    const piece = bytes.subarray(at, at + pace.bytes);
+    at += piece.length;
+    if (at >= bytes.length) {
+      world.pending.delete(res);
+      return void res.end(piece);
+    }
+    res.write(piece);
+    const timer = setTimeout(() => {
+      world.timers.delete(timer);
+      drip();
+    }, pace.intervalMs);
+    world.timers.add(timer);
+  };
+  drip();
 }

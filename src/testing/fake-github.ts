@@ -20,6 +20,11 @@ export interface FakeGithubOptions {
   users?: Record<string, number>;
   rateLimit?: Partial<RateLimitState>;
   etag?: "weak" | "strong";
+  /**
+   * Logins starting with `prefix` (case-insensitive) exist without being set, with `gists(login)` gists each:
+   * a population of any size, made when first asked for (load and soak runs).
+   */
+  autoUsers?: { prefix: string; gists: number | ((login: string) => number) };
 }
 
 /** A running fake GitHub REST server and its controls. */
@@ -55,6 +60,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     requests: [],
     pending: new Set(),
     timers: new Set(),
+    autoUser: _autoUser(options.autoUsers),
   };
   let inFlight = 0;
   let maxInFlight = 0;
@@ -144,6 +150,13 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
   });
   world.url = `http://${options.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`;
   return fake;
+}
+
+function _autoUser(auto: FakeGithubOptions["autoUsers"]): FakeWorld["autoUser"] {
+  if (!auto) return undefined;
+  const prefix = auto.prefix.toLowerCase();
+  const { gists } = auto;
+  return (login) => (login.startsWith(prefix) ? { login, count: typeof gists === "number" ? gists : gists(login) } : undefined);
 }
 
 function _initialRateLimit(initial: Partial<RateLimitState> = {}): RateLimitState {
