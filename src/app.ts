@@ -58,7 +58,9 @@ export function createApp(deps: AppDeps) {
       if (code === "NOT_FOUND") return _jsonError(404, "Not Found", requestId);
       if (code === "PARSE") return _jsonError(400, "The request body could not be parsed", requestId);
       const apiError = toApiError(error);
-      if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
+      if (error instanceof UpstreamError && error.kind !== "not-found") {
+        deps.logger.warn("github request failed", { request_id: requestId, failure: error.kind, status: apiError.status });
+      } else if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
         deps.logger.error("unhandled error", { request_id: requestId, error: String(error) });
       }
       return _jsonError(apiError.status, apiError.detail, requestId, apiError.headers);
