@@ -10,24 +10,37 @@ export type Logger = ReturnType<typeof createLogger>;
 
 /** How long a line may wait in the buffer: one write per interval instead of one per request. */
 const flushIntervalMs = 50;
+/** How many lines may wait before they are written without waiting for the interval. */
+const maxQueued = 512;
 
-/** Creates a logger that drops records below `level` and writes the rest in batches (every 50 ms or 64 KiB). */
+/**
+ * Creates a logger that drops records below `level` and writes the rest in batches (every 50 ms or 512 lines).
+ * Lines are queued as they are or as records with their formatter: formatting a whole batch at once, away from
+ * the request that produced it, costs a fraction of formatting each line while answering.
+ */
 export function createLogger(level: LogLevel, sink: LogSink) {
   const threshold = rank[level];
-  let pending = "";
+  const items: unknown[] = [];
+  const formatters: (((item: never) => string) | undefined)[] = [];
   let scheduled = false;
 
   const flush = () => {
     scheduled = false;
-    if (pending.length === 0) return;
-    const text = pending;
-    pending = "";
-    sink(text);
+    if (items.length === 0) return;
+    const lines = new Array<string>(items.length);
+    for (let index = 0; index < items.length; index++) {
+      const format = formatters[index];
+      lines[index] = format === undefined ? (items[index] as string) : format(items[index] as never);
+    }
+    items.length = 0;
+    formatters.length = 0;
+    sink(lines.join(""));
   };
 
-  const push = (line: string) => {
-    pending += line;
-    if (pending.length >= 65_536) flush();
+  const enqueue = (item: unknown, format: ((item: never) => string) | undefined) => {
+    items.push(item);
+    formatters.push(format);
+    if (items.length >= maxQueued) flush();
     else if (!scheduled) {
       scheduled = true;
       setTimeout(flush, flushIntervalMs);
@@ -36,7 +49,7 @@ export function createLogger(level: LogLevel, sink: LogSink) {
 
   const write = (recordLevel: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (rank[recordLevel] < threshold) return;
-    push(`${JSON.stringify({ time: timestamp(), level: recordLevel, msg, ...fields })}\n`);
+    enqueue(`${JSON.stringify({ time: timestamp(), level: recordLevel, msg, ...fields })}\n`, undefined);
   };
 
   return {
@@ -46,8 +59,13 @@ export function createLogger(level: LogLevel, sink: LogSink) {
     info: (msg: string, fields?: Record<string, unknown>) => write("info", msg, fields),
     warn: (msg: string, fields?: Record<string, unknown>) => write("warn", msg, fields),
     error: (msg: string, fields?: Record<string, unknown>) => write("error", msg, fields),
-    /** Queues a line the caller already encoded as one JSON object (the access log's fast form). */
-    line: push,
+    /**
+     * A writer of records that `format` turns into one line (ending in a newline) when the batch is written.
+     * The record must not change after it is handed over.
+     */
+    formatted<T>(format: (record: T) => string): (record: T) => void {
+      return (record) => enqueue(record, format as (item: never) => string);
+    },
     /** Writes everything buffered now (before exit). */
     flush,
   };
@@ -56,9 +74,8 @@ export function createLogger(level: LogLevel, sink: LogSink) {
 let lastMs = 0;
 let lastIso = "";
 
-/** The current time in ISO 8601, formatted at most once per millisecond. */
-export function timestamp(): string {
-  const now = Date.now();
+/** The time `now` (default: the current time) in ISO 8601, formatted at most once per millisecond. */
+export function timestamp(now: number = Date.now()): string {
   if (now !== lastMs) {
     lastMs = now;
     lastIso = new Date(now).toISOString();

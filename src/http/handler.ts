@@ -1,8 +1,9 @@
-import { timestamp, type Logger } from "../logger.ts";
+import type { Logger } from "../logger.ts";
 import type { RequestRecorder } from "../metrics/plugin.ts";
 import type { GistsFastPath } from "../modules/gists/fast-path.ts";
 import type { Cors } from "./cors.ts";
 import type { ClientRateLimiter } from "./client-rate-limit.ts";
+import { accessLine, type AccessRecord } from "./access-log.ts";
 import { errorBody } from "./errors.ts";
 import { secure, securityHeaders } from "./security.ts";
 import { bindRequestContext, targetStart, type RequestContext } from "./request-context.ts";
@@ -37,7 +38,7 @@ const validRequestId = /^[\w.:-]{1,128}$/;
  */
 export function createFetchHandler(deps: HandlerDeps): FetchHandler {
   const { handle, fastPath, cors, recorder, rateLimiter, logger } = deps;
-  const logRequests = logger.enabled("info");
+  const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
   const recordHit = recorder.bind("GET", "/:username", 200);
   let inFlight = 0;
 
@@ -50,7 +51,10 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     const seconds = (performance.now() - started) / 1000;
     if (context.route === "/:username" && context.cache === "HIT" && response.status === 200) recordHit(seconds);
     else recorder.record(request.method, context.route, response.status, seconds);
-    if (logRequests) logger.line(_accessLine(context, request.method, target, response.status, seconds));
+    if (logRequest) {
+      const { id, route, cache } = context;
+      logRequest({ id, route, cache, method: request.method, path: target, status: response.status, seconds, finishedAt: Date.now() });
+    }
     return response;
   };
 
@@ -78,30 +82,32 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
   // Synchronous for a hit, so the common answer costs no promise.
   function fetch(request: Request, peer?: string): Response | Promise<Response> {
     const started = performance.now();
-    const incomingId = request.headers.get("x-request-id");
+    const headers = request.headers;
+    const incomingId = headers.get("x-request-id");
     const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
     const url = request.url;
-    const start = targetStart(url, request.headers.get("host"));
-    const context: RequestContext = { id, route: "unmatched" };
+    // A repeat hit is known by its whole URL, which only a request that passed the Host check and the route's
+    // validation can have put in the fast path: nothing else about the request needs reading.
+    const known = request.method === "GET" ? fastPath.find(url) : undefined;
+    if (known !== undefined) {
+      const refused = rateLimiter.enabled ? _rateLimit(request, peer, known.target, id) : undefined;
+      if (refused) return finish(request, refused, { id, route: "rate-limited" }, known.target, started);
+      const hit = fastPath.answer(known, headers, id);
+      if (hit) return finish(request, hit, { id, route: "/:username", cache: "HIT" }, known.target, started);
+    }
+    const start = targetStart(url, headers.get("host"));
+    const context: RequestContext = { id, route: "unmatched", url };
     if (start === -1) return finish(request, _badHost(id), context, "(invalid host)", started);
     const target = start === url.length ? "/" : url.slice(start);
-    // Elysia finds the path at the first "/" from index 11, which a short Host ("api") puts past the real one:
-    // give it a URL with a longer authority, so the router and the fast path see the same target.
-    if (start < 11) request = new Request(`http://localhost${target}`, { method: request.method, headers: request.headers });
     context.target = target;
-    if (rateLimiter.enabled) {
+    // Elysia finds the path at the first "/" from index 11, which a short Host ("api") puts past the real one:
+    // give it a URL with a longer authority, so the router sees the same target.
+    if (start < 11) request = new Request(`http://localhost${target}`, { method: request.method, headers });
+    if (rateLimiter.enabled && known === undefined) {
       const refused = _rateLimit(request, peer, target, id);
       if (refused) {
         context.route = "rate-limited";
         return finish(request, refused, context, target, started);
-      }
-    }
-    if (request.method === "GET") {
-      const hit = fastPath.answer(target, request, id);
-      if (hit) {
-        context.route = "/:username";
-        context.cache = "HIT";
-        return finish(request, hit, context, target, started);
       }
     }
     const preflight = cors.preflight(request);
@@ -148,15 +154,3 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     },
   };
 }
-
-// Built by hand: this runs once per request. The id is validated or generated, the route is a template;
-// method and path come from the client and are escaped.
-function _accessLine(context: RequestContext, method: string, path: string, status: number, seconds: number): string {
-  const cache = context.cache ? `,"cache":"${context.cache}"` : "";
-  const ms = Math.round(seconds * 100_000) / 100;
-  const safePath = needsEscape.test(path) ? JSON.stringify(path) : `"${path}"`;
-  const safeMethod = needsEscape.test(method) ? JSON.stringify(method) : `"${method}"`;
-  return `{"time":"${timestamp()}","level":"info","msg":"request","request_id":"${context.id}","method":${safeMethod},"path":${safePath},"route":"${context.route}","status":${status},"duration_ms":${ms}${cache}}\n`;
-}
-
-const needsEscape = /["\\\u0000-\u001f\u007f-\uffff]/;

@@ -5,7 +5,9 @@ export interface RequestContext {
   route: string;
   /** The cache verdict to log, when the gists route answered. */
   cache?: string;
-  /** The request's path and query as the outer handler read it: what the fast path is keyed by. */
+  /** The request URL as the outer handler read it: what the fast path is keyed by. */
+  url?: string;
+  /** The request's path and query as the outer handler read them (what the access log shows). */
   target?: string;
 }
 

@@ -2,42 +2,52 @@ import QuickLRU from "quick-lru";
 import { gistsAnswer, type AnswerSettings } from "./answer.ts";
 import type { GistsService } from "./service.ts";
 
-/** Raw request targets longer than this are never remembered, so the index stays small. */
-const maxTargetLength = 256;
+/** Request URLs longer than this are never remembered, so the index stays small. */
+const maxUrlLength = 512;
 
-/** Answers repeat cache hits before routing, by the exact path and query of a request that already passed validation. */
+/** A request URL the validated route answered from the cache: the cache key and the path and query it carried. */
+export interface KnownRequest {
+  key: string;
+  target: string;
+}
+
+/** Answers repeat cache hits before routing, by the exact URL of a request that already passed validation. */
 export type GistsFastPath = ReturnType<typeof createGistsFastPath>;
 
 /**
- * Creates the fast path. Only targets that the validated route remembered are known here, so an invalid
- * request can never be answered by it: unknown targets fall through to the router and its validation.
+ * Creates the fast path. Only URLs that the validated route remembered are known here, so an invalid
+ * request can never be answered by it: unknown URLs fall through to the router and its validation.
  */
-export function createGistsFastPath(gists: GistsService, maxTargets: number, settings: AnswerSettings, now: () => number = Date.now) {
-  const keyOfTarget = new QuickLRU<string, string>({ maxSize: maxTargets });
+export function createGistsFastPath(gists: GistsService, maxUrls: number, settings: AnswerSettings, now: () => number = Date.now) {
+  const known = new QuickLRU<string, KnownRequest>({ maxSize: maxUrls });
 
   return {
-    /** Records that `target` (path and query) is the cacheable request with canonical `key`. */
-    remember(target: string, key: string): void {
-      if (target.length <= maxTargetLength) keyOfTarget.set(target, key);
+    /** Records that `url` (whose path and query are `target`) is the cacheable request with canonical `key`. */
+    remember(url: string, target: string, key: string): void {
+      if (url.length > maxUrlLength) return;
+      const previous = known.peek(url);
+      if (previous === undefined || previous.key !== key || previous.target !== target) known.set(url, { key, target });
     },
-    /** The hit answer for `target`, or undefined when it is unknown or no longer fresh. */
-    answer(target: string, request: Request, requestId: string): Response | undefined {
-      const key = keyOfTarget.get(target);
-      if (key === undefined) return undefined;
+    /** What the route remembered about `url`, if anything. */
+    find(url: string): KnownRequest | undefined {
+      return known.get(url);
+    },
+    /** The hit answer for a known request, or undefined when its page is no longer fresh in the cache. */
+    answer(request: KnownRequest, headers: Headers, requestId: string): Response | undefined {
       const at = now();
-      const slot = gists.freshHit(key, at);
+      const slot = gists.freshHit(request.key, at);
       if (slot === undefined) return undefined;
       const context = {
         requestId,
-        acceptEncoding: request.headers.get("accept-encoding"),
-        ifNoneMatch: request.headers.get("if-none-match"),
+        acceptEncoding: headers.get("accept-encoding"),
+        ifNoneMatch: headers.get("if-none-match"),
         now: at,
       };
       return gistsAnswer({ slot, verdict: "HIT" }, context, settings);
     },
-    /** Forgets every remembered target. */
+    /** Forgets every remembered URL. */
     clear(): void {
-      keyOfTarget.clear();
+      known.clear();
     },
   };
 }

@@ -26,7 +26,7 @@ export function gistsModule({ gists, fastPath, answers, now = Date.now }: GistsM
       if (context) context.cache = resolution.verdict;
       if (useCache && !resolution.slot.value.negative) {
         const key = all ? completeKeyOf(username) : cacheKeyOf({ username, page, perPage });
-        fastPath.remember(context?.target ?? pathAndQuery(request.url), key);
+        fastPath.remember(context?.url ?? request.url, context?.target ?? pathAndQuery(request.url), key);
       }
       return gistsAnswer(
         resolution,
