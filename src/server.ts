@@ -29,8 +29,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
   const budget = createRateLimitBudget(now);
-  // A quarter of the cache's bound, at most 32 MiB, of upstream bodies between full collections.
-  const pacer = createMemoryPacer(Math.min(32 * 1024 * 1024, config.cache.maxBytes / 4), collectGarbage);
+  // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
+  const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
     baseUrl: config.githubApiUrl,
     token: config.githubToken,

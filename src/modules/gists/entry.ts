@@ -20,10 +20,13 @@ export interface EncodedBody {
 export interface GistsEntry extends CachedValue {
   /** The login as the client asked for it, for the 404 message. */
   username: string;
-  /** `{"data":[...],"pagination":{...}` without its closing brace: the `cache` part is appended per verdict. */
-  head: Uint8Array<ArrayBuffer>;
-  /** Byte range of the data array's items inside `head`, so pages can be joined into a complete list. */
-  items: { start: number; end: number };
+  /**
+   * How many leading bytes of the hit body are `{"data":[...],"pagination":{...}` without its closing brace
+   * (the head): the `cache` part is appended to it per verdict. Lengths, not views, keep each entry small.
+   */
+  headLength: number;
+  /** Where the data array's items end inside the head (they start after `{"data":[`), so pages can be joined. */
+  itemsEnd: number;
   /** The body of a hit, with compressed forms made when stored. */
   hit: EncodedBody;
   /** A weak ETag of the data and pagination. */
@@ -41,6 +44,7 @@ export interface GistsEntry extends CachedValue {
 export const compressionThreshold = 1024;
 
 const encoder = new TextEncoder();
+const dataPrefix = '{"data":[';
 
 /** The entry for one page of gists fetched from GitHub. */
 export function pageEntry(page: GistsPage, request: { username: string; page: number; perPage: number }, ttlSeconds: number): GistsEntry {
@@ -62,7 +66,7 @@ export function pageEntry(page: GistsPage, request: { username: string; page: nu
 /** The entry for a complete list: the items of every page joined, in order. */
 export function completeEntry(username: string, pages: GistsEntry[], truncated: boolean, ttlSeconds: number): GistsEntry {
   const decoder = new TextDecoder();
-  const parts = pages.map((page) => decoder.decode(page.head.subarray(page.items.start, page.items.end))).filter(Boolean);
+  const parts = pages.map((page) => decoder.decode(page.hit.identity.subarray(dataPrefix.length, page.itemsEnd))).filter(Boolean);
   const count = pages.reduce((sum, page) => sum + page.count, 0);
   const pagination = { page: 1, per_page: 100, count, has_next: false, has_prev: false, pages: pages.length, truncated };
   return _entry(username, parts.join(","), pagination, count, ttlSeconds, { upstream: {}, hasNext: false });
@@ -74,8 +78,8 @@ export function notFoundEntry(username: string): GistsEntry {
   return {
     negative: true,
     username,
-    head: empty,
-    items: { start: 0, end: 0 },
+    headLength: 0,
+    itemsEnd: 0,
     hit: { identity: empty },
     etag: "",
     upstream: {},
@@ -102,11 +106,16 @@ export function bodyFor(entry: GistsEntry, cache: { hit: boolean; ttlSeconds: nu
   if (cache.hit && cache.staleAge === undefined) return entry.hit;
   if (cache.staleAge !== undefined) {
     if (entry.stale?.age !== cache.staleAge) {
-      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(entry.head, cache)) };
+      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(headOf(entry), cache)) };
     }
     return entry.stale.body;
   }
-  return { identity: _withCache(entry.head, cache) };
+  return { identity: _withCache(headOf(entry), cache) };
+}
+
+/** The head of an entry's body: its data and pagination, without the closing brace. */
+export function headOf(entry: GistsEntry): Uint8Array<ArrayBuffer> {
+  return entry.hit.identity.subarray(0, entry.headLength);
 }
 
 /** Gzips a body once, when it is big enough to be worth it. Brotli is added on the first hit that asks for it. */
@@ -155,19 +164,19 @@ function _entry(
   ttlSeconds: number,
   extra: { upstream: Validators; hasNext: boolean },
 ): GistsEntry {
-  // Encoded once: the hit body is the only copy, and the head is a view into it.
-  const prefix = '{"data":[';
-  const head = `${prefix}${itemsJson}],"pagination":${JSON.stringify(pagination)}`;
+  // Encoded once: the hit body is the only copy, and the head is its first bytes.
+  const head = `${dataPrefix}${itemsJson}],"pagination":${JSON.stringify(pagination)}`;
   const hit = encodeBody(encoder.encode(`${head}${_cacheSuffix({ hit: true, ttlSeconds })}`));
   const itemsBytes = Buffer.byteLength(itemsJson, "utf8");
-  const headView = hit.identity.subarray(0, Buffer.byteLength(head, "utf8"));
+  const headLength = Buffer.byteLength(head, "utf8");
+  const headView = hit.identity.subarray(0, headLength);
   const etag = `W/"${createHash("sha1").update(headView).digest("base64url")}"`;
   const bytes = hit.identity.byteLength + (hit.gzip?.byteLength ?? 0) + (hit.br?.byteLength ?? 0);
   return {
     negative: false,
     username,
-    head: headView,
-    items: { start: prefix.length, end: prefix.length + itemsBytes },
+    headLength,
+    itemsEnd: dataPrefix.length + itemsBytes,
     hit,
     etag,
     upstream: extra.upstream,
