@@ -117,10 +117,16 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
 function causeAlerts(options: AlertOptions): AlertSpec[] {
   const q = createQueries(options.selector, "5m");
   const job = options.selector;
+  // One alert per deployment: two namespaces (or jobs) never mask or trip each other.
+  const by = "namespace, job";
   return [
     {
       alert: "GistsApiGithubRateLimitLow",
-      expr: `min(${q.series(catalog.githubRateLimitRemaining)} / ${q.series(catalog.githubRateLimitLimit)}) < 0.1`,
+      // A pod that stopped calling GitHub keeps its last reading: once its window's reset has passed, that
+      // reading says nothing, so only readings whose reset is still ahead count.
+      expr:
+        `min by (${by}) (${q.series(catalog.githubRateLimitRemaining)} / ${q.series(catalog.githubRateLimitLimit)}` +
+        ` and ${q.series(catalog.githubRateLimitReset)} > time()) < 0.1`,
       for: "5m",
       severity: "warning",
       summary: "Less than 10% of GitHub's rate limit is left",
@@ -129,7 +135,7 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiUpstreamErrorRatioHigh",
-      expr: `${q.ratio(catalog.githubRequests, 'status=~"5..|timeout|error"')} > 0.1`,
+      expr: `${q.ratio(catalog.githubRequests, 'status=~"5..|timeout|error"', by)} > 0.1`,
       for: "10m",
       severity: "warning",
       summary: "More than 10% of GitHub requests fail",
@@ -137,7 +143,7 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiCircuitBreakerOpen",
-      expr: `max(${q.series(catalog.githubBreakerState)}) == 2`,
+      expr: `max by (${by}) (${q.series(catalog.githubBreakerState)}) == 2`,
       for: "1m",
       severity: "warning",
       summary: "The GitHub circuit breaker is open",
@@ -146,9 +152,9 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     {
       alert: "GistsApiCacheHitRatioLow",
       expr:
-        `(sum (${q.rate(catalog.cacheHits)}) + sum (${q.rate(catalog.cacheStaleServed)})) / ` +
-        `(sum (${q.rate(catalog.cacheHits)}) + sum (${q.rate(catalog.cacheStaleServed)}) + sum (${q.rate(catalog.cacheMisses)})) < 0.5` +
-        ` and sum (${q.rate(catalog.cacheMisses)}) > 0.1`,
+        `(${q.sumRate(catalog.cacheHits, by)} + ${q.sumRate(catalog.cacheStaleServed, by)}) / ` +
+        `(${q.sumRate(catalog.cacheHits, by)} + ${q.sumRate(catalog.cacheStaleServed, by)} + ${q.sumRate(catalog.cacheMisses, by)}) < 0.5` +
+        ` and ${q.sumRate(catalog.cacheMisses, by)} > 0.1`,
       for: "30m",
       severity: "warning",
       summary: "Less than half of the gists answers come from the cache",
@@ -156,7 +162,7 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiHighLatencyP95",
-      expr: `${q.quantile(0.95, catalog.httpRequestDuration, undefined, sloRoute)} > 0.5`,
+      expr: `${q.quantile(0.95, catalog.httpRequestDuration, by, sloRoute)} > 0.5`,
       for: "10m",
       severity: "warning",
       summary: "p95 latency of GET /{username} is over 500 ms",
