@@ -143,11 +143,14 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiCircuitBreakerOpen",
-      expr: `max by (${by}) (${q.series(catalog.githubBreakerState)}) == 2`,
+      // Not closed at any scrape for 2 minutes: open, or half-open probing and failing back to open, which a
+      // check for "open" alone would lose at every probe.
+      expr: `max by (${by}) (min_over_time(${q.series(catalog.githubBreakerState)}[2m])) >= 1`,
       for: "1m",
       severity: "warning",
       summary: "The GitHub circuit breaker is open",
-      description: "GitHub failed repeatedly; the service is failing fast and answering from stale copies where it has them.",
+      description:
+        "GitHub failed repeatedly; for 3 minutes the breaker has been open or probing, failing fast and answering from stale copies where it has them.",
     },
     {
       alert: "GistsApiCacheHitRatioLow",
