@@ -168,6 +168,7 @@ export const externalMetrics: Record<string, { type: MetricType; labels: readonl
   nodejs_external_memory_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   nodejs_eventloop_lag_p99_seconds: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   kube_pod_container_status_restarts_total: { type: "counter", labels: ["namespace", "pod", "container"], source: "kube-state-metrics" },
+  kube_pod_container_status_waiting_reason: { type: "gauge", labels: ["namespace", "pod", "container", "reason"], source: "kube-state-metrics" },
   istio_requests_total: {
     type: "counter",
     labels: ["reporter", "destination_workload", "destination_workload_namespace", "response_code", "source_workload"],

@@ -119,6 +119,8 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
   const job = options.selector;
   // One alert per deployment: two namespaces (or jobs) never mask or trip each other.
   const by = "namespace, job";
+  const podLabels = "namespace, pod, container";
+  const container = `container="${options.container}"`;
   return [
     {
       alert: "GistsApiGithubRateLimitLow",
@@ -181,11 +183,17 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiPodCrashLooping",
-      expr: `increase(kube_pod_container_status_restarts_total{container="${options.container}"}[15m]) > 2`,
+      // kube-state-metrics' waiting reason (seen within 15 minutes: the longest back-off plus a short run), with
+      // a second restart, catches a loop whatever its pace (a single crash also backs off once); the restart
+      // count alone catches a container whose back-offs fall between scrapes.
+      expr:
+        `max by (${podLabels}) (max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", ${container}}[15m])) >= 1` +
+        ` and on (${podLabels}) max by (${podLabels}) (increase(kube_pod_container_status_restarts_total{${container}}[30m])) > 1` +
+        ` or max by (${podLabels}) (increase(kube_pod_container_status_restarts_total{${container}}[1h])) > 3`,
       for: "5m",
       severity: "critical",
       summary: "A gists-api pod keeps restarting",
-      description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value }} times in 15 minutes.",
+      description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} is in CrashLoopBackOff, or restarted more than 3 times in an hour.",
     },
   ];
 }
