@@ -65,13 +65,25 @@ graphroot = "/var/lib/containers/storage"'
 # 3. The API socket, started once and left running (it ends with the machine).
 answers() { timeout 10 podman --url "unix://$socket" version >/dev/null 2>&1; }
 
+# A service started from a directory that was deleted since (a removed checkout) still answers, but every
+# container it starts fails ("conmon: Failed to get working directory"): replace it.
+service_pids() { pgrep -f "podman system service --time=0 unix://$socket" || true; }
+for pid in $(service_pids); do
+  if [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == *" (deleted)" ]]; then
+    say "restarting the podman service $pid: its working directory was deleted"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+done
+
 if answers; then
   exit 0
 fi
 rm -f "$socket"
 say "starting podman system service on unix://$socket (log: $service_log)"
 # setsid and closed descriptors: the service must outlive this script and must not hold its caller's pipes.
-setsid nohup podman system service --time=0 "unix://$socket" </dev/null >>"$service_log" 2>&1 &
+# Started from /, so no checkout it was started from can be deleted under it.
+(cd / && setsid nohup podman system service --time=0 "unix://$socket" </dev/null >>"$service_log" 2>&1 &)
 for _ in $(seq 1 100); do
   if [ -S "$socket" ] && answers; then
     exit 0
