@@ -106,15 +106,15 @@ export function bodyFor(entry: GistsEntry, cache: { hit: boolean; ttlSeconds: nu
   if (cache.hit && cache.staleAge === undefined) return entry.hit;
   if (cache.staleAge !== undefined) {
     if (entry.stale?.age !== cache.staleAge) {
-      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(headOf(entry), cache)) };
+      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(_headOf(entry), cache)) };
     }
     return entry.stale.body;
   }
-  return { identity: _withCache(headOf(entry), cache) };
+  return { identity: _withCache(_headOf(entry), cache) };
 }
 
 /** The head of an entry's body: its data and pagination, without the closing brace. */
-export function headOf(entry: GistsEntry): Uint8Array<ArrayBuffer> {
+function _headOf(entry: GistsEntry): Uint8Array<ArrayBuffer> {
   return entry.hit.identity.subarray(0, entry.headLength);
 }
 
