@@ -10,6 +10,14 @@ export interface Config {
   cache: CacheConfig;
   upstream: UpstreamConfig;
   rateLimit: ClientRateLimitConfig;
+  shared: SharedTierConfig | undefined;
+}
+
+/** The shared cache tier on Redis; undefined when REDIS_URL is unset (the in-process cache serves alone). */
+export interface SharedTierConfig {
+  url: string;
+  keyPrefix: string;
+  commandTimeoutMs: number;
 }
 
 /** How long pages stay fresh or servable, and how much the cache may hold. */
@@ -87,6 +95,9 @@ export const settings: SettingDoc[] = [
   { env: "RATE_LIMIT_TRUSTED_HOPS", default: "0", description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header" },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
   { env: "CORS_ORIGINS", default: "*", description: "Comma-separated allowed origins, or `*`" },
+  { env: "REDIS_URL", default: "(none)", description: "`redis://[user:password@]host:port/db` (`rediss://` for TLS): a cache shared by every replica; unset, each process caches alone" },
+  { env: "REDIS_KEY_PREFIX", default: "gists-api:", description: "Prefix of every key the service writes to Redis (clearing the cache removes only these)" },
+  { env: "REDIS_TIMEOUT_MS", default: "250", description: "Deadline of one Redis command; a slower or failing Redis is bypassed, never waited on" },
   { env: "LOG_LEVEL", flag: "--log-level", default: "info", description: "debug, info, warn, error or silent" },
 ];
 
@@ -127,7 +138,37 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 10_000, 1, 3_600_000),
     },
     rateLimit: _clientRateLimit(env),
+    shared: _sharedTier(env),
   };
+}
+
+function _sharedTier(env: Env): SharedTierConfig | undefined {
+  const url = _optional(env.REDIS_URL);
+  const keyPrefix = env.REDIS_KEY_PREFIX === undefined ? "gists-api:" : env.REDIS_KEY_PREFIX.trim();
+  if (!/^[\x21-\x7e]{1,64}$/.test(keyPrefix)) {
+    throw new ConfigError("REDIS_KEY_PREFIX", "must be 1-64 visible ASCII characters without spaces");
+  }
+  const commandTimeoutMs = _integer("REDIS_TIMEOUT_MS", env.REDIS_TIMEOUT_MS, 250, 1, 60_000);
+  if (url === undefined) return undefined;
+  return { url: _redisUrl("REDIS_URL", url), keyPrefix, commandTimeoutMs };
+}
+
+// The URL carries a password: messages describe what is wrong with it, never echo it.
+function _redisUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, "must be a URL like redis://[user:password@]host:port/db (rediss:// for TLS)");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError(name, `must start with redis:// or rediss://, got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new ConfigError(name, "must name a host, like redis://redis:6379/0");
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,5}$/.test(db)) throw new ConfigError(name, "the path must be a database number, like /0");
+  if (url.search || url.hash) throw new ConfigError(name, "must not carry a query or a fragment");
+  return text;
 }
 
 function _clientRateLimit(env: Env): ClientRateLimitConfig {

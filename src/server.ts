@@ -17,6 +17,8 @@ import { createGistsFastPath } from "./modules/gists/fast-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
 import type { Readiness } from "./modules/health/index.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
+import { createSharedCache } from "./fleet/shared-cache.ts";
+import { entryCodec } from "./modules/gists/entry-codec.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
 import { version } from "./version.ts";
 
@@ -28,7 +30,19 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
-  const budget = createRateLimitBudget(now);
+  // With REDIS_URL, replicas share one cache and one view of GitHub's budget; without it, each stands alone.
+  const shared = config.shared
+    ? createSharedCache(config.shared, {
+        codec: entryCodec,
+        // A lease covers one upstream deadline (queueing, retries and backoff) and the write that follows it.
+        leaseMs: config.upstream.timeoutMs + 1_000,
+        metrics,
+        logger,
+        budget: () => budget,
+        now,
+      })
+    : undefined;
+  const budget = createRateLimitBudget(now, shared?.budgetChanged);
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
   const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
@@ -71,6 +85,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const gists = createGistsService({
     upstream,
     cache: config.cache,
+    shared,
     now,
     onBackgroundError: (key, error) => logger.warn("background refresh failed", { key, error: String(error) }),
   });
@@ -80,6 +95,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     grow: (slot, added) => gists.grow(slot, added),
   };
   const fastPath = createGistsFastPath(gists, config.cache.maxEntries * 2, answers, now);
+  gists.onClearedElsewhere(() => fastPath.clear());
   const app = createApp({ gists, fastPath, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
   const handler = createFetchHandler({
     handle: (request) => app.handle(request),
@@ -105,5 +121,17 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   metrics.sample(catalog.githubQueued, () => limiter.queued);
   metrics.sample(catalog.githubBreakerState, () => breakerStates[breaker.state]);
 
-  return { app, fetch: handler.fetch, handler, readiness, gists, metrics, needsClientAddress: config.rateLimit.rps > 0 };
+  return {
+    app,
+    fetch: handler.fetch,
+    handler,
+    readiness,
+    gists,
+    metrics,
+    needsClientAddress: config.rateLimit.rps > 0,
+    /** Closes connections the service holds open (the shared tier's), after the listener has stopped. */
+    close: async () => {
+      await shared?.close();
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { createCacheStore, type Sized, type StoreLimits } from "./store.ts";
+import type { SharedTier, StoredCopy } from "./tier.ts";
 
 /** A cached value: sized for the byte bound; negative values (a 404) are never served stale. */
 export interface CachedValue extends Sized {
@@ -14,6 +15,8 @@ export interface Slot<V extends CachedValue> extends Sized {
   readonly staleUntil: number;
   /** Earliest moment a background refresh may start again after one failed. */
   nextRefreshAt: number;
+  /** When the shared tier was last asked for a newer copy while this one was no longer fresh. */
+  sharedCheckedAt: number;
 }
 
 /** How an answer used the cache, as sent in `X-Cache`. */
@@ -48,6 +51,8 @@ export interface PolicyOptions<V extends CachedValue> {
   /** Pause before another background refresh after one failed. */
   refreshBackoffMs: number;
   onBackgroundError?(key: string, error: unknown): void;
+  /** A tier shared with other replicas, consulted before upstream and filled after it. */
+  shared?: SharedTier<V>;
   now?: () => number;
 }
 
@@ -58,6 +63,8 @@ export interface PolicyStats {
   staleServed: number;
   coalesced: number;
   revalidated: number;
+  /** Hits answered from a copy another replica stored (also counted in `hits`). */
+  sharedHits: number;
 }
 
 /** The cache policy: TTL, stale windows, coalescing, stale-if-error, over a bounded store. */
@@ -68,39 +75,85 @@ export type CachePolicy<V extends CachedValue> = ReturnType<typeof createCachePo
 // resident memory per cached page beyond its bodies (about 2.5 KB: 10,000 users at 8, 32 and 64 MiB bounds).
 const slotOverheadBytes = 2560;
 
+// How long a local copy that is no longer fresh is answered without asking the shared tier again for a newer one.
+const sharedRecheckMs = 1_000;
+
 /** Creates the policy (nginx's proxy_cache_lock, _use_stale, _background_update and _revalidate, in one place). */
 export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<V>) {
   const now = options.now ?? Date.now;
   const store = createCacheStore<Slot<V>>(options.limits);
   const inflight = new Map<string, Promise<{ slot: Slot<V>; renewed: boolean }>>();
-  const stats: PolicyStats = { hits: 0, misses: 0, staleServed: 0, coalesced: 0, revalidated: 0 };
+  const sharedReads = new Map<string, Promise<Slot<V> | undefined>>();
+  const stats: PolicyStats = { hits: 0, misses: 0, staleServed: 0, coalesced: 0, revalidated: 0, sharedHits: 0 };
+  const { shared } = options;
 
   const slotOf = (key: string, value: V, storedAt: number): Slot<V> => {
     const freshUntil = storedAt + options.ttlMs(value);
-    return {
-      key,
-      value,
-      storedAt,
-      freshUntil,
-      staleUntil: freshUntil + options.staleMs(value),
-      nextRefreshAt: 0,
-      bytes: value.bytes + slotOverheadBytes,
-    };
+    return _slot(key, { value, storedAt, freshUntil, staleUntil: freshUntil + options.staleMs(value) });
   };
 
-  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
+  // A copy from the shared tier keeps the timeline it was stored with: it is never fresh here for longer than there.
+  const install = (key: string, copy: StoredCopy<V>): Slot<V> => {
+    const slot = _slot(key, copy);
+    store.set(key, slot);
+    return slot;
+  };
+
+  // The shared tier's copy when it is newer than `held`, installed here; one read per key at a time.
+  const readShared = (key: string, held: Slot<V> | undefined): Promise<Slot<V> | undefined> => {
+    if (!shared) return Promise.resolve(undefined);
+    const pending = sharedReads.get(key);
+    if (pending) return pending;
+    const reading = shared
+      .get(key)
+      .then((copy) => (copy && (!held || copy.storedAt > held.storedAt) ? install(key, copy) : undefined))
+      .finally(() => sharedReads.delete(key));
+    sharedReads.set(key, reading);
+    return reading;
+  };
+
+  const fetchUpstream = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
     const outcome = await loader(previous);
+    let loaded: { slot: Slot<V>; renewed: boolean };
     if (outcome.kind === "not-modified") {
       if (!previous) throw new Error("upstream answered 'not modified' to an unconditional request");
-      const renewed = slotOf(key, previous.value, now());
-      store.set(key, renewed);
+      loaded = { slot: slotOf(key, previous.value, now()), renewed: true };
+      store.set(key, loaded.slot);
       stats.revalidated++;
-      return { slot: renewed, renewed: true };
+    } else {
+      loaded = { slot: slotOf(key, outcome.value, now()), renewed: false };
+      if (loaded.slot.staleUntil > loaded.slot.storedAt) store.set(key, loaded.slot);
+      else store.delete(key);
     }
-    const slot = slotOf(key, outcome.value, now());
-    if (slot.staleUntil > slot.storedAt) store.set(key, slot);
-    else store.delete(key);
-    return { slot, renewed: false };
+    if (shared && loaded.slot.staleUntil > loaded.slot.storedAt) await shared.put(key, loaded.slot);
+    return loaded;
+  };
+
+  // Across the fleet, one replica loads a key at a time (the lease holder); the others wait for its copy and
+  // load themselves only when it fails or goes quiet. Without a shared tier this is a plain upstream fetch.
+  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
+    if (!shared) return fetchUpstream(key, loader, previous);
+    const lease = await shared.lease(key);
+    if (lease.kind === "held") {
+      const copy = await shared.waitFor(key, previous?.storedAt ?? -1);
+      if (copy) {
+        stats.coalesced++;
+        return { slot: install(key, copy), renewed: false };
+      }
+      return fetchUpstream(key, loader, store.peek(key) ?? previous);
+    }
+    if (lease.kind === "unavailable") return fetchUpstream(key, loader, previous);
+    try {
+      // Another replica may have stored the key between this replica's read and its lease.
+      const copy = await shared.get(key);
+      if (copy && copy.storedAt > (previous?.storedAt ?? -1) && now() < copy.freshUntil) {
+        stats.coalesced++;
+        return { slot: install(key, copy), renewed: false };
+      }
+      return await fetchUpstream(key, loader, previous);
+    } finally {
+      void shared.release(key, lease.token);
+    }
   };
 
   // One upstream request per key at a time: later callers wait for the first one's result or error.
@@ -135,13 +188,25 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     },
     /** Answers `key` from the cache or through `loader`, by `mode`. Throws the upstream error when no copy can stand in. */
     async resolve(key: string, loader: Loader<V>, mode: ResolveMode): Promise<Resolution<V>> {
-      const slot = mode === "bypass" ? store.peek(key) : store.get(key);
-      if (slot && mode !== "bypass") {
-        const at = now();
-        if (at < slot.freshUntil) {
+      let slot = mode === "bypass" ? store.peek(key) : store.get(key);
+      if (mode !== "bypass") {
+        if (slot && now() < slot.freshUntil) {
           stats.hits++;
           return { slot, verdict: "HIT" };
         }
+        if (shared && !(slot && now() - slot.sharedCheckedAt < sharedRecheckMs)) {
+          const newer = await readShared(key, slot);
+          if (newer && now() < newer.freshUntil) {
+            stats.hits++;
+            stats.sharedHits++;
+            return { slot: newer, verdict: "HIT" };
+          }
+          slot = newer ?? slot;
+          if (slot) slot.sharedCheckedAt = now();
+        }
+      }
+      if (slot && mode !== "bypass") {
+        const at = now();
         if (mode === "serve-stale" && at < slot.staleUntil) {
           stats.staleServed++;
           refreshInBackground(key, loader, slot);
@@ -150,7 +215,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       }
       stats.misses++;
       try {
-        const loaded = mode === "bypass" ? await load(key, loader, slot) : await coalesce(key, loader, slot);
+        const loaded = mode === "bypass" ? await fetchUpstream(key, loader, slot) : await coalesce(key, loader, slot);
         const verdict: Verdict = mode === "bypass" ? "BYPASS" : loaded.renewed ? "REVALIDATED" : "MISS";
         return { slot: loaded.slot, verdict };
       } catch (error) {
@@ -184,5 +249,18 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       return inflight.size;
     },
     limits: options.limits,
+  };
+}
+
+function _slot<V extends CachedValue>(key: string, copy: StoredCopy<V>): Slot<V> {
+  return {
+    key,
+    value: copy.value,
+    storedAt: copy.storedAt,
+    freshUntil: copy.freshUntil,
+    staleUntil: copy.staleUntil,
+    nextRefreshAt: 0,
+    sharedCheckedAt: -Infinity,
+    bytes: copy.value.bytes + slotOverheadBytes,
   };
 }

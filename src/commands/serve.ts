@@ -54,6 +54,7 @@ export default defineCommand({
       github_api_url: config.githubApiUrl,
       github_token: config.githubToken ? "set" : "unset",
       cache_ttl_seconds: config.cache.ttlSeconds,
+      shared_cache: config.shared ? "redis" : "off",
     });
 
     return new Promise<number>((resolve) => {
@@ -68,6 +69,7 @@ export default defineCommand({
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
         while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
         await Promise.race([listener.stop(), sleep(1500)]);
+        await Promise.race([server.close(), sleep(500)]);
         logger.info("stopped", { signal });
         logger.flush();
         resolve(0);

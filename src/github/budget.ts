@@ -3,22 +3,52 @@ import type { RateLimitState } from "./client.ts";
 /** GitHub's rate-limit window as last reported, and whether the service may spend from it. */
 export type RateLimitBudget = ReturnType<typeof createRateLimitBudget>;
 
-/** Tracks x-ratelimit-remaining/-reset and secondary-limit pauses; `now` is injectable for tests. */
-export function createRateLimitBudget(now: () => number = Date.now) {
+/** What a budget knows, as replicas share it: the window's remaining requests and reset, and any pause. */
+export interface BudgetSnapshot {
+  remaining?: number;
+  resetAt?: number;
+  pausedUntilMs: number;
+}
+
+/**
+ * Tracks x-ratelimit-remaining/-reset and secondary-limit pauses; `now` is injectable for tests. `onChange`
+ * hears what this process learned from GitHub (not what `merge` brought in), so it can be shared.
+ */
+export function createRateLimitBudget(now: () => number = Date.now, onChange?: (snapshot: BudgetSnapshot) => void) {
   let remaining: number | undefined;
   let resetAt: number | undefined;
   let pausedUntilMs = 0;
+  const snapshot = (): BudgetSnapshot => ({ remaining, resetAt, pausedUntilMs });
 
   return {
     /** Takes the rate-limit headers of an answer. */
     update(state: RateLimitState): void {
       if (state.remaining !== undefined) remaining = state.remaining;
       if (state.resetAt !== undefined) resetAt = state.resetAt;
+      if (state.remaining !== undefined || state.resetAt !== undefined) onChange?.(snapshot());
     },
     /** Stops spending for `seconds` (a secondary limit's retry-after, or an exhausted window). */
     pause(seconds: number): void {
       pausedUntilMs = Math.max(pausedUntilMs, now() + seconds * 1000);
+      onChange?.(snapshot());
     },
+    /**
+     * Takes another replica's view of the same token's budget: a later window replaces this one, the same
+     * window keeps the lower remaining count (GitHub only counts down within a window), pauses add up.
+     */
+    merge(other: BudgetSnapshot): void {
+      if (other.resetAt !== undefined && other.remaining !== undefined) {
+        if (resetAt === undefined || other.resetAt > resetAt) {
+          resetAt = other.resetAt;
+          remaining = other.remaining;
+        } else if (other.resetAt === resetAt && (remaining === undefined || other.remaining < remaining)) {
+          remaining = other.remaining;
+        }
+      }
+      pausedUntilMs = Math.max(pausedUntilMs, other.pausedUntilMs);
+    },
+    /** The budget as it stands, for sharing. */
+    snapshot,
     /** Seconds until a request may be sent, or 0 when one may be sent now. */
     waitSeconds(): number {
       const nowMs = now();

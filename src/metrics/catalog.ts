@@ -140,6 +140,55 @@ export const catalog = {
     help: "The GitHub circuit breaker: 0 closed, 1 half-open, 2 open.",
     labels: [],
   }),
+  sharedCacheState: define({
+    name: "shared_cache_state",
+    type: "gauge",
+    help: "The shared cache tier on Redis: 0 off (REDIS_URL unset), 1 up, 2 down (the local tier answers alone).",
+    labels: [],
+  }),
+  sharedCacheHits: define({
+    name: "shared_cache_hits_total",
+    type: "counter",
+    help: "Reads of the shared tier that found a copy (stored by any replica).",
+    labels: [],
+  }),
+  sharedCacheMisses: define({
+    name: "shared_cache_misses_total",
+    type: "counter",
+    help: "Reads of the shared tier that found nothing.",
+    labels: [],
+  }),
+  sharedCacheDropped: define({
+    name: "shared_cache_dropped_total",
+    type: "counter",
+    help: "Shared-tier entries that could not be read (corrupt or of another format) and were removed, never served.",
+    labels: [],
+  }),
+  sharedCacheErrors: define({
+    name: "shared_cache_errors_total",
+    type: "counter",
+    help: "Redis commands that failed or timed out, by operation.",
+    labels: ["operation"],
+  }),
+  sharedCacheFallbacks: define({
+    name: "shared_cache_fallbacks_total",
+    type: "counter",
+    help: "Redis commands not sent or failed, by operation: each time the replica went on with its local tier and its own budget view.",
+    labels: ["operation"],
+  }),
+  sharedCacheCommandDuration: define({
+    name: "shared_cache_command_duration_seconds",
+    type: "histogram",
+    help: "Time one Redis command took, by operation.",
+    labels: ["operation"],
+    buckets: latencyBuckets,
+  }),
+  sharedCacheLeaseWaits: define({
+    name: "shared_cache_lease_waits_total",
+    type: "counter",
+    help: "Waits for another replica's load of the same page, by outcome (filled, failed, timeout).",
+    labels: ["outcome"],
+  }),
   clientRateLimited: define({
     name: "client_rate_limited_total",
     type: "counter",
@@ -152,7 +201,7 @@ export const catalog = {
 export type MetricKey = keyof typeof catalog;
 
 /** Labels the service's metrics may carry: each has a small, fixed set of values (never a username or path). */
-export const boundedLabels = new Set(["method", "route", "status"]);
+export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome"]);
 
 /** Labels Prometheus and Kubernetes service discovery add to every scraped series. */
 export const targetLabels = ["job", "instance", "namespace", "pod", "container", "service", "endpoint"] as const;

@@ -64,6 +64,14 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     githubRetries: counter(catalog.githubRetries),
     githubBreakerState: gauge(catalog.githubBreakerState),
     clientRateLimited: counter(catalog.clientRateLimited),
+    sharedCacheState: gauge(catalog.sharedCacheState),
+    sharedCacheHits: total(catalog.sharedCacheHits),
+    sharedCacheMisses: total(catalog.sharedCacheMisses),
+    sharedCacheDropped: total(catalog.sharedCacheDropped),
+    sharedCacheErrors: counter(catalog.sharedCacheErrors),
+    sharedCacheFallbacks: counter(catalog.sharedCacheFallbacks),
+    sharedCacheCommandDuration: histogram(catalog.sharedCacheCommandDuration),
+    sharedCacheLeaseWaits: counter(catalog.sharedCacheLeaseWaits),
     /** Makes a gauge (or a counter kept elsewhere) report `read()` whenever Prometheus scrapes. */
     sample(spec: MetricSpec, read: () => number): void {
       samplers.set(spec.name, read);

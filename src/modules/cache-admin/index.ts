@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../http/errors.ts";
-import { errorBody } from "../gists/model.ts";
+import { cacheStats, errorBody } from "../gists/model.ts";
 import type { GistsFastPath } from "../gists/fast-path.ts";
 import type { GistsService } from "../gists/service.ts";
 
@@ -12,50 +12,47 @@ export interface CacheAdminDeps {
   adminToken: string | undefined;
 }
 
-const statsBody = t.Object(
-  {
-  size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
-  hits: t.Integer({ description: "Answers from a fresh copy" }),
-  misses: t.Integer({ description: "Answers that had to ask GitHub" }),
-  hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
-  ttl_seconds: t.Integer(),
-  stale_ttl_seconds: t.Integer(),
-  bytes: t.Integer({ description: "Bytes of stored answers" }),
-  max_bytes: t.Integer(),
-  max_entries: t.Integer(),
-  evictions: t.Integer(),
-  stale_served: t.Integer({ description: "Answers from a stale copy" }),
-  coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
-  revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
-  inflight: t.Integer({ description: "Upstream loads in flight" }),
-  },
-  { description: "Counters, bounds and occupancy of the cache" },
-);
-
 /** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_TOKEN when it is set). */
 export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps) {
   return new Elysia({ name: "cache-admin" })
     .get("/cache/stats", () => gists.stats(), {
-      response: statsBody,
+      response: cacheStats,
       detail: { summary: "Cache statistics", tags: ["cache"] },
     })
     .delete(
       "/cache",
-      ({ headers }) => {
+      async ({ headers }) => {
         if (adminToken && !bearerMatches(headers.authorization, adminToken)) {
           throw new ApiError(401, "DELETE /cache needs the header 'Authorization: Bearer <ADMIN_TOKEN>'", {
             "www-authenticate": "Bearer",
           });
         }
-        gists.clear();
+        const shared = await gists.clear();
         fastPath.clear();
-        return { message: "Cache cleared successfully" };
+        if (shared === undefined) return { message: "Cache cleared successfully" };
+        if (shared) return { message: "Cache cleared successfully", shared: "cleared" as const };
+        return { message: "Cache cleared on this replica; the shared tier could not be reached", shared: "unavailable" as const };
       },
       {
-        response: { 200: t.Object({ message: t.String() }, { description: "The cache is empty" }), 401: errorBody },
+        response: {
+          200: t.Object(
+            {
+              message: t.String(),
+              shared: t.Optional(
+                t.Union([t.Literal("cleared"), t.Literal("unavailable")], {
+                  description: "With REDIS_URL: whether the shared tier (and with it every replica) was cleared",
+                }),
+              ),
+            },
+            { description: "The cache is empty" },
+          ),
+          401: errorBody,
+        },
         detail: {
           summary: "Empty the cache",
-          description: "When ADMIN_TOKEN is set, requires `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time).",
+          description:
+            "Empties this replica's cache and, with REDIS_URL, the shared tier, which tells every replica to empty its own. " +
+            "When ADMIN_TOKEN is set, requires `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time).",
           tags: ["cache"],
           security: [{ bearer: [] }],
         },

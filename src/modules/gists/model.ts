@@ -111,6 +111,43 @@ export const gistsHeaders = t.Object({
   "x-request-id": t.Optional(t.String({ description: "Echoed back; generated when absent or not [A-Za-z0-9_.:-]{1,128}" })),
 });
 
+/** The body of `GET /cache/stats`: counters, bounds and occupancy of both tiers (the service fills it in). */
+export const cacheStats = t.Object(
+  {
+  size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
+  hits: t.Integer({ description: "Answers from a fresh copy" }),
+  misses: t.Integer({ description: "Answers that had to ask GitHub" }),
+  hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
+  ttl_seconds: t.Integer(),
+  stale_ttl_seconds: t.Integer(),
+  bytes: t.Integer({ description: "Bytes of stored answers" }),
+  max_bytes: t.Integer(),
+  max_entries: t.Integer(),
+  evictions: t.Integer(),
+  stale_served: t.Integer({ description: "Answers from a stale copy" }),
+  coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
+  revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
+  inflight: t.Integer({ description: "Upstream loads in flight" }),
+  shared: t.Object(
+    {
+      state: t.Union([t.Literal("off"), t.Literal("up"), t.Literal("down")], {
+        description: "off: REDIS_URL unset; up: the shared tier answers; down: this replica answers from its local tier alone",
+      }),
+      hits: t.Integer({ description: "Reads of the shared tier that found a copy" }),
+      misses: t.Integer({ description: "Reads of the shared tier that found nothing" }),
+      dropped: t.Integer({ description: "Unreadable entries removed, never served" }),
+      errors: t.Integer({ description: "Redis commands that failed or timed out" }),
+      fallbacks: t.Integer({ description: "Redis commands not sent or failed: the local tier answered alone" }),
+      lease_waits: t.Integer({ description: "Waits for another replica's load of the same page" }),
+    },
+    { description: "The tier shared by every replica, on Redis" },
+  ),
+  },
+  { description: "Counters, bounds and occupancy of the cache" },
+);
+
+/** What `GET /cache/stats` answers. */
+export type GistsCacheStats = typeof cacheStats.static;
 export type Gist = typeof gist.static;
 export type Pagination = typeof pagination.static;
 export type GistsQuery = typeof gistsQuery.static;

@@ -2,6 +2,8 @@ import { createCachePolicy, type Loader, type Resolution, type ResolveMode, type
 import type { CacheConfig } from "../../config.ts";
 import { UpstreamError } from "../../github/client.ts";
 import type { Upstream } from "../../github/upstream.ts";
+import { sharedCacheOff, type SharedCache } from "../../fleet/shared-cache.ts";
+import type { GistsCacheStats } from "./model.ts";
 import { completeEntry, notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
 /** A page request after validation: the canonical form that keys the cache. */
@@ -12,28 +14,12 @@ export interface GistsRequest {
   useCache: boolean;
 }
 
-/** Counters and bounds the cache admin endpoint reports. */
-export interface GistsCacheStats {
-  size: number;
-  hits: number;
-  misses: number;
-  hit_rate: number;
-  ttl_seconds: number;
-  stale_ttl_seconds: number;
-  bytes: number;
-  max_bytes: number;
-  max_entries: number;
-  evictions: number;
-  stale_served: number;
-  coalesced: number;
-  revalidated: number;
-  inflight: number;
-}
-
 /** Dependencies of the gists service. */
 export interface GistsServiceDeps {
   upstream: Upstream;
   cache: CacheConfig;
+  /** The tier shared with other replicas, when REDIS_URL is set. */
+  shared?: SharedCache<GistsEntry>;
   onBackgroundError?: (key: string, error: unknown) => void;
   now?: () => number;
 }
@@ -62,7 +48,14 @@ export function createGistsService(deps: GistsServiceDeps) {
     servesStaleAfter: (error) => !(error instanceof UpstreamError && error.kind === "not-found"),
     refreshBackoffMs: Math.min(30_000, Math.max(1000, cache.ttlSeconds * 1000)),
     onBackgroundError: deps.onBackgroundError,
+    shared: deps.shared?.tier,
     now: deps.now,
+  });
+  const clearListeners: Array<() => void> = [];
+  // Another replica cleared the fleet's cache: this replica's copies go too.
+  deps.shared?.tier.onClear(() => {
+    policy.clear();
+    for (const listener of clearListeners) listener();
   });
 
   const pageLoader =
@@ -137,15 +130,24 @@ export function createGistsService(deps: GistsServiceDeps) {
         coalesced,
         revalidated,
         inflight: policy.inflight,
+        shared: deps.shared?.stats() ?? sharedCacheOff,
       };
     },
     /** Accounts for bytes an entry gained after it was stored. */
     grow(slot: Slot<GistsEntry>, added: number): void {
       policy.grow(slot, added);
     },
-    /** Empties the cache (counters keep counting). */
-    clear(): void {
+    /**
+     * Empties this replica's cache and the shared tier, which tells every other replica to empty its own
+     * (counters keep counting). Answers whether the shared tier was cleared (undefined without one).
+     */
+    async clear(): Promise<boolean | undefined> {
       policy.clear();
+      return deps.shared?.tier.clear();
+    },
+    /** Calls `listener` when another replica clears the fleet's cache. */
+    onClearedElsewhere(listener: () => void): void {
+      clearListeners.push(listener);
     },
     ttlSeconds: cache.ttlSeconds,
   };

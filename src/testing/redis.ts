@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer, connect } from "node:net";
+
+/** A real redis-server on a free loopback port, nothing on disk: started by a test, stopped by it. */
+export interface TestRedis {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>/0` (with the password when one was set). */
+  readonly url: string;
+  /** Runs one command with redis-cli and answers its raw output. */
+  cli(...args: string[]): string;
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  restart(): Promise<void>;
+  /** Stops it for good. */
+  stop(): Promise<void>;
+}
+
+/** Starts redis-server (Debian's package; `.ci/run` installs it). */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+  if (spawnSync("redis-server", ["--version"]).status !== 0) {
+    throw new Error("redis-server is not installed: apt-get install -y redis-server (the tests start their own, on loopback)");
+  }
+  const port = await _freePort();
+  const auth = options.password ? ["--requirepass", options.password] : [];
+  let proc: ChildProcess | undefined;
+  const start = async () => {
+    proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], {
+      stdio: "ignore",
+    });
+    await _untilListening(port);
+  };
+  const halt = async (signal: NodeJS.Signals) => {
+    const running = proc;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    running.kill(signal);
+    await exited;
+  };
+  await start();
+  const password = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  return {
+    port,
+    url: `redis://${password}127.0.0.1:${port}/0`,
+    cli(...args) {
+      const authArgs = options.password ? ["-a", options.password, "--no-auth-warning"] : [];
+      const run = spawnSync("redis-cli", ["-p", String(port), ...authArgs, ...args], { encoding: "utf8" });
+      if (run.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${run.stderr}`);
+      return run.stdout;
+    },
+    kill: () => halt("SIGKILL"),
+    restart: start,
+    stop: () => halt("SIGTERM"),
+  };
+}
+
+function _freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function _untilListening(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`redis-server did not listen on port ${port} within 10 s`);
+}
