@@ -81,7 +81,7 @@ export function createRedisTier<V extends CachedValue>(options: RedisTierOptions
     const copy = codec.decode(key, bytes);
     if (copy === undefined) {
       counters.dropped++;
-      void link.run("set", (redis) => redis.unlink(entryKey(key)));
+      await link.run("set", (redis) => redis.unlink(entryKey(key)));
       return null;
     }
     return copy.staleUntil > now() ? copy : null;

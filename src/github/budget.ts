@@ -34,11 +34,13 @@ export function createRateLimitBudget(now: () => number = Date.now, onChange?: (
     },
     /**
      * Takes another replica's view of the same token's budget: a later window replaces this one, the same
-     * window keeps the lower remaining count (GitHub only counts down within a window), pauses add up.
+     * window keeps the lower remaining count (GitHub only counts down within a window), an exhausted window
+     * that has not reset yet is always taken (spending nothing is the safe side), pauses add up.
      */
     merge(other: BudgetSnapshot): void {
       if (other.resetAt !== undefined && other.remaining !== undefined) {
-        if (resetAt === undefined || other.resetAt > resetAt) {
+        const exhausted = other.remaining === 0 && other.resetAt * 1000 > now();
+        if (resetAt === undefined || other.resetAt > resetAt || exhausted) {
           resetAt = other.resetAt;
           remaining = other.remaining;
         } else if (other.resetAt === resetAt && (remaining === undefined || other.remaining < remaining)) {
