@@ -3,7 +3,7 @@ import type { SharedTierConfig } from "../config.ts";
 import { createCircuitBreaker } from "../github/breaker.ts";
 
 /** What the service asks of Redis, as the `operation` label of the shared-tier metrics names it. */
-export const sharedOperations = ["get", "set", "lease", "release", "wait", "clear", "publish", "budget"] as const;
+export const sharedOperations = ["get", "set", "lease", "release", "wait", "clear", "publish", "budget", "ping"] as const;
 export type SharedOperation = (typeof sharedOperations)[number];
 
 /** A message between replicas on the fleet's channel; `from` lets a replica skip its own. */
@@ -74,7 +74,7 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
   commands.connect().catch(() => {});
   subscriber.connect().then(() => subscriber.subscribe(channel)).catch(() => {});
 
-  return {
+  const link = {
     /**
      * Runs one command within the timeout. `undefined` means it did not run or failed (the caller carries on
      * without Redis); any other value (null for a missing key) is Redis's answer.
@@ -117,11 +117,19 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
     /** Closes both connections. */
     async close(): Promise<void> {
       closed = true;
+      clearInterval(prober);
       await Promise.allSettled([commands.quit(), subscriber.quit()]);
       commands.disconnect();
       subscriber.disconnect();
     },
   };
+  // While the breaker keeps commands away, a probe now and then closes it again once Redis answers, so an idle
+  // replica reports the tier back up and its next request does not pay for finding out.
+  const prober = setInterval(() => {
+    if (commands.status === "ready" && breaker.state !== "closed" && breaker.retryInMs() === 0) void link.run("ping", (redis) => redis.ping());
+  }, breakerCooldownMs);
+  (prober as { unref?: () => void }).unref?.();
+  return link;
 }
 
 // Error texts can carry the URL (and its password) in some clients' messages: keep only the kind of failure.

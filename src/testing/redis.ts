@@ -10,6 +10,10 @@ export interface TestRedis {
   cli(...args: string[]): string;
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and commands get no answer, as a stalled Redis does. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
   /** Stops it for good. */
@@ -49,8 +53,13 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
       return run.stdout;
     },
     kill: () => halt("SIGKILL"),
+    freeze: () => void proc?.kill("SIGSTOP"),
+    thaw: () => void proc?.kill("SIGCONT"),
     restart: start,
-    stop: () => halt("SIGTERM"),
+    stop: () => {
+      proc?.kill("SIGCONT");
+      return halt("SIGTERM");
+    },
   };
 }
 

@@ -1,0 +1,105 @@
+import { describe, expect, test } from "bun:test";
+import { targetsFromEnv } from "../testing/service.ts";
+import { useFleet } from "./fleet-stack.ts";
+import { freshLogin, until } from "./stack.ts";
+
+/** Requests from `workers` concurrent clients over the fleet until `stop()`; counts answers by status. */
+function load(fleet: ReturnType<typeof useFleet>, paths: () => string, workers = 12) {
+  const statuses: Record<string, number> = {};
+  let running = true;
+  const done = Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (running) {
+        const status = await fleet
+          .request(paths())
+          .then(async (res) => (await res.arrayBuffer(), String(res.status)))
+          .catch(() => "error");
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  return {
+    statuses,
+    async stop() {
+      running = false;
+      await done;
+      return statuses;
+    },
+  };
+}
+
+for (const target of targetsFromEnv()) {
+  describe(`the shared tier is an accelerator, not a dependency [${target}]`, () => {
+    const fleet = useFleet([target, target], { CACHE_TTL: "4", REDIS_TIMEOUT_MS: "200" });
+
+    test("Redis killed and restarted under load: no 5xx, replicas stay ready, the tier comes back by itself", async () => {
+      const warm = Array.from({ length: 20 }, () => freshLogin("warm"));
+      for (const login of warm) fleet.fake.setUser(login, 3);
+      for (const login of warm) await fleet.request(`/${login}`);
+      let n = 0;
+      const traffic = load(fleet, () => (n++ % 4 === 0 ? `/${freshLogin("cold")}` : `/${warm[n % warm.length]}`));
+      fleet.fake.setUser("cold", 0);
+      await Bun.sleep(1_000);
+      await fleet.redis.kill();
+      await until(async () => (await fleet.stats()).every((stats) => stats.shared.state === "down"), 10_000, "both replicas to notice");
+      const ready = await Promise.all(fleet.replicas.map(async (replica) => (await fetch(`${replica.url}/readyz`)).status));
+      await Bun.sleep(1_000);
+      await fleet.redis.restart();
+      const restarted = Date.now();
+      await until(async () => (await fleet.stats()).every((stats) => stats.shared.state === "up"), 15_000, "both replicas to reconnect");
+      console.log(`shared tier back on both replicas ${Date.now() - restarted} ms after Redis restarted`);
+      await Bun.sleep(500);
+      const statuses = await traffic.stop();
+      console.log(`answers during the Redis outage test: ${JSON.stringify(statuses)}`);
+      expect(ready).toEqual([200, 200]);
+      // Cold logins the fake does not know are 404s: every answer is a 200 or a 404, none a 5xx or a dropped connection.
+      expect(Object.keys(statuses).filter((status) => status !== "200" && status !== "404")).toEqual([]);
+      const logs = fleet.replicas.flatMap((replica) => replica.logs());
+      const downs = logs.filter((line) => line.msg === "shared cache unavailable; answering from the local cache");
+      expect(downs.length).toBe(2);
+      expect(JSON.stringify(downs)).not.toContain("password");
+      // And the tier works again: a page stored by one replica is a hit on the other.
+      const login = freshLogin("after");
+      fleet.fake.setUser(login, 2);
+      expect((await fleet.request(`/${login}`, { replica: 0 })).headers.get("x-cache")).toBe("MISS");
+      expect((await fleet.request(`/${login}`, { replica: 1 })).headers.get("x-cache")).toBe("HIT");
+    }, 60_000);
+
+    test("a stalled Redis costs a request at most its command timeouts, never a hang", async () => {
+      const login = freshLogin("stalled");
+      fleet.fake.setUser(login, 2);
+      fleet.redis.freeze();
+      try {
+        const started = Date.now();
+        const res = await fleet.request(`/${login}`, { replica: 0 });
+        const elapsed = Date.now() - started;
+        console.log(`a cold request with Redis stalled took ${elapsed} ms`);
+        expect([res.status, res.headers.get("x-cache")]).toEqual([200, "MISS"]);
+        // Redis answers nothing for the whole test: without per-command timeouts this request would never end.
+        expect(elapsed).toBeLessThan(5_000);
+        const again = await fleet.request(`/${login}`, { replica: 0 });
+        expect(again.headers.get("x-cache")).toBe("HIT");
+      } finally {
+        fleet.redis.thaw();
+      }
+      await until(async () => (await fleet.stats()).every((stats) => stats.shared.state === "up"), 15_000, "the tier to recover");
+    }, 30_000);
+
+    test("a local copy is never fresh for longer than the shared entry it came from", async () => {
+      const login = freshLogin("timeline");
+      fleet.fake.setUser(login, 2);
+      const first = await fleet.request(`/${login}`, { replica: 0 });
+      const fetchedAt = Date.now();
+      expect([first.headers.get("x-cache"), first.headers.get("cache-control")]).toEqual(["MISS", "public, max-age=4"]);
+      await Bun.sleep(2_200);
+      // CACHE_TTL=4 from replica 0's fetch: replica 1 reads the copy two seconds later and keeps its timeline.
+      const second = await fleet.request(`/${login}`, { replica: 1 });
+      if (Date.now() - fetchedAt < 3_900) {
+        expect(second.headers.get("x-cache")).toBe("HIT");
+        expect(Number(second.headers.get("cache-control")?.split("=")[1])).toBeLessThanOrEqual(2);
+      }
+      await Bun.sleep(Math.max(0, fetchedAt + 4_300 - Date.now()));
+      expect((await fleet.request(`/${login}`, { replica: 1 })).headers.get("x-cache")).not.toBe("HIT");
+    });
+  });
+}
