@@ -76,3 +76,39 @@ describe("loadConfig", () => {
     }
   });
 });
+
+describe("the shared tier's settings", () => {
+  test("off without REDIS_URL; on with it, with the default prefix and timeout", () => {
+    expect(loadConfig({}).shared).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: "redis://:s3cret@redis:6379/2" }).shared).toEqual({
+      url: "redis://:s3cret@redis:6379/2",
+      keyPrefix: "gists-api:",
+      commandTimeoutMs: 250,
+    });
+    expect(loadConfig({ REDIS_URL: "rediss://user:pw@cache.example:6380", REDIS_KEY_PREFIX: "blue:", REDIS_TIMEOUT_MS: "100" }).shared).toEqual({
+      url: "rediss://user:pw@cache.example:6380",
+      keyPrefix: "blue:",
+      commandTimeoutMs: 100,
+    });
+  });
+
+  test("a bad REDIS_URL names the variable and never echoes the password", () => {
+    for (const url of ["http://:s3cret@redis:6379", "redis://:s3cret@redis:6379/zero", "s3cret", "redis://:s3cret@redis:6379/0?x=1"]) {
+      let caught: unknown;
+      try {
+        loadConfig({ REDIS_URL: url });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).variable).toBe("REDIS_URL");
+      expect((caught as ConfigError).message).not.toContain("s3cret");
+    }
+  });
+
+  test("REDIS_KEY_PREFIX must be visible characters, REDIS_TIMEOUT_MS a positive whole number", () => {
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: "has space:" })).toThrow("REDIS_KEY_PREFIX");
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: "" })).toThrow("REDIS_KEY_PREFIX");
+    expect(() => loadConfig({ REDIS_TIMEOUT_MS: "0" })).toThrow("REDIS_TIMEOUT_MS");
+  });
+});

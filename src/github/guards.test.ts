@@ -173,3 +173,35 @@ describe("createUpstream", () => {
     expect(await upstream.fetchPage("y", 1, 30)).toEqual(page);
   });
 });
+
+describe("a budget shared by replicas", () => {
+  test("merging keeps the more careful view: a later window, the lower count, an exhaustion until its reset, the longer pause", () => {
+    let at = 1_000_000;
+    const budget = createRateLimitBudget(() => at);
+    budget.update({ remaining: 100, resetAt: 2_000 });
+    budget.merge({ remaining: 150, resetAt: 2_000, pausedUntilMs: 0 });
+    expect(budget.remaining).toBe(100);
+    budget.merge({ remaining: 40, resetAt: 2_000, pausedUntilMs: 0 });
+    expect(budget.remaining).toBe(40);
+    budget.merge({ remaining: 4999, resetAt: 5_000, pausedUntilMs: 0 });
+    expect([budget.remaining, budget.resetAt]).toEqual([4999, 5_000]);
+    budget.merge({ remaining: 0, resetAt: 1_500, pausedUntilMs: 0 });
+    expect(budget.waitSeconds()).toBe(500);
+    budget.merge({ pausedUntilMs: at + 900_000 });
+    expect(budget.waitSeconds()).toBe(900);
+    at += 1_000_000;
+    expect(budget.waitSeconds()).toBe(0);
+  });
+
+  test("what a replica learns from GitHub is told to its listener; what it merges is not", () => {
+    const heard: unknown[] = [];
+    const budget = createRateLimitBudget(() => 0, (snapshot) => heard.push(snapshot));
+    budget.update({ remaining: 7, resetAt: 60 });
+    budget.pause(30);
+    budget.merge({ remaining: 3, resetAt: 60, pausedUntilMs: 0 });
+    expect(heard).toEqual([
+      { remaining: 7, resetAt: 60, pausedUntilMs: 0 },
+      { remaining: 7, resetAt: 60, pausedUntilMs: 30_000 },
+    ]);
+  });
+});
