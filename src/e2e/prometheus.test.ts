@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { catalog, externalMetrics } from "../metrics/catalog.ts";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
 import { startPrometheus, type RunningPrometheus } from "../testing/prometheus-server.ts";
+import { startRedis, type TestRedis } from "../testing/redis.ts";
 import { repoRoot, startService, type RunningService } from "../testing/service.ts";
 import { freshLogin, until } from "./stack.ts";
 
@@ -42,14 +43,19 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
   let fake: FakeGithub | undefined;
   let service: RunningService | undefined;
   let prometheus: RunningPrometheus | undefined;
+  let redis: TestRedis | undefined;
   const seen = { statuses: new Map<number, number>(), xCache: new Map<string, number>() };
 
   beforeAll(async () => {
     fake = await startFakeGithub({ users: { octocat: 3, alice: 5, bob: 1 } });
+    redis = await startRedis();
     service = await startService({
       target: "binary",
       env: {
         GITHUB_API_URL: fake.url,
+        // The shared tier too, so its metrics and panels have data; the traffic makes it wait, fail and drop.
+        REDIS_URL: redis.url,
+        REDIS_TIMEOUT_MS: "100",
         // Pages expire after 1 s and stay servable: hits, STALE answers and 304 revalidations all happen.
         CACHE_TTL: "1",
         CACHE_STALE_TTL: "60",
@@ -71,7 +77,7 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
       ruleFiles: [rulesPath],
       intervalSeconds: 1,
     });
-    await _driveTraffic(service.url, fake, seen);
+    await _driveTraffic(service.url, fake, redis, seen);
     const p = prometheus;
     await until(async () => _scalar(await p.query(`count_over_time(up{job="${job}"}[5m])`)) >= 8, 20_000, "8 scrapes");
     await until(async () => _resultCount(await p.query("gists_api:availability_errors:ratio_rate5m")) > 0, 20_000, "recording rules");
@@ -81,6 +87,7 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
   afterAll(async () => {
     await prometheus?.stop();
     await service?.stop();
+    await redis?.stop();
     await fake?.close();
   }, testMs);
 
@@ -176,7 +183,12 @@ type _Get = (path: string) => Promise<number>;
  * 404s, 422s, retried and failed 500s, slow and coalesced requests, one rate-limit burst, one eviction churn and
  * one open breaker.
  */
-async function _driveTraffic(base: string, fake: FakeGithub, seen: { statuses: Map<number, number>; xCache: Map<string, number> }) {
+async function _driveTraffic(
+  base: string,
+  fake: FakeGithub,
+  redis: TestRedis,
+  seen: { statuses: Map<number, number>; xCache: Map<string, number> },
+) {
   const get: _Get = async (path) => {
     const res = await fetch(`${base}${path}`);
     await res.arrayBuffer();
@@ -200,6 +212,7 @@ async function _driveTraffic(base: string, fake: FakeGithub, seen: { statuses: M
       round % 4 === 2 ? _slowAndCoalesced(fake, get) : undefined,
     ]);
     if (round === 8) await _burst(get);
+    if (round === 12) await _sharedTierTrouble(fake, redis, get);
     if (round === 16) await _churn(fake, get);
     if (round === 24) await _openBreaker(fake, get);
     await Bun.sleep(Math.max(0, 250 - (Date.now() - roundStarted)));
@@ -223,6 +236,24 @@ async function _slowAndCoalesced(fake: FakeGithub, get: _Get): Promise<void> {
   fake.setUser(slow, 2);
   fake.setFault(slow, { kind: "latency", ms: 400, times: 1 });
   await Promise.all(Array.from({ length: 4 }, () => get(`/${slow}`)));
+}
+
+/**
+ * The shared tier's bad moments: a lease another replica holds and never fills (a wait that fails), an entry
+ * that cannot be read (dropped), and a stalled Redis (commands time out and fall back).
+ */
+async function _sharedTierTrouble(fake: FakeGithub, redis: TestRedis, get: _Get): Promise<void> {
+  const [waited, unreadable, stalled] = [freshLogin("leased"), freshLogin("unreadable"), freshLogin("stalled")];
+  for (const login of [waited, unreadable, stalled]) fake.setUser(login, 1);
+  redis.cli("SET", `gists-api:lease:${waited}:1:30`, "another-replica", "PX", "300");
+  redis.cli("SET", `gists-api:v1:${unreadable}:1:30`, "not an entry");
+  await Promise.all([get(`/${waited}`), get(`/${unreadable}`)]);
+  redis.freeze();
+  try {
+    await get(`/${stalled}`);
+  } finally {
+    redis.thaw();
+  }
 }
 
 /** More requests at once than RATE_LIMIT_BURST: some are refused with 429. */

@@ -155,6 +155,16 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
         "GitHub failed repeatedly; for 3 minutes the breaker has been open or probing, failing fast and answering from stale copies where it has them.",
     },
     {
+      alert: "GistsApiSharedCacheDown",
+      // 2 is "down" (REDIS_URL set, Redis unreachable or failing); 0 (off) never fires.
+      expr: `max by (${by}) (min_over_time(${q.series(catalog.sharedCacheState)}[2m])) == 2`,
+      for: "1m",
+      severity: "warning",
+      summary: "The shared cache tier (Redis) is down",
+      description:
+        "For 3 minutes at least one pod could not use Redis: it answers from its own cache, so every replica pays GitHub for its own misses and the budget is no longer shared.",
+    },
+    {
       alert: "GistsApiCacheHitRatioLow",
       expr:
         `(${q.sumRate(catalog.cacheHits, by)} + ${q.sumRate(catalog.cacheStaleServed, by)}) / ` +

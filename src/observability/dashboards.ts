@@ -97,6 +97,37 @@ function cacheAndUpstream(): DashboardJson {
         { expr: cacheRate(catalog.cacheMisses), legend: "asked GitHub" },
       ]),
     )
+    .withRow(new RowBuilder("Shared tier (Redis)"))
+    .withPanel(
+      stat("Shared tier", "none", { expr: `max (${q.series(catalog.sharedCacheState)})` }, {
+        span: 4,
+        description: "off: REDIS_URL unset; down on any pod: that pod answers from its local tier alone.",
+        mappings: { "0": "off", "1": "up", "2": "down" },
+      }),
+    )
+    .withPanel(
+      timeseries("Shared tier reads", "reqps", [
+        { expr: `sum (${q.rate(catalog.sharedCacheHits)})`, legend: "found" },
+        { expr: `sum (${q.rate(catalog.sharedCacheMisses)})`, legend: "not found" },
+        { expr: `sum (${q.rate(catalog.sharedCacheDropped)})`, legend: "unreadable, dropped" },
+      ], { span: 10 }),
+    )
+    .withPanel(
+      timeseries("Redis command latency p99 by operation", "s", [
+        { expr: q.quantile(0.99, catalog.sharedCacheCommandDuration, "operation"), legend: "{{operation}}" },
+      ], { span: 10 }),
+    )
+    .withPanel(
+      timeseries("Redis errors and fallbacks by operation", "reqps", [
+        { expr: q.sumRate(catalog.sharedCacheErrors, "operation"), legend: "error {{operation}}" },
+        { expr: q.sumRate(catalog.sharedCacheFallbacks, "operation"), legend: "fallback {{operation}}" },
+      ], { span: 12 }),
+    )
+    .withPanel(
+      timeseries("Waits for another replica's load", "reqps", [
+        { expr: q.sumRate(catalog.sharedCacheLeaseWaits, "outcome"), legend: "{{outcome}}" },
+      ], { span: 12, description: "filled: served by the replica holding the lease; failed or timeout: the waiter asked GitHub itself." }),
+    )
     .withRow(new RowBuilder("GitHub"))
     .withPanel(
       timeseries("GitHub requests by status (304 = revalidated for free)", "reqps", [

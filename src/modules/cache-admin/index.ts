@@ -39,7 +39,7 @@ export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps
             {
               message: t.String(),
               shared: t.Optional(
-                t.Union([t.Literal("cleared"), t.Literal("unavailable")], {
+                t.UnionEnum(["cleared", "unavailable"], {
                   description: "With REDIS_URL: whether the shared tier (and with it every replica) was cleared",
                 }),
               ),

@@ -130,7 +130,7 @@ export const cacheStats = t.Object(
   inflight: t.Integer({ description: "Upstream loads in flight" }),
   shared: t.Object(
     {
-      state: t.Union([t.Literal("off"), t.Literal("up"), t.Literal("down")], {
+      state: t.UnionEnum(["off", "up", "down"], {
         description: "off: REDIS_URL unset; up: the shared tier answers; down: this replica answers from its local tier alone",
       }),
       hits: t.Integer({ description: "Reads of the shared tier that found a copy" }),
