@@ -129,6 +129,11 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     gists,
     metrics,
     needsClientAddress: config.rateLimit.rps > 0,
+    /**
+     * Resolves when the service is worth listening for: at once without a shared tier, else once the first
+     * connection to Redis succeeded or failed (a replica that answered before it would fetch what others hold).
+     */
+    started: shared?.connected ?? Promise.resolve(),
     /** Closes connections the service holds open (the shared tier's), after the listener has stopped. */
     close: async () => {
       await shared?.close();

@@ -14,6 +14,9 @@ const drainDeadlineMs = 9_000;
  */
 const drainMinimumMs = 1_000;
 
+/** How long start waits for the first answer from Redis (REDIS_URL) before listening without it. */
+const sharedTierConnectMs = 1_000;
+
 /** `gists-api serve`: the HTTP service. */
 export default defineCommand({
   name: "serve",
@@ -45,6 +48,8 @@ export default defineCommand({
     }
     const logger = createLogger(config.logLevel, stdoutSink());
     const server = createServer(config, logger);
+    // Bounded: an unreachable Redis delays the start by at most this, never stops it.
+    await Promise.race([server.started, sleep(sharedTierConnectMs)]);
     const listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
     logger.info("listening", {
       url: listener.url,

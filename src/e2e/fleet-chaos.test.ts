@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { targetsFromEnv } from "../testing/service.ts";
 import { useFleet } from "./fleet-stack.ts";
-import { freshLogin, until } from "./stack.ts";
+import { freshLogin, until, useStack } from "./stack.ts";
 
 /** Requests from `workers` concurrent clients over the fleet until `stop()`; counts answers by status. */
 function load(fleet: ReturnType<typeof useFleet>, paths: () => string, workers = 12) {
@@ -100,6 +100,30 @@ for (const target of targetsFromEnv()) {
       }
       await Bun.sleep(Math.max(0, fetchedAt + 4_300 - Date.now()));
       expect((await fleet.request(`/${login}`, { replica: 1 })).headers.get("x-cache")).not.toBe("HIT");
+    });
+  });
+}
+
+for (const target of targetsFromEnv()) {
+  describe(`a replica whose Redis is unreachable from the start [${target}]`, () => {
+    const s = useStack(target, { REDIS_URL: "redis://:not-logged@127.0.0.1:1/0" });
+
+    test("starts, stays ready, answers from GitHub and its own cache, and says so once", async () => {
+      const login = freshLogin("alone");
+      s.fake.setUser(login, 2);
+      const first = await s.request(`/${login}`);
+      const second = await s.request(`/${login}`);
+      expect([first.status, first.headers.get("x-cache"), second.headers.get("x-cache")]).toEqual([200, "MISS", "HIT"]);
+      expect((await s.request("/readyz")).status).toBe(200);
+      const stats = (await (await s.request("/cache/stats")).json()) as { shared: { state: string; fallbacks: number } };
+      expect(stats.shared.state).toBe("down");
+      expect(stats.shared.fallbacks).toBeGreaterThan(0);
+      const downs = s.service.logs().filter((line) => String(line.msg).startsWith("shared cache"));
+      expect(downs.map((line) => [line.level, line.msg, line.redis])).toEqual([
+        ["warn", "shared cache unavailable; answering from the local cache", "redis://127.0.0.1:1"],
+      ]);
+      expect(s.service.stdout()).not.toContain("not-logged");
+      expect((await s.request("/cache", { method: "DELETE" }).then((res) => res.json())).shared).toBe("unavailable");
     });
   });
 }

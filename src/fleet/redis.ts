@@ -59,12 +59,18 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
     up = usable;
     observer.stateChanged(usable, reason);
   };
+  let settle: () => void = () => {};
+  const settled = new Promise<void>((resolve) => (settle = resolve));
   commands.on("ready", () => {
+    settle();
     breaker.success();
     report("connected");
     for (const listener of reconnectListeners) listener();
   });
-  commands.on("error", (error: Error) => report(_describe(error)));
+  commands.on("error", (error: Error) => {
+    settle();
+    report(_describe(error));
+  });
   commands.on("close", () => report("connection closed"));
   subscriber.on("error", () => {});
   subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => {
@@ -110,6 +116,8 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
     onConnect(listener: () => void): void {
       reconnectListeners.push(listener);
     },
+    /** Resolves once the first connection attempt has succeeded or failed. */
+    settled,
     /** Whether commands are being sent: connected and not paused by the breaker. */
     get up(): boolean {
       return commands.status === "ready" && breaker.state !== "open";

@@ -25,6 +25,8 @@ export interface SharedCache<V extends CachedValue> {
   /** Give to the rate-limit budget as its `onChange`: what this replica learns from GitHub, the fleet learns. */
   budgetChanged(snapshot: BudgetSnapshot): void;
   stats(): SharedCacheStats;
+  /** Resolves once the first connection to Redis has succeeded or failed. */
+  connected: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +81,7 @@ export function createSharedCache<V extends CachedValue>(
   metrics.sample(catalog.sharedCacheHits, () => tier.counters.hits);
   metrics.sample(catalog.sharedCacheMisses, () => tier.counters.misses);
   metrics.sample(catalog.sharedCacheDropped, () => tier.counters.dropped);
-  return { tier, budgetChanged, stats, close: () => link.close() };
+  return { tier, budgetChanged, stats, connected: link.settled, close: () => link.close() };
 }
 
 // Where Redis is, for the log: host and port only, never the password.
