@@ -85,6 +85,21 @@ for (const target of targetsFromEnv()) {
       await until(async () => (await fleet.stats()).every((stats) => stats.shared.state === "up"), 15_000, "the tier to recover");
     }, 30_000);
 
+    test("an expired page held by both replicas is answered STALE by both and refreshed once for the fleet", async () => {
+      const login = freshLogin("refresh");
+      fleet.fake.setUser(login, 2);
+      expect((await fleet.request(`/${login}`, { replica: 0 })).headers.get("x-cache")).toBe("MISS");
+      expect((await fleet.request(`/${login}`, { replica: 1 })).headers.get("x-cache")).toBe("HIT");
+      await Bun.sleep(4_300);
+      fleet.fake.setFault(login, { kind: "latency", ms: 300, times: 1 });
+      const verdicts = await Promise.all([0, 1, 0, 1].map(async (replica) => (await fleet.request(`/${login}`, { replica })).headers.get("x-cache")));
+      expect(verdicts).toEqual(["STALE", "STALE", "STALE", "STALE"]);
+      await until(async () => (await fleet.request(`/${login}`, { replica: 1 })).headers.get("x-cache") === "HIT", 5_000, "the refreshed copy");
+      await until(async () => (await fleet.request(`/${login}`, { replica: 0 })).headers.get("x-cache") === "HIT", 5_000, "the refreshed copy");
+      // The first fetch and one refresh (a conditional request, answered 304 or 200), never one per replica.
+      expect(fleet.fake.requestCount(login)).toBe(2);
+    });
+
     test("a local copy is never fresh for longer than the shared entry it came from", async () => {
       const login = freshLogin("timeline");
       fleet.fake.setUser(login, 2);
