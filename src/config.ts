@@ -86,7 +86,7 @@ export const settings: SettingDoc[] = [
   { env: "RATE_LIMIT_BURST", default: "RATE_LIMIT_RPS", description: "Bucket size of the per-client limit" },
   { env: "RATE_LIMIT_TRUSTED_HOPS", default: "0", description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header" },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
-  { env: "CORS_ORIGINS", default: "*", description: "Comma-separated allowed origins, or `*`" },
+  { env: "CORS_ORIGINS", default: "*", description: "Comma-separated origins whose pages may read the API (GET, HEAD), or `*`; no origin is ever granted DELETE" },
   { env: "LOG_LEVEL", flag: "--log-level", default: "info", description: "debug, info, warn, error or silent" },
 ];
 

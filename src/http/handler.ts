@@ -46,8 +46,7 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
     // socket that the shutdown would cut under its next request.
     if (deps.draining()) response.headers.set("connection", "close");
-    const origin = request.headers.get("origin");
-    if (origin !== null) cors.decorate(origin, response.headers);
+    cors.decorate(request.headers.get("origin"), response.headers);
     const seconds = (performance.now() - started) / 1000;
     if (context.route === "/:username" && context.cache === "HIT" && response.status === 200) recordHit(seconds);
     else recorder.record(request.method, context.route, response.status, seconds);
@@ -118,6 +117,12 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       preflight.headers.set("x-request-id", id);
       secure(preflight.headers);
       return finish(request, preflight, context, target, started);
+    }
+    const crossOrigin = cors.refuseCrossOrigin(request, id);
+    if (crossOrigin) {
+      context.route = "cross-origin";
+      secure(crossOrigin.headers);
+      return finish(request, crossOrigin, context, target, started);
     }
     return routed(request, context, target, started);
   }
