@@ -105,8 +105,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     port: _integer("PORT", overrides.port ?? env.PORT, 8080, 0, 65535),
     host: _nonEmpty("HOST", overrides.host ?? env.HOST, "0.0.0.0"),
     githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL, "https://api.github.com"),
-    githubToken: _optional(env.GITHUB_TOKEN),
-    adminToken: _optional(env.ADMIN_TOKEN),
+    githubToken: _token("GITHUB_TOKEN", env.GITHUB_TOKEN),
+    adminToken: _token("ADMIN_TOKEN", env.ADMIN_TOKEN),
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
     cache: {
@@ -152,9 +152,16 @@ function _boolean(name: string, raw: string | undefined, fallback: boolean): boo
   throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-function _optional(raw: string | undefined): string | undefined {
+// A token travels in an Authorization header, so only visible ASCII can work; the message never shows the value.
+function _token(name: string, raw: string | undefined): string | undefined {
   const value = raw?.trim();
-  return value ? value : undefined;
+  if (!value) return undefined;
+  const bad = value.search(/[^\x21-\x7e]/);
+  if (bad !== -1) {
+    const what = /\s/.test(value[bad]!) ? "whitespace" : value.charCodeAt(bad) < 0x20 || value.charCodeAt(bad) === 0x7f ? "a control character" : "a non-ASCII character";
+    throw new ConfigError(name, `holds ${what} at position ${bad + 1} (the value is not shown); a token is visible ASCII only: set it again without it`);
+  }
+  return value;
 }
 
 function _nonEmpty(name: string, raw: string | undefined, fallback: string): string {

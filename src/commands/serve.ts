@@ -1,7 +1,7 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { environment, listen, onShutdownSignal, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
+import { environment, listen, ListenError, onShutdownSignal, runtimeName, stdoutSink, writeStderr, type Listener } from "../runtime.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
 
@@ -13,6 +13,9 @@ const drainDeadlineMs = 9_000;
  * clients holding idle keep-alive connections are told to reconnect elsewhere before the listener closes.
  */
 const drainMinimumMs = 1_000;
+
+/** The exit code when the listener cannot be opened: the configuration is valid, the host refuses it. */
+const listenFailure = 1;
 
 /** `gists-api serve`: the HTTP service. */
 export default defineCommand({
@@ -45,7 +48,15 @@ export default defineCommand({
     }
     const logger = createLogger(config.logLevel, stdoutSink());
     const server = createServer(config, logger);
-    const listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
+    let listener: Listener;
+    try {
+      listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      // One line an operator can act on: the runtime's own error is a stack trace into the bundle.
+      writeStderr(`gists-api serve: ${error.message}\n`);
+      return listenFailure;
+    }
     logger.info("listening", {
       url: listener.url,
       version,
