@@ -2,8 +2,9 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
 import { createRateLimitBudget } from "./github/budget.ts";
-import { createGithubClient } from "./github/client.ts";
+import { createGithubClient, UpstreamError } from "./github/client.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
+import { createRefusalSummary } from "./github/refusal-summary.ts";
 import { createUpstream } from "./github/upstream.ts";
 import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
@@ -20,6 +21,9 @@ import { createMemoryPacer } from "./memory-pacer.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
 import { version } from "./version.ts";
 
+/** How often fetches refused without asking GitHub are reported, as one line, while there are any. */
+const refusalReportMs = 10_000;
+
 /** The assembled service: a `fetch` to listen with, its app and the state serve needs for shutdown. */
 export type Server = ReturnType<typeof createServer>;
 
@@ -28,7 +32,23 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const now = options.now ?? Date.now;
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
-  const budget = createRateLimitBudget(now);
+  // GitHub failing is logged once per failed fetch and once per state change; refused fetches as a summary.
+  const refusals = createRefusalSummary({
+    intervalMs: refusalReportMs,
+    now,
+    report: (counts, seconds) =>
+      logger.warn("github requests refused", {
+        rate_limited: counts["rate-limited"],
+        breaker_open: counts["breaker-open"],
+        queue_timeout: counts["queue-timeout"],
+        seconds: Math.round(seconds * 10) / 10,
+      }),
+  });
+  const budget = createRateLimitBudget(now, (state, waitSeconds) =>
+    state === "exhausted"
+      ? logger.warn("github rate limit exhausted", { reset_in_seconds: waitSeconds })
+      : logger.warn("github rate limit available again"),
+  );
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
   const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
@@ -66,13 +86,19 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     timeoutMs: config.upstream.timeoutMs,
     retries: config.upstream.retries,
     onRetry: () => metrics.githubRetries.inc(),
+    onFailure: ({ username, page, error, attempts }) =>
+      logger.warn("github request failed", { user: username, page, failure: error.kind, attempts, error: error.message }),
+    onRefused: (reason) => refusals.count(reason),
     now,
   });
   const gists = createGistsService({
     upstream,
     cache: config.cache,
     now,
-    onBackgroundError: (key, error) => logger.warn("background refresh failed", { key, error: String(error) }),
+    // The upstream already logged a GitHub failure or counted a refusal: log only what it could not see.
+    onBackgroundError: (key, error) => {
+      if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
+    },
   });
   const answers: AnswerSettings = {
     ttlSeconds: config.cache.ttlSeconds,
@@ -105,5 +131,5 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   metrics.sample(catalog.githubQueued, () => limiter.queued);
   metrics.sample(catalog.githubBreakerState, () => breakerStates[breaker.state]);
 
-  return { app, fetch: handler.fetch, handler, readiness, gists, metrics, needsClientAddress: config.rateLimit.rps > 0 };
+  return { app, fetch: handler.fetch, handler, readiness, gists, metrics, refusals, needsClientAddress: config.rateLimit.rps > 0 };
 }

@@ -79,6 +79,7 @@ export default defineCommand({
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
         while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
         await Promise.race([listener.stop(), sleep(1500)]);
+        server.refusals.flush();
         logger.info("stopped", { signal });
         logger.flush();
         resolve(0);
