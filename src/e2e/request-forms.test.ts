@@ -86,7 +86,7 @@ describeTargets("readiness of a request without Host during shutdown", (target) 
     const port = Number(new URL(service.url).port);
     expect((await raw(port, "GET /readyz HTTP/1.0")).status).toBe(200);
     // A slow request in flight keeps the listener open while the service drains.
-    fake.setFault("slowpoke", { kind: "latency", ms: 3_000 });
+    fake.setFault("slowpoke", { kind: "latency", ms: 4_000 });
     const inFlight = fetch(`${service.url}/slowpoke`).then((res) => res.status);
     await until(() => fake.inFlight === 1, 5_000, "the request to reach GitHub");
     service.signal("SIGTERM");
