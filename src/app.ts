@@ -58,9 +58,8 @@ export function createApp(deps: AppDeps) {
       if (code === "NOT_FOUND") return _jsonError(404, "Not Found", requestId);
       if (code === "PARSE") return _jsonError(400, "The request body could not be parsed", requestId);
       const apiError = toApiError(error);
-      if (error instanceof UpstreamError && error.kind !== "not-found") {
-        deps.logger.warn("github request failed", { request_id: requestId, failure: error.kind, status: apiError.status });
-      } else if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
+      // GitHub failures are logged where they happen, once per fetch, not once per request that shared or met one.
+      if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
         deps.logger.error("unhandled error", { request_id: requestId, error: String(error) });
       }
       return _jsonError(apiError.status, apiError.detail, requestId, apiError.headers);

@@ -75,6 +75,26 @@ describe("loadConfig", () => {
       expect(String(error)).not.toContain("ghp_secret");
     }
   });
+
+  test.each(["GITHUB_TOKEN", "ADMIN_TOKEN"])("%s holding whitespace or a control character is refused, naming it and never the value", (name) => {
+    for (const value of ["ghp_sec ret", "ghp_sec\nret", "ghp_sec\tret", "ghp_sec\u0000ret", "ghp_sec\u007fret", "ghp_séc"]) {
+      let caught: unknown;
+      try {
+        loadConfig({ [name]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).variable).toBe(name);
+      expect((caught as Error).message).toStartWith(`${name}:`);
+      expect((caught as Error).message).not.toContain("sec");
+    }
+  });
+
+  test("whitespace around a token (a secret file's trailing newline) is dropped, not refused", () => {
+    const config = loadConfig({ GITHUB_TOKEN: "ghp_abc123\n", ADMIN_TOKEN: "  admin-Token_1.2~x  " });
+    expect([config.githubToken, config.adminToken]).toEqual(["ghp_abc123", "admin-Token_1.2~x"]);
+  });
 });
 
 describe("the shared tier's settings", () => {

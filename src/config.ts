@@ -94,7 +94,7 @@ export const settings: SettingDoc[] = [
   { env: "RATE_LIMIT_BURST", default: "RATE_LIMIT_RPS", description: "Bucket size of the per-client limit" },
   { env: "RATE_LIMIT_TRUSTED_HOPS", default: "0", description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header" },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
-  { env: "CORS_ORIGINS", default: "*", description: "Comma-separated allowed origins, or `*`" },
+  { env: "CORS_ORIGINS", default: "*", description: "Comma-separated origins whose pages may read the API (GET, HEAD), or `*`; no origin is ever granted DELETE" },
   { env: "REDIS_URL", default: "(none)", description: "`redis://[user:password@]host:port/db` (`rediss://` for TLS): a cache shared by every replica; unset, each process caches alone" },
   { env: "REDIS_KEY_PREFIX", default: "gists-api:", description: "Prefix of every key the service writes to Redis (clearing the cache removes only these)" },
   { env: "REDIS_TIMEOUT_MS", default: "250", description: "Deadline of one Redis command; a slower or failing Redis is bypassed, never waited on" },
@@ -116,8 +116,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     port: _integer("PORT", overrides.port ?? env.PORT, 8080, 0, 65535),
     host: _nonEmpty("HOST", overrides.host ?? env.HOST, "0.0.0.0"),
     githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL, "https://api.github.com"),
-    githubToken: _optional(env.GITHUB_TOKEN),
-    adminToken: _optional(env.ADMIN_TOKEN),
+    githubToken: _token("GITHUB_TOKEN", env.GITHUB_TOKEN),
+    adminToken: _token("ADMIN_TOKEN", env.ADMIN_TOKEN),
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
     cache: {
@@ -143,7 +143,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
 }
 
 function _sharedTier(env: Env): SharedTierConfig | undefined {
-  const url = _optional(env.REDIS_URL);
+  const url = env.REDIS_URL?.trim() || undefined;
   const keyPrefix = env.REDIS_KEY_PREFIX === undefined ? "gists-api:" : env.REDIS_KEY_PREFIX.trim();
   if (!/^[\x21-\x7e]{1,64}$/.test(keyPrefix)) {
     throw new ConfigError("REDIS_KEY_PREFIX", "must be 1-64 visible ASCII characters without spaces");
@@ -193,9 +193,16 @@ function _boolean(name: string, raw: string | undefined, fallback: boolean): boo
   throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-function _optional(raw: string | undefined): string | undefined {
+// A token travels in an Authorization header, so only visible ASCII can work; the message never shows the value.
+function _token(name: string, raw: string | undefined): string | undefined {
   const value = raw?.trim();
-  return value ? value : undefined;
+  if (!value) return undefined;
+  const bad = value.search(/[^\x21-\x7e]/);
+  if (bad !== -1) {
+    const what = /\s/.test(value[bad]!) ? "whitespace" : value.charCodeAt(bad) < 0x20 || value.charCodeAt(bad) === 0x7f ? "a control character" : "a non-ASCII character";
+    throw new ConfigError(name, `holds ${what} at position ${bad + 1} (the value is not shown); a token is visible ASCII only: set it again without it`);
+  }
+  return value;
 }
 
 function _nonEmpty(name: string, raw: string | undefined, fallback: string): string {

@@ -25,6 +25,21 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
+/** Why a listener could not be opened: the port is taken, binding is not permitted, or the address is not here. */
+export type ListenFailure = "in-use" | "not-permitted" | "not-available" | "other";
+
+/** A listener that could not be opened, with what the operator can do about it as its message. */
+export class ListenError extends Error {
+  constructor(
+    readonly failure: ListenFailure,
+    readonly address: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
 /** "bun" or "deno": the runtime this process runs on. */
 export const runtimeName: "bun" | "deno" = typeof Deno !== "undefined" ? "deno" : "bun";
 
@@ -33,6 +48,14 @@ export type FetchFunction = (request: Request, peer?: string) => Response | Prom
 
 /** Serves `fetch` on `hostname:port` (0 picks a free port); `withPeer` passes each client's address. */
 export async function listen(fetch: FetchFunction, port: number, hostname: string, withPeer = false): Promise<Listener> {
+  try {
+    return _listen(fetch, port, hostname, withPeer);
+  } catch (error) {
+    throw _listenError(error, port, hostname);
+  }
+}
+
+function _listen(fetch: FetchFunction, port: number, hostname: string, withPeer: boolean): Listener {
   if (typeof Deno !== "undefined") {
     const handler = withPeer
       ? (request: Request, info: { remoteAddr: { hostname: string } }) => fetch(request, info.remoteAddr.hostname)
@@ -113,6 +136,24 @@ export function writeStderr(text: string): void {
 export function exit(code: number): never {
   if (typeof Deno !== "undefined") Deno.exit(code);
   process.exit(code);
+}
+
+// Both runtimes give the errno name as `code` (Bun's Error, Deno's AddrInUse/PermissionDenied/AddrNotAvailable).
+function _listenError(error: unknown, port: number, hostname: string): ListenError {
+  const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EADDRINUSE") {
+    return new ListenError("in-use", address, `${address} is already in use: set PORT= (or --port) to a free port, or stop the process that holds it`);
+  }
+  if (code === "EACCES" || code === "EPERM") {
+    const hint = port > 0 && port < 1024 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE: set PORT= to 1024 or above" : "set PORT= or HOST= to one this user may bind";
+    return new ListenError("not-permitted", address, `not permitted to listen on ${address} (${hint})`);
+  }
+  if (code === "EADDRNOTAVAIL") {
+    return new ListenError("not-available", address, `cannot listen on ${address}: the address is not on this host (set HOST= to one of its addresses, or 0.0.0.0 for all)`);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ListenError("other", address, `cannot listen on ${address}: ${reason} (check HOST= and PORT=)`);
 }
 
 function _url(hostname: string, port: number): string {

@@ -2,8 +2,9 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
 import { createRateLimitBudget } from "./github/budget.ts";
-import { createGithubClient } from "./github/client.ts";
+import { createGithubClient, UpstreamError } from "./github/client.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
+import { createRefusalSummary } from "./github/refusal-summary.ts";
 import { createUpstream } from "./github/upstream.ts";
 import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
@@ -21,6 +22,9 @@ import { createSharedCache } from "./fleet/shared-cache.ts";
 import { entryCodec } from "./modules/gists/entry-codec.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
 import { version } from "./version.ts";
+
+/** How often fetches refused without asking GitHub are reported, as one line, while there are any. */
+const refusalReportMs = 10_000;
 
 /** The assembled service: a `fetch` to listen with, its app and the state serve needs for shutdown. */
 export type Server = ReturnType<typeof createServer>;
@@ -42,7 +46,25 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
         now,
       })
     : undefined;
-  const budget = createRateLimitBudget(now, shared?.budgetChanged);
+  // GitHub failing is logged once per failed fetch and once per state change; refused fetches as a summary.
+  const refusals = createRefusalSummary({
+    intervalMs: refusalReportMs,
+    now,
+    report: (counts, seconds) =>
+      logger.warn("github requests refused", {
+        rate_limited: counts["rate-limited"],
+        breaker_open: counts["breaker-open"],
+        queue_timeout: counts["queue-timeout"],
+        seconds: Math.round(seconds * 10) / 10,
+      }),
+  });
+  const budget = createRateLimitBudget(now, {
+    onChange: (state, waitSeconds) =>
+      state === "exhausted"
+        ? logger.warn("github rate limit exhausted", { reset_in_seconds: waitSeconds })
+        : logger.warn("github rate limit available again"),
+    onLearned: shared?.budgetChanged,
+  });
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
   const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
@@ -80,6 +102,9 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     timeoutMs: config.upstream.timeoutMs,
     retries: config.upstream.retries,
     onRetry: () => metrics.githubRetries.inc(),
+    onFailure: ({ username, page, error, attempts }) =>
+      logger.warn("github request failed", { user: username, page, failure: error.kind, attempts, error: error.message }),
+    onRefused: (reason) => refusals.count(reason),
     now,
   });
   const gists = createGistsService({
@@ -87,7 +112,10 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cache: config.cache,
     shared,
     now,
-    onBackgroundError: (key, error) => logger.warn("background refresh failed", { key, error: String(error) }),
+    // The upstream already logged a GitHub failure or counted a refusal: log only what it could not see.
+    onBackgroundError: (key, error) => {
+      if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
+    },
   });
   const answers: AnswerSettings = {
     ttlSeconds: config.cache.ttlSeconds,
@@ -128,6 +156,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     readiness,
     gists,
     metrics,
+    refusals,
     needsClientAddress: config.rateLimit.rps > 0,
     /**
      * Resolves when the service is worth listening for: at once without a shared tier, else once the first

@@ -1,7 +1,7 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { environment, listen, onShutdownSignal, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
+import { environment, listen, ListenError, onShutdownSignal, runtimeName, stdoutSink, writeStderr, type Listener } from "../runtime.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
 
@@ -16,6 +16,9 @@ const drainMinimumMs = 1_000;
 
 /** How long start waits for the first answer from Redis (REDIS_URL) before listening without it. */
 const sharedTierConnectMs = 1_000;
+
+/** The exit code when the listener cannot be opened: the configuration is valid, the host refuses it. */
+const listenFailure = 1;
 
 /** `gists-api serve`: the HTTP service. */
 export default defineCommand({
@@ -50,7 +53,16 @@ export default defineCommand({
     const server = createServer(config, logger);
     // Bounded: an unreachable Redis delays the start by at most this, never stops it.
     await Promise.race([server.started, sleep(sharedTierConnectMs)]);
-    const listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
+    let listener: Listener;
+    try {
+      listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
+    } catch (error) {
+      if (!(error instanceof ListenError)) throw error;
+      // One line an operator can act on: the runtime's own error is a stack trace into the bundle.
+      writeStderr(`gists-api serve: ${error.message}\n`);
+      await server.close();
+      return listenFailure;
+    }
     logger.info("listening", {
       url: listener.url,
       version,
@@ -74,6 +86,7 @@ export default defineCommand({
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
         while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
         await Promise.race([listener.stop(), sleep(1500)]);
+        server.refusals.flush();
         await Promise.race([server.close(), sleep(500)]);
         logger.info("stopped", { signal });
         logger.flush();

@@ -57,6 +57,28 @@ describe("createRateLimitBudget", () => {
     expect(budget.waitSeconds()).toBe(0);
   });
 
+  test("tells each move between available and exhausted once, however often it is asked", () => {
+    const time = clock();
+    const changes: Array<[string, number]> = [];
+    const budget = createRateLimitBudget(time.now, { onChange: (state, wait) => changes.push([state, wait]) });
+    budget.update({ remaining: 2, resetAt: time.now() / 1000 + 30 });
+    budget.update({ remaining: 0 });
+    for (let i = 0; i < 5; i++) budget.waitSeconds();
+    budget.pause(10);
+    time.advance(30_000);
+    for (let i = 0; i < 5; i++) budget.waitSeconds();
+    budget.pause(3);
+    budget.update({ remaining: 59, resetAt: time.now() / 1000 + 3600 });
+    time.advance(3_000);
+    budget.waitSeconds();
+    expect(changes).toEqual([
+      ["exhausted", 30],
+      ["available", 0],
+      ["exhausted", 3],
+      ["available", 0],
+    ]);
+  });
+
   test("a pause (secondary limit) holds whatever the window says", () => {
     const time = clock();
     const budget = createRateLimitBudget(time.now);
@@ -104,6 +126,8 @@ describe("createUpstream", () => {
     const budget = createRateLimitBudget(time.now);
     const breaker = createCircuitBreaker({ threshold: 2, cooldownMs: 10_000, now: time.now });
     const retries: number[] = [];
+    const failures: string[] = [];
+    const refusals: string[] = [];
     const upstream = createUpstream({
       client,
       budget,
@@ -118,8 +142,10 @@ describe("createUpstream", () => {
         time.advance(ms);
       },
       onRetry: () => {},
+      onFailure: ({ username, error, attempts }) => failures.push(`${username}: ${error.kind} after ${attempts}`),
+      onRefused: (reason) => refusals.push(reason),
     });
-    return { upstream, calls, breaker, budget, retries, time };
+    return { upstream, calls, breaker, budget, retries, time, failures, refusals };
   }
 
   test("retries 5xx and connection errors with backoff, inside one deadline", async () => {
@@ -172,6 +198,29 @@ describe("createUpstream", () => {
     time.advance(5000);
     expect(await upstream.fetchPage("y", 1, 30)).toEqual(page);
   });
+
+  test("reports each fetch that failed at GitHub once, and each refused one as a refusal, never both", async () => {
+    const { upstream, failures, refusals, time } = upstreamWith(
+      [
+        new UpstreamError("unavailable", "500", { retryable: true }),
+        new UpstreamError("unavailable", "500", { retryable: true }),
+        new UpstreamError("unavailable", "500", { retryable: true }),
+        new UpstreamError("timeout", "slow"),
+        new UpstreamError("not-found", "gone"),
+        new UpstreamError("rate-limited", "slow down", { retryAfterSeconds: 5 }),
+      ],
+      { retries: 2 },
+    );
+    await expect(upstream.fetchPage("a", 1, 30)).rejects.toMatchObject({ kind: "unavailable" });
+    await expect(upstream.fetchPage("b", 1, 30)).rejects.toMatchObject({ kind: "timeout" });
+    for (const user of ["c", "d"]) await expect(upstream.fetchPage(user, 1, 30)).rejects.toMatchObject({ kind: "unavailable" });
+    time.advance(10_000);
+    await expect(upstream.fetchPage("e", 1, 30)).rejects.toMatchObject({ kind: "not-found" });
+    await expect(upstream.fetchPage("f", 1, 30)).rejects.toMatchObject({ kind: "rate-limited" });
+    await expect(upstream.fetchPage("g", 1, 30)).rejects.toMatchObject({ kind: "rate-limited" });
+    expect(failures).toEqual(["a: unavailable after 3", "b: timeout after 1", "f: rate-limited after 1"]);
+    expect(refusals).toEqual(["breaker-open", "breaker-open", "rate-limited"]);
+  });
 });
 
 describe("a budget shared by replicas", () => {
@@ -195,7 +244,7 @@ describe("a budget shared by replicas", () => {
 
   test("what a replica learns from GitHub is told to its listener; what it merges is not", () => {
     const heard: unknown[] = [];
-    const budget = createRateLimitBudget(() => 0, (snapshot) => heard.push(snapshot));
+    const budget = createRateLimitBudget(() => 0, { onLearned: (snapshot) => heard.push(snapshot) });
     budget.update({ remaining: 7, resetAt: 60 });
     budget.pause(30);
     budget.merge({ remaining: 3, resetAt: 60, pausedUntilMs: 0 });

@@ -12,9 +12,25 @@ export interface UpstreamDeps {
   timeoutMs: number;
   retries: number;
   onRetry?: () => void;
+  /** A fetch that reached GitHub (or tried to) and failed, after its retries: called once per fetch. */
+  onFailure?: (failure: UpstreamFailureReport) => void;
+  /** A fetch refused before anything was sent: the budget is spent, the breaker is open, or no slot freed up. */
+  onRefused?: (reason: RefusalReason) => void;
   now?: () => number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** Why a fetch was refused without a request to GitHub. */
+export type RefusalReason = "rate-limited" | "breaker-open" | "queue-timeout";
+
+/** A fetch that failed at GitHub, as the log reports it. */
+export interface UpstreamFailureReport {
+  username: string;
+  page: number;
+  error: UpstreamError;
+  /** Requests sent for this fetch, retries included. */
+  attempts: number;
 }
 
 /** GitHub as the service may use it: within budget, behind the breaker, bounded, retried within a deadline. */
@@ -29,16 +45,25 @@ export function createUpstream(deps: UpstreamDeps) {
   const guard = () => {
     const wait = deps.budget.waitSeconds();
     if (wait > 0) {
+      deps.onRefused?.("rate-limited");
       throw new UpstreamError("rate-limited", "GitHub's rate limit is exhausted; nothing is sent until it resets", {
         retryAfterSeconds: wait,
       });
     }
     if (!deps.breaker.allow()) {
+      deps.onRefused?.("breaker-open");
       throw new UpstreamError("unavailable", "GitHub is failing; requests are paused while the circuit breaker is open");
     }
   };
 
-  const attempts = async (username: string, page: number, perPage: number, validators: Validators | undefined, deadline: number) => {
+  const attempts = async (
+    username: string,
+    page: number,
+    perPage: number,
+    validators: Validators | undefined,
+    deadline: number,
+    sent: { count: number },
+  ) => {
     for (let attempt = 0; ; attempt++) {
       try {
         await deps.limiter.acquire(deadline - now());
@@ -47,6 +72,7 @@ export function createUpstream(deps: UpstreamDeps) {
         throw error;
       }
       try {
+        sent.count++;
         return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators });
       } catch (error) {
         const backoff = _backoffMs(attempt, random);
@@ -66,17 +92,24 @@ export function createUpstream(deps: UpstreamDeps) {
     async fetchPage(username: string, page: number, perPage: number, validators?: Validators): Promise<GistsFetch> {
       const deadline = now() + deps.timeoutMs;
       guard();
+      const sent = { count: 0 };
       try {
-        const result = await attempts(username, page, perPage, validators, deadline);
+        const result = await attempts(username, page, perPage, validators, deadline, sent);
         deps.breaker.success();
         return result;
       } catch (error) {
         if (error instanceof _Queued) {
           deps.breaker.release();
-          throw new UpstreamError("timeout", "No upstream slot freed up within the deadline");
+          // Nothing more was sent: a refusal when no attempt was, a failure of the attempts made otherwise.
+          const timeout = new UpstreamError("timeout", "No upstream slot freed up within the deadline");
+          if (sent.count === 0) deps.onRefused?.("queue-timeout");
+          else deps.onFailure?.({ username, page, error: timeout, attempts: sent.count });
+          throw timeout;
         }
-        if (error instanceof UpstreamError) _record(error, deps);
-        else deps.breaker.release();
+        if (error instanceof UpstreamError) {
+          _record(error, deps);
+          if (error.kind !== "not-found") deps.onFailure?.({ username, page, error, attempts: sent.count });
+        } else deps.breaker.release();
         throw error;
       }
     },

@@ -3,7 +3,7 @@ import { timestamp } from "../logger.ts";
 /** What one access-log line says about a finished request. */
 export interface AccessRecord {
   id: string;
-  /** The route template that answered, or what stood in for one ("unmatched", "static", "preflight"...). */
+  /** The route template that answered, or what stood in for one ("unmatched", "static", "preflight", "cross-origin"...). */
   route: string;
   /** The cache verdict, when the gists route answered. */
   cache?: string;

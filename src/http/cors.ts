@@ -1,7 +1,11 @@
+import { errorBody } from "./errors.ts";
+
 /** CORS for every answer: allowed origins from config, preflights answered before routing. */
 export type Cors = ReturnType<typeof createCors>;
 
-const allowedMethods = "GET, HEAD, DELETE, OPTIONS";
+// Reading is all a web page may do: clearing the cache is an operator's action, whatever CORS_ORIGINS says.
+const allowedMethods = "GET, HEAD, OPTIONS";
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 const exposedHeaders = "X-Request-Id, X-Cache, Retry-After, ETag, Age";
 
 /** Creates the CORS policy for `origins` (a list, or ["*"]). */
@@ -29,13 +33,50 @@ export function createCors(origins: string[]) {
       }
       return new Response(null, { status: 204, headers });
     },
-    /** Adds the CORS headers an answer to `origin` needs. */
+    /**
+     * A 403 for a request that would change something (any method but GET, HEAD and OPTIONS) sent by a web page
+     * of another origin, or undefined. Browsers preflight such requests and the preflight never grants them;
+     * refusing the request itself also covers a browser or proxy that skips the preflight.
+     */
+    refuseCrossOrigin(request: Request, requestId: string): Response | undefined {
+      if (safeMethods.has(request.method)) return undefined;
+      const origin = request.headers.get("origin");
+      if (origin === null || _sameOrigin(origin, request.headers.get("host"))) return undefined;
+      const detail = `${request.method} is not allowed from a web page of another origin (${_shown(origin)}): send it without an Origin header, as curl does`;
+      return new Response(errorBody(detail, requestId), {
+        status: 403,
+        headers: { "content-type": "application/json", "x-request-id": requestId },
+      });
+    },
+    /** Adds the CORS headers an answer to `origin` (null: no Origin header) needs. */
     decorate(origin: string | null, headers: Headers): void {
+      // With a list, the answer depends on the Origin header, so a shared cache must key it by Origin too.
+      if (!any) _varyOnOrigin(headers);
       const allow = allowOrigin(origin);
       if (!allow) return;
       headers.set("access-control-allow-origin", allow);
       headers.set("access-control-expose-headers", exposedHeaders);
-      if (!any) headers.append("vary", "Origin");
     },
   };
+}
+
+function _varyOnOrigin(headers: Headers): void {
+  const vary = headers.get("vary");
+  if (vary === null) return headers.set("vary", "Origin");
+  if (!vary.split(",").some((name) => name.trim().toLowerCase() === "origin")) headers.set("vary", `${vary}, Origin`);
+}
+
+// A browser's same-origin request carries the page's origin, whose host and port are the request's Host.
+function _sameOrigin(origin: string, host: string | null): boolean {
+  if (!host) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+// The Origin as the message shows it: short, printable, never a whole header an attacker chose.
+function _shown(origin: string): string {
+  return JSON.stringify(origin.length > 100 ? `${origin.slice(0, 100)}...` : origin);
 }

@@ -6,7 +6,7 @@ import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import { accessLine, type AccessRecord } from "./access-log.ts";
 import { errorBody } from "./errors.ts";
 import { secure, securityHeaders } from "./security.ts";
-import { bindRequestContext, targetStart, type RequestContext } from "./request-context.ts";
+import { bindRequestContext, localOrigin, requestTarget, type RequestContext } from "./request-context.ts";
 
 /** What the outer handler wraps: the routed app and the pieces that see every request. */
 export interface HandlerDeps {
@@ -46,8 +46,7 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
     // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
     // socket that the shutdown would cut under its next request.
     if (deps.draining()) response.headers.set("connection", "close");
-    const origin = request.headers.get("origin");
-    if (origin !== null) cors.decorate(origin, response.headers);
+    cors.decorate(request.headers.get("origin"), response.headers);
     const seconds = (performance.now() - started) / 1000;
     if (context.route === "/:username" && context.cache === "HIT" && response.status === 200) recordHit(seconds);
     else recorder.record(request.method, context.route, response.status, seconds);
@@ -95,14 +94,16 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       const hit = fastPath.answer(known, headers, id);
       if (hit) return finish(request, hit, { id, route: "/:username", cache: "HIT" }, known.target, started);
     }
-    const start = targetStart(url, headers.get("host"));
     const context: RequestContext = { id, route: "unmatched", url };
-    if (start === -1) return finish(request, _badHost(id), context, "(invalid host)", started);
-    const target = start === url.length ? "/" : url.slice(start);
+    let target = requestTarget(url, headers.get("host"));
+    if (target === undefined) return finish(request, _badHost(id), context, "(invalid host)", started);
+    // Elysia reads the path from the first "/" at index 11 on: a path-only URL, a short Host ("api") or an
+    // absolute-form authority puts that elsewhere, so give the router a URL on a fixed origin with the same target.
+    if (!_routable(url, target)) {
+      request = new Request(localOrigin + target, { method: request.method, headers });
+      target = request.url.slice(localOrigin.length);
+    }
     context.target = target;
-    // Elysia finds the path at the first "/" from index 11, which a short Host ("api") puts past the real one:
-    // give it a URL with a longer authority, so the router sees the same target.
-    if (start < 11) request = new Request(`http://localhost${target}`, { method: request.method, headers });
     if (rateLimiter.enabled && known === undefined) {
       const refused = _rateLimit(request, peer, target, id);
       if (refused) {
@@ -116,6 +117,12 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       preflight.headers.set("x-request-id", id);
       secure(preflight.headers);
       return finish(request, preflight, context, target, started);
+    }
+    const crossOrigin = cors.refuseCrossOrigin(request, id);
+    if (crossOrigin) {
+      context.route = "cross-origin";
+      secure(crossOrigin.headers);
+      return finish(request, crossOrigin, context, target, started);
     }
     return routed(request, context, target, started);
   }
@@ -153,4 +160,10 @@ export function createFetchHandler(deps: HandlerDeps): FetchHandler {
       return inFlight;
     },
   };
+}
+
+// True when the router, reading from the first "/" at index 11, finds exactly `target` in `url`.
+function _routable(url: string, target: string): boolean {
+  const start = url.length - target.length;
+  return start >= 11 && url.indexOf("/", 11) === start && url.endsWith(target);
 }

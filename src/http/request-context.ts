@@ -23,26 +23,43 @@ export function requestContextOf(request: Request): RequestContext | undefined {
   return contexts.get(request);
 }
 
-/** The path and query of a request URL, without scheme and host. */
+/** The path and query of a request URL, without scheme and host (a path-only URL is already that). */
 export function pathAndQuery(url: string): string {
-  const slash = url.indexOf("/", url.indexOf("//") + 2);
-  return slash === -1 ? "/" : url.slice(slash);
+  return _afterAuthority(url.charCodeAt(0) === slash ? 0 : url.indexOf("//") + 2, url);
 }
 
 // A Host header the service accepts: a DNS name or IPv4 address, or a bracketed IPv6 address, and a port.
 const validHost = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+const slash = 47;
+const question = 63;
+const hash = 35;
+/** The origin of the URLs the outer handler gives the router when a request's own URL cannot be routed as it is. */
+export const localOrigin = "http://localhost";
+
 /**
- * Where a request's path and query start in its URL, read with the Host header the URL was built from, so a
- * Host holding "/", "?" or a second value cannot move the boundary. -1 when the Host header is not one.
+ * The path and query a request asks for, whatever form its request line took: origin-form with a Host header
+ * (the URL's authority is that Host), origin-form without one (Bun gives the path alone), or absolute-form
+ * (Deno keeps the request line's authority, Bun rebuilds it from Host). Undefined when a Host header is present
+ * and not one host: a Host holding "/", "?" or a second value could otherwise move the boundary.
  */
-export function targetStart(url: string, host: string | null): number {
-  const authority = url.indexOf("//") + 2;
-  if (host === null) {
-    // No Host header: the runtime wrote the authority itself.
-    const slash = url.indexOf("/", authority);
-    return slash === -1 ? url.length : slash;
+export function requestTarget(url: string, host: string | null): string | undefined {
+  // An empty Host is what a request to a URI without an authority sends (RFC 9112, section 3.2): no Host.
+  if (host && !validHost.test(host)) return undefined;
+  // Bun leaves a path-only URL as sent, while it normalizes one it built from Host: read both the same way.
+  if (url.charCodeAt(0) === slash) return new URL(localOrigin + url).href.slice(localOrigin.length);
+  const scheme = url.indexOf("://");
+  return _afterAuthority(scheme === -1 ? 0 : scheme + 3, url);
+}
+
+// The authority ends at the first "/", "?" or "#" (RFC 3986, section 3.2); a target always starts with "/".
+function _afterAuthority(from: number, url: string): string {
+  let at = from;
+  while (at < url.length) {
+    const code = url.charCodeAt(at);
+    if (code === slash || code === question || code === hash) break;
+    at++;
   }
-  if (!validHost.test(host) || !url.startsWith(host, authority)) return -1;
-  return authority + host.length;
+  if (at === url.length) return "/";
+  return url.charCodeAt(at) === slash ? url.slice(at) : `/${url.slice(at)}`;
 }

@@ -35,7 +35,8 @@ const start = async (settings: Record<string, string>): Promise<BenchService> =>
   return service;
 };
 
-const github = await startFakeGithub({ autoUsers: { prefix: "user", gists: 30 } });
+// A window big enough for every fill of the run: an exhausted one would be shared, and every replica would 429.
+const github = await startFakeGithub({ autoUsers: { prefix: "user", gists: 30 }, rateLimit: { limit: 10_000_000, remaining: 10_000_000 } });
 const redis = await startRedis();
 const env = { GITHUB_API_URL: github.url, CACHE_TTL: "3600" };
 const shared = { ...env, REDIS_URL: redis.url };
