@@ -1,7 +1,8 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { createLogger } from "../logger.ts";
-import { environment, listen, onShutdownSignal, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
+import { createLogger, type Logger } from "../logger.ts";
+import { environment, listen, onShutdownSignal, type Listener, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
+import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-guard.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
 
@@ -56,6 +57,8 @@ export default defineCommand({
       cache_ttl_seconds: config.cache.ttlSeconds,
     });
 
+    const stopGuard = _guardDescriptors(listener, logger);
+
     return new Promise<number>((resolve) => {
       let stopping = false;
       onShutdownSignal(async (signal) => {
@@ -67,6 +70,7 @@ export default defineCommand({
         const minimum = Date.now() + drainMinimumMs;
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
         while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
+        stopGuard();
         await Promise.race([listener.stop(), sleep(1500)]);
         logger.info("stopped", { signal });
         logger.flush();
@@ -75,6 +79,20 @@ export default defineCommand({
     });
   },
 });
+
+// Near the descriptor limit, idle kept-alive connections make room for the ones waiting (probes among them).
+function _guardDescriptors(listener: Listener, logger: Logger): () => void {
+  const count = procDescriptorCount();
+  if (!count) return () => {};
+  return startDescriptorGuard({
+    count,
+    closeIdle: () => listener.closeIdleConnections(),
+    onPressure: ({ state, ...fields }) =>
+      state === "started"
+        ? logger.warn("file descriptors near the limit: closing idle connections", fields)
+        : logger.warn("file descriptors back under the limit", fields),
+  });
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
