@@ -1,8 +1,8 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
+import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-guard.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { environment, listen, onShutdownSignal, type Listener, runtimeName, stdoutSink, writeStderr } from "../runtime.ts";
-import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-guard.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
 
