@@ -1,6 +1,7 @@
 import { defineCommand, usageError } from "../cli.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { createLogger } from "../logger.ts";
+import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-guard.ts";
+import { createLogger, type Logger } from "../logger.ts";
 import { environment, listen, ListenError, onShutdownSignal, runtimeName, stdoutSink, writeStderr, type Listener } from "../runtime.ts";
 import { createServer } from "../server.ts";
 import { commit, version } from "../version.ts";
@@ -74,6 +75,8 @@ export default defineCommand({
       shared_cache: config.shared ? "redis" : "off",
     });
 
+    const stopGuard = _guardDescriptors(listener, logger);
+
     return new Promise<number>((resolve) => {
       let stopping = false;
       onShutdownSignal(async (signal) => {
@@ -85,6 +88,7 @@ export default defineCommand({
         const minimum = Date.now() + drainMinimumMs;
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
         while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
+        stopGuard();
         await Promise.race([listener.stop(), sleep(1500)]);
         server.refusals.flush();
         await Promise.race([server.close(), sleep(500)]);
@@ -95,6 +99,20 @@ export default defineCommand({
     });
   },
 });
+
+// Near the descriptor limit, idle kept-alive connections make room for the ones waiting (probes among them).
+function _guardDescriptors(listener: Listener, logger: Logger): () => void {
+  const count = procDescriptorCount();
+  if (!count) return () => {};
+  return startDescriptorGuard({
+    count,
+    closeIdle: () => listener.closeIdleConnections(),
+    onPressure: ({ state, ...fields }) =>
+      state === "started"
+        ? logger.warn("file descriptors near the limit: closing idle connections", fields)
+        : logger.warn("file descriptors back under the limit", fields),
+  });
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

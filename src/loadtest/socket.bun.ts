@@ -10,7 +10,12 @@ const crlf2 = Buffer.from("\r\n\r\n");
 interface Pending {
   resolve: (answer: Answer) => void;
   reject: (error: Error) => void;
+  /** True for the first request on its connection. */
+  fresh: boolean;
 }
+
+/** The code of the error a request fails with when its connection closed before a byte of the answer came. */
+export const closedBeforeAnswer = "ClosedBeforeAnswer";
 
 /** The raw-socket transport. */
 export const socketTransport: Transport = (origin) => {
@@ -21,7 +26,8 @@ export const socketTransport: Transport = (origin) => {
   let connecting: Promise<Socket> | undefined;
   let pending: Pending | undefined;
   let buffer: Buffer = Buffer.alloc(0);
-  let head: { status: number; cache: string | null; length: number; chunked: boolean; bodyStart: number } | undefined;
+  let head: { status: number; cache: string | null; length: number; chunked: boolean; bodyStart: number; close: boolean } | undefined;
+  let used = 0;
 
   const fail = (error: Error) => {
     const waiting = pending;
@@ -29,6 +35,13 @@ export const socketTransport: Transport = (origin) => {
     head = undefined;
     buffer = Buffer.alloc(0);
     waiting?.reject(error);
+  };
+
+  // The connection is given up for new requests; its close event, whenever it comes, fails only what it carried.
+  const forget = (closing: Socket) => {
+    if (socket !== closing) return;
+    socket = undefined;
+    connecting = undefined;
   };
 
   const parse = () => {
@@ -40,6 +53,7 @@ export const socketTransport: Transport = (origin) => {
       const status = Number(text.slice(9, 12));
       let length = 0;
       let chunked = false;
+      let close = false;
       let cache: string | null = null;
       for (const line of text.split("\r\n").slice(1)) {
         const colon = line.indexOf(":");
@@ -48,12 +62,19 @@ export const socketTransport: Transport = (origin) => {
         if (name === "content-length") length = Number(value);
         else if (name === "transfer-encoding") chunked = value.toLowerCase().includes("chunked");
         else if (name === "x-cache") cache = value;
+        else if (name === "connection") close = value.toLowerCase().includes("close");
       }
-      head = { status, cache, length, chunked, bodyStart: end + 4 };
+      head = { status, cache, length, chunked, bodyStart: end + 4, close };
     }
     const bodyEnd = head.chunked ? _chunkedEnd(buffer, head.bodyStart) : head.bodyStart + head.length;
     if (bodyEnd === -1 || buffer.length < bodyEnd) return;
     const answer = { status: head.status, cache: head.cache };
+    // After "Connection: close" the server reads nothing more on this connection: the next request opens another.
+    if (head.close && socket) {
+      const closing = socket;
+      forget(closing);
+      closing.end();
+    }
     buffer = buffer.subarray(bodyEnd);
     head = undefined;
     const waiting = pending;
@@ -61,34 +82,51 @@ export const socketTransport: Transport = (origin) => {
     waiting.resolve(answer);
   };
 
-  const connect = () =>
-    (connecting ??= Bun.connect({
+  const connect = () => {
+    const opening = Bun.connect({
       hostname: host,
       port,
       socket: {
-        data(_socket, chunk) {
+        data(current, chunk) {
+          if (current !== socket) return;
           buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
           parse();
         },
-        close() {
-          socket = undefined;
-          connecting = undefined;
-          fail(new Error("connection closed"));
+        close(current) {
+          if (current !== socket) return;
+          forget(current);
+          const empty = buffer.length === 0 && head === undefined;
+          const fresh = pending?.fresh === true;
+          fail(
+            empty
+              ? Object.assign(new Error("connection closed before an answer"), { code: closedBeforeAnswer, fresh })
+              : new Error("connection closed mid-answer"),
+          );
         },
-        error(_socket, error) {
-          fail(error);
+        error(current, error) {
+          if (current === socket) fail(error);
         },
       },
     }).then((opened) => {
-      socket = opened;
+      if (connecting === opening) {
+        socket = opened;
+        used = 0;
+      }
       return opened;
-    }));
+    }, (error: Error) => {
+      // A refused connection is not remembered: the next request tries again.
+      if (connecting === opening) connecting = undefined;
+      throw error;
+    });
+    connecting = opening;
+    return opening;
+  };
 
   return {
     async get(path: string): Promise<Answer> {
-      const open = socket ?? (await connect());
+      const open = socket ?? (await (connecting ?? connect()));
       return new Promise<Answer>((resolve, reject) => {
-        pending = { resolve, reject };
+        pending = { resolve, reject, fresh: used++ === 0 };
         open.write(`GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: gists-api-loadtest\r\nAccept: */*\r\n\r\n`);
       });
     },

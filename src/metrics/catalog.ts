@@ -212,6 +212,7 @@ export const externalMetrics: Record<string, { type: MetricType; labels: readonl
   process_cpu_seconds_total: { type: "counter", labels: [], source: "runtime (prom-client)" },
   process_resident_memory_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   process_open_fds: { type: "gauge", labels: [], source: "runtime (prom-client)" },
+  process_max_fds: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   nodejs_heap_size_used_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   nodejs_heap_size_total_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },
   nodejs_external_memory_bytes: { type: "gauge", labels: [], source: "runtime (prom-client)" },

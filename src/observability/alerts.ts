@@ -205,7 +205,22 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
       summary: "A gists-api pod keeps restarting",
       description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} is in CrashLoopBackOff, or restarted more than 3 times in an hour.",
     },
+    descriptorsAlert(q, by),
   ];
+}
+
+// Per pod: descriptors run out in one process, whatever the others hold. The service itself starts closing idle
+// connections at 0.9 of the limit; this warns before that, while there is time to find who holds them.
+function descriptorsAlert(q: ReturnType<typeof createQueries>, by: string): AlertSpec {
+  return {
+    alert: "GistsApiFileDescriptorsNearLimit",
+    expr: `max by (${by}, pod) (${q.series("process_open_fds")} / ${q.series("process_max_fds")}) > 0.8`,
+    for: "5m",
+    severity: "warning",
+    summary: "A gists-api pod holds more than 80% of its file-descriptor limit",
+    description:
+      "Pod {{ $labels.namespace }}/{{ $labels.pod }} has {{ $value | humanizePercentage }} of its descriptors open. At the limit the process accepts no connection, probes included.",
+  };
 }
 
 function _number(value: number): number {

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   args?: string[];
   /** How long to wait for the "listening" line; defaults to 5 s (binary) or 20 s (deno). */
   startTimeoutMs?: number;
+  /** RLIMIT_NOFILE to start under (`ulimit -Sn soft`, and `-Hn hard` when given). */
+  fileLimit?: { soft: number; hard?: number };
 }
 
 /** A started service process and what it has printed so far. */
@@ -63,7 +65,7 @@ export function targetsFromEnv(): Target[] {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { target } = options;
   if (target === "binary") await ensureBinary();
-  const proc = Bun.spawn(_command(target, ["serve", ...(options.args ?? [])]), {
+  const proc = Bun.spawn(_limited(_command(target, ["serve", ...(options.args ?? [])]), options.fileLimit), {
     cwd: _cwd(target),
     env: { ..._baseEnv(), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...options.env },
     stdin: "ignore",
@@ -160,6 +162,14 @@ export function ensureBinary(): Promise<void> {
 function _command(target: Target, args: string[]): string[] {
   if (target === "binary") return [binaryPath, ...args];
   return [`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/main.ts", ...args];
+}
+
+// The shell sets the limits and execs the service in its place, so the pid and the signals stay the service's.
+function _limited(command: string[], limit: ServiceOptions["fileLimit"]): string[] {
+  if (!limit) return command;
+  // The soft limit first: a hard limit below the current soft one is refused.
+  const hard = limit.hard !== undefined ? ` && ulimit -Hn ${limit.hard}` : "";
+  return ["bash", "-c", `ulimit -Sn ${limit.soft}${hard} && exec "$@"`, "bash", ...command];
 }
 
 // The binary runs from a neutral directory, as it would when deployed; Deno needs the sources.
