@@ -30,7 +30,8 @@ function load(fleet: ReturnType<typeof useFleet>, paths: () => string, workers =
 
 for (const target of targetsFromEnv()) {
   describe(`the shared tier is an accelerator, not a dependency [${target}]`, () => {
-    const fleet = useFleet([target, target], { CACHE_TTL: "4", REDIS_TIMEOUT_MS: "200" });
+    // Redis commands get a second: long enough that a busy machine never turns an answer into a fallback.
+    const fleet = useFleet([target, target], { CACHE_TTL: "4", REDIS_TIMEOUT_MS: "1000" });
 
     test("Redis killed and restarted under load: no 5xx, replicas stay ready, the tier comes back by itself", async () => {
       const warm = Array.from({ length: 20 }, () => freshLogin("warm"));
@@ -75,8 +76,9 @@ for (const target of targetsFromEnv()) {
         const elapsed = Date.now() - started;
         console.log(`a cold request with Redis stalled took ${elapsed} ms`);
         expect([res.status, res.headers.get("x-cache")]).toEqual([200, "MISS"]);
-        // Redis answers nothing for the whole test: without per-command timeouts this request would never end.
-        expect(elapsed).toBeLessThan(5_000);
+        // Redis answers nothing for the whole test: without per-command deadlines this request would never end.
+        // With them it costs a few of REDIS_TIMEOUT_MS (1 s here) before the breaker skips Redis.
+        expect(elapsed).toBeLessThan(10_000);
         const again = await fleet.request(`/${login}`, { replica: 0 });
         expect(again.headers.get("x-cache")).toBe("HIT");
       } finally {

@@ -12,8 +12,9 @@ async function read(res: Response) {
 
 for (const target of targetsFromEnv()) {
   describe(`a fleet of three replicas sharing one Redis [${target}]`, () => {
-    // A short upstream deadline keeps the lease (and a wait on a replica that died) short.
-    const fleet = useFleet([target, target, target], { UPSTREAM_TIMEOUT_MS: "1500", BREAKER_THRESHOLD: "1000" });
+    // A short upstream deadline keeps the lease (and a wait on a replica that died) short; a long Redis deadline
+    // keeps a busy machine's stalled event loop from turning a Redis answer into a fallback (and an extra fetch).
+    const fleet = useFleet([target, target, target], { UPSTREAM_TIMEOUT_MS: "1500", BREAKER_THRESHOLD: "1000", REDIS_TIMEOUT_MS: "2000" });
 
     test("29 users asked 6 times each, round robin: one GitHub request per page, and every repeat is a HIT", async () => {
       const users = Array.from({ length: 29 }, () => freshLogin("round"));
