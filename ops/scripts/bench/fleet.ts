@@ -8,7 +8,9 @@
  * - how long a DELETE /cache takes to reach every replica;
  * - the Redis client: ioredis (portable, used) and Bun's built-in client, reading the same stored entry.
  */
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { startFakeGithub } from "../../../src/testing/fake-github.ts";
@@ -19,7 +21,7 @@ const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "5" },
-    users: { type: "string", default: "2000" },
+    users: { type: "string", default: "5000" },
     out: { type: "string" },
   },
 });
@@ -59,28 +61,34 @@ if (flags.out) writeFileSync(flags.out, `${header}${table}\n`);
 process.exit(0);
 
 /**
- * Replica A stores `users` pages; replica B then asks for each once (every answer a shared-tier hit: a Redis
- * read and a local install), and A asks for each again (local hits). Alternated over fresh user sets.
+ * Replica A stores `users` pages (and keeps them in its local tier); replica B keeps one entry locally
+ * (CACHE_MAX_ENTRIES=1), so every request it gets for those pages is a shared-tier hit: a Redis read, a check
+ * of the entry, a local install and the routed answer. wrk cycles through the pages on both, alternated.
  */
 async function sharedVersusLocalHits(): Promise<void> {
-  const [a, b] = await Promise.all([start(shared), start(shared)]);
-  const sharedRuns: Run[] = [];
-  const localRuns: Run[] = [];
+  const a = await start(shared);
+  const b = await start({ ...shared, CACHE_MAX_ENTRIES: "1" });
+  const paths = Array.from({ length: users }, (_, i) => `/user1x${i}`);
+  await _fill(a.url, paths);
+  const script = join(mkdtempSync(join(tmpdir(), "gists-fleet-")), "pages.lua");
+  writeFileSync(script, `local n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", "/user1x" .. (n % ${users}))\nend\n`);
+  const sharedRuns: Latency[] = [];
+  const localRuns: Latency[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const paths = Array.from({ length: users }, (_, i) => `/user${round}x${i}`);
-    await _closedLoop(a.url, paths, 32); // fills Redis (and A's local tier) from the fake GitHub
-    sharedRuns.push(await _closedLoop(b.url, paths, 32));
-    localRuns.push(await _closedLoop(a.url, paths, 32));
+    sharedRuns.push(await _wrkLatency(b.url, script));
+    localRuns.push(await _wrkLatency(a.url, script));
     console.error(`shared vs local round ${round}/${rounds}: shared ${sharedRuns.at(-1)!.rps.toFixed(0)}/s, local ${localRuns.at(-1)!.rps.toFixed(0)}/s`);
   }
-  const verdicts = sharedRuns.flatMap((run) => [...run.verdicts.keys()]);
+  const stats = (await (await fetch(`${b.url}/cache/stats`)).json()) as { shared: { hits: number }; misses: number };
+  const ratios = sharedRuns.map((run, i) => run.rps / localRuns[i]!.rps);
   rows.push([
-    `shared-tier hit (page stored by another replica), ${users} distinct pages × ${rounds}, 32 concurrent fetch clients`,
-    `${_rps(sharedRuns)} req/s, p50 ${_ms(sharedRuns, "p50")} ms, p99 ${_ms(sharedRuns, "p99")} ms (X-Cache ${[...new Set(verdicts)].join(", ")})`,
+    `shared-tier hit (page stored by another replica, read from Redis), ${users} pages cycled, wrk -t1 -c32, median of ${rounds}×${duration}s`,
+    `${_median(sharedRuns, "rps", 0)} req/s, p50 ${_median(sharedRuns, "p50", 2)} ms, p99 ${_median(sharedRuns, "p99", 2)} ms ` +
+      `(${stats.shared.hits} shared reads, ${stats.misses} misses)`,
   ]);
   rows.push([
-    "local-tier hit, the same pages and clients, same run",
-    `${_rps(localRuns)} req/s, p50 ${_ms(localRuns, "p50")} ms, p99 ${_ms(localRuns, "p99")} ms`,
+    "local-tier hit, the same pages and load, same run",
+    `${_median(localRuns, "rps", 0)} req/s, p50 ${_median(localRuns, "p50", 2)} ms, p99 ${_median(localRuns, "p99", 2)} ms; shared / local ${median(ratios).toFixed(2)}×`,
   ]);
   await Promise.all([a.stop(), b.stop()]);
 }
@@ -170,35 +178,52 @@ async function redisClients(): Promise<void> {
   await service.stop();
 }
 
-interface Run {
+interface Latency {
   rps: number;
   p50: number;
   p99: number;
+}
+
+async function _wrkLatency(url: string, script: string): Promise<Latency> {
+  const run = Bun.spawnSync(["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", script, url]);
+  const text = run.stdout.toString();
+  const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
+  if (run.exitCode !== 0 || errors) throw new Error(`bench: wrk against ${url} failed: ${text}${run.stderr}`);
+  const ms = (label: string) => {
+    const found = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    return found ? Number(found[1]) * { us: 0.001, ms: 1, s: 1000 }[found[2] as "us" | "ms" | "s"] : Number.NaN;
+  };
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]), p50: ms("50"), p99: ms("99") };
+}
+
+async function _fill(base: string, paths: string[]): Promise<void> {
+  const run = await _closedLoop(base, paths, 16);
+  if ([...run.verdicts.keys()].some((verdict) => !verdict.startsWith("200"))) throw new Error(`bench: filling failed: ${[...run.verdicts]}`);
+}
+
+function _median(runs: Latency[], field: keyof Latency, digits: number): string {
+  return median(runs.map((run) => run[field])).toFixed(digits);
+}
+
+interface Run {
   verdicts: Map<string, number>;
 }
 
 async function _closedLoop(base: string, paths: string[], concurrency: number): Promise<Run> {
-  const latencies: number[] = [];
   const verdicts = new Map<string, number>();
   let next = 0;
-  const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < paths.length) {
         const path = paths[next++]!;
-        const sent = performance.now();
         const res = await fetch(`${base}${path}`);
         await res.arrayBuffer();
-        latencies.push(performance.now() - sent);
         const verdict = `${res.status} ${res.headers.get("x-cache")}`;
         verdicts.set(verdict, (verdicts.get(verdict) ?? 0) + 1);
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((x, y) => x - y);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { rps: paths.length / seconds, p50: at(0.5), p99: at(0.99), verdicts };
+  return { verdicts };
 }
 
 async function _reads(read: () => Promise<unknown>): Promise<number> {
@@ -216,14 +241,6 @@ async function _reads(read: () => Promise<unknown>): Promise<number> {
 async function _allEmpty(replicas: BenchService[]): Promise<boolean> {
   const sizes = await Promise.all(replicas.map(async (replica) => ((await (await fetch(`${replica.url}/cache/stats`)).json()) as { size: number }).size));
   return sizes.every((size) => size === 0);
-}
-
-function _rps(runs: Run[]): string {
-  return median(runs.map((run) => run.rps)).toFixed(0);
-}
-
-function _ms(runs: Run[], which: "p50" | "p99"): string {
-  return median(runs.map((run) => run[which])).toFixed(2);
 }
 
 function _redisVersion(): string {
