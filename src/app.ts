@@ -1,14 +1,13 @@
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, ValidationError } from "elysia";
 import { UpstreamError } from "./github/client.ts";
-import { ApiError, errorBody, toApiError } from "./http/errors.ts";
-import { requestContextOf } from "./http/request-context.ts";
+import { ApiError, errorResponse, toApiError } from "./http/errors.ts";
+import { contextOf } from "./http/request-context.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics/registry.ts";
 import { metricsModule } from "./metrics/plugin.ts";
 import { cacheAdminModule } from "./modules/cache-admin/index.ts";
 import type { AnswerSettings } from "./modules/gists/answer.ts";
-import type { GistsFastPath } from "./modules/gists/fast-path.ts";
 import { gistsModule } from "./modules/gists/index.ts";
 import { parameterKey, parameterRules } from "./modules/gists/model.ts";
 import type { GistsService } from "./modules/gists/service.ts";
@@ -20,7 +19,6 @@ import { version } from "./version.ts";
 /** Everything the HTTP app needs, built once by `createServer`. */
 export interface AppDeps {
   gists: GistsService;
-  fastPath: GistsFastPath;
   metrics: Metrics;
   readiness: Readiness;
   logger: Logger;
@@ -49,20 +47,20 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .onTransform({ as: "global" }, ({ request, route }) => {
-      const context = requestContextOf(request);
+      const context = contextOf(request);
       if (context) context.route = route;
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const requestId = requestContextOf(request)?.id;
-      if (code === "VALIDATION") return _jsonError(422, validationDetail(error), requestId);
-      if (code === "NOT_FOUND") return _jsonError(404, "Not Found", requestId);
-      if (code === "PARSE") return _jsonError(400, "The request body could not be parsed", requestId);
+      const requestId = contextOf(request)?.id;
+      if (code === "VALIDATION") return errorResponse(422, validationDetail(error), requestId);
+      if (code === "NOT_FOUND") return errorResponse(404, "Not Found", requestId);
+      if (code === "PARSE") return errorResponse(400, "The request body could not be parsed", requestId);
       const apiError = toApiError(error);
       // GitHub failures are logged where they happen, once per fetch, not once per request that shared or met one.
       if (apiError.status >= 500 && !(error instanceof ApiError) && !(error instanceof UpstreamError)) {
         deps.logger.error("unhandled error", { request_id: requestId, error: String(error) });
       }
-      return _jsonError(apiError.status, apiError.detail, requestId, apiError.headers);
+      return errorResponse(apiError.status, apiError.detail, requestId, apiError.headers);
     })
     .use(docsModule("GitHub Gists API"))
     .use(healthModule(deps.readiness))
@@ -101,11 +99,4 @@ export interface ValidationProblem {
   loc: string[];
   msg: string;
   type: string;
-}
-
-function _jsonError(status: number, detail: unknown, requestId: string | undefined, headers: Record<string, string> = {}) {
-  return new Response(errorBody(detail, requestId), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
 }

@@ -8,13 +8,13 @@ import { createRefusalSummary } from "./github/refusal-summary.ts";
 import { createUpstream } from "./github/upstream.ts";
 import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
-import { createFetchHandler } from "./http/handler.ts";
+import { createFrontDoor } from "./http/front-door.ts";
 import type { Logger } from "./logger.ts";
 import { catalog } from "./metrics/catalog.ts";
 import { createRequestRecorder } from "./metrics/plugin.ts";
 import { createMetrics } from "./metrics/registry.ts";
 import type { AnswerSettings } from "./modules/gists/answer.ts";
-import { createGistsFastPath } from "./modules/gists/fast-path.ts";
+import { createGistsHitPath } from "./modules/gists/hit-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
 import type { Readiness } from "./modules/health/index.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
@@ -122,12 +122,10 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cloneTemplates: runtimeName === "bun",
     grow: (slot, added) => gists.grow(slot, added),
   };
-  const fastPath = createGistsFastPath(gists, config.cache.maxEntries * 2, answers, now);
-  gists.onClearedElsewhere(() => fastPath.clear());
-  const app = createApp({ gists, fastPath, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
-  const handler = createFetchHandler({
-    handle: (request) => app.handle(request),
-    fastPath,
+  const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
+  const handler = createFrontDoor({
+    route: (request) => app.handle(request),
+    early: [createGistsHitPath(gists, answers, now)],
     cors: createCors(config.corsOrigins),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),

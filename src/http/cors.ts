@@ -1,4 +1,4 @@
-import { errorBody } from "./errors.ts";
+import { errorResponse } from "./errors.ts";
 
 /** CORS for every answer: allowed origins from config, preflights answered before routing. */
 export type Cors = ReturnType<typeof createCors>;
@@ -43,10 +43,7 @@ export function createCors(origins: string[]) {
       const origin = request.headers.get("origin");
       if (origin === null || _sameOrigin(origin, request.headers.get("host"))) return undefined;
       const detail = `${request.method} is not allowed from a web page of another origin (${_shown(origin)}): send it without an Origin header, as curl does`;
-      return new Response(errorBody(detail, requestId), {
-        status: 403,
-        headers: { "content-type": "application/json", "x-request-id": requestId },
-      });
+      return errorResponse(403, detail, requestId);
     },
     /** Adds the CORS headers an answer to `origin` (null: no Origin header) needs. */
     decorate(origin: string | null, headers: Headers): void {

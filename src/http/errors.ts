@@ -1,4 +1,5 @@
 import { UpstreamError, type UpstreamFailure } from "../github/client.ts";
+import { securityHeaders } from "./security.ts";
 
 /** An error answer: HTTP status, a `detail` a user can act on, and any headers it needs. */
 export class ApiError extends Error {
@@ -38,4 +39,14 @@ export function toApiError(error: unknown): ApiError {
 /** The JSON body of an error answer: `{"detail": ..., "request_id": ...}`, the shape clients already parse. */
 export function errorBody(detail: unknown, requestId: string | undefined): string {
   return JSON.stringify(requestId ? { detail, request_id: requestId } : { detail });
+}
+
+/**
+ * The one way an error is answered, wherever it happens (before routing, in a route, from the cache): a JSON
+ * `{"detail", "request_id"}` body, the request id header and the security headers, plus what the error needs.
+ */
+export function errorResponse(status: number, detail: unknown, requestId: string | undefined, headers: Record<string, string> = {}): Response {
+  const base: Record<string, string> = { "content-type": "application/json", ...securityHeaders };
+  if (requestId) base["x-request-id"] = requestId;
+  return new Response(errorBody(detail, requestId), { status, headers: { ...base, ...headers } });
 }

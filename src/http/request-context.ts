@@ -1,26 +1,40 @@
-/** What the outer handler knows about a request, shared with the Elysia app for labels and error bodies. */
+/** What the front door knows about a request, passed to every stage that answers it and read by the access log. */
 export interface RequestContext {
-  id: string;
-  /** The route template that answered (a metric label), or "unmatched". */
+  readonly id: string;
+  readonly method: string;
+  readonly headers: Headers;
+  /** The path and query as the router sees them (what the access log shows). */
+  target: string;
+  /** The path part of `target`. */
+  path: string;
+  /** The query part of `target`, without "?"; "" when there is none. */
+  query: string;
+  /** The route template that answered (a metric label), or what stood in for one ("unmatched", "static"...). */
   route: string;
-  /** The cache verdict to log, when the gists route answered. */
+  /** The cache verdict, when the gists route answered. */
   cache?: string;
-  /** The request URL as the outer handler read it: what the fast path is keyed by. */
-  url?: string;
-  /** The request's path and query as the outer handler read them (what the access log shows). */
-  target?: string;
 }
 
-const contexts = new WeakMap<Request, RequestContext>();
-
-/** Attaches a context to a request for the duration of its handling. */
-export function bindRequestContext(request: Request, context: RequestContext): void {
-  contexts.set(request, context);
+/** A request on its way to the router, carrying its context: how routes read what the front door knows. */
+export class RoutedRequest extends Request {
+  constructor(
+    input: Request | string,
+    init: RequestInit | undefined,
+    readonly context: RequestContext,
+  ) {
+    super(input, init);
+  }
 }
 
-/** The context of a request, if the outer handler bound one (tests calling app.handle directly may not). */
-export function requestContextOf(request: Request): RequestContext | undefined {
-  return contexts.get(request);
+/** The context of a request the front door routed; undefined for one built elsewhere (tests calling the app). */
+export function contextOf(request: Request): RequestContext | undefined {
+  return request instanceof RoutedRequest ? request.context : undefined;
+}
+
+/** Splits a target into its path and its query (without "?"). */
+export function splitTarget(target: string): { path: string; query: string } {
+  const question = target.indexOf("?");
+  return question === -1 ? { path: target, query: "" } : { path: target.slice(0, question), query: target.slice(question + 1) };
 }
 
 /** The path and query of a request URL, without scheme and host (a path-only URL is already that). */

@@ -26,34 +26,19 @@ export type RequestRecorder = ReturnType<typeof createRequestRecorder>;
 
 /** Creates the recorder of `http_requests_total` and `http_request_duration_seconds`. */
 export function createRequestRecorder(metrics: Metrics) {
-  const counters = new Map<string, HotCounterChild>();
-  const timers = new Map<string, HotHistogramChild>();
+  // method → route → the route's timer and its counters by status: lookups without building a key string.
+  const byMethod = new Map<string, Map<string, { timer: HotHistogramChild; counters: Map<number, HotCounterChild> }>>();
   return {
-    /** A recorder fixed to one method, route and status, for the path that answers most requests. */
-    bind(method: string, route: string, status: number): (seconds: number) => void {
-      const counter = metrics.httpRequests.labels(method, route, String(status));
-      const timer = metrics.httpRequestDuration.labels(method, route);
-      return (seconds) => {
-        counter.inc();
-        timer.observe(seconds);
-      };
-    },
     /** Records one answered request. */
     record(method: string, route: string, status: number, seconds: number): void {
-      const routeKey = `${method} ${route}`;
-      const countKey = `${routeKey} ${status}`;
-      let counter = counters.get(countKey);
-      if (!counter) {
-        counter = metrics.httpRequests.labels(method, route, String(status));
-        counters.set(countKey, counter);
-      }
-      let timer = timers.get(routeKey);
-      if (!timer) {
-        timer = metrics.httpRequestDuration.labels(method, route);
-        timers.set(routeKey, timer);
-      }
+      let routes = byMethod.get(method);
+      if (!routes) byMethod.set(method, (routes = new Map()));
+      let children = routes.get(route);
+      if (!children) routes.set(route, (children = { timer: metrics.httpRequestDuration.labels(method, route), counters: new Map() }));
+      let counter = children.counters.get(status);
+      if (!counter) children.counters.set(status, (counter = metrics.httpRequests.labels(method, route, String(status))));
       counter.inc();
-      timer.observe(seconds);
+      children.timer.observe(seconds);
     },
   };
 }

@@ -2,18 +2,16 @@ import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../http/errors.ts";
 import { cacheStats, errorBody } from "../gists/model.ts";
-import type { GistsFastPath } from "../gists/fast-path.ts";
 import type { GistsService } from "../gists/service.ts";
 
 /** Dependencies of the cache admin routes. */
 export interface CacheAdminDeps {
   gists: GistsService;
-  fastPath: GistsFastPath;
   adminToken: string | undefined;
 }
 
 /** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_TOKEN when it is set). */
-export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps) {
+export function cacheAdminModule({ gists, adminToken }: CacheAdminDeps) {
   return new Elysia({ name: "cache-admin" })
     .get("/cache/stats", () => gists.stats(), {
       response: cacheStats,
@@ -28,7 +26,6 @@ export function cacheAdminModule({ gists, fastPath, adminToken }: CacheAdminDeps
           });
         }
         const shared = await gists.clear();
-        fastPath.clear();
         if (shared === undefined) return { message: "Cache cleared successfully" };
         if (shared) return { message: "Cache cleared successfully", shared: "cleared" as const };
         return { message: "Cache cleared on this replica; the shared tier could not be reached", shared: "unavailable" as const };

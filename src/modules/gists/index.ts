@@ -1,33 +1,27 @@
 import { Elysia } from "elysia";
-import { pathAndQuery, requestContextOf } from "../../http/request-context.ts";
+import { contextOf } from "../../http/request-context.ts";
 import { gistsAnswer, type AnswerSettings } from "./answer.ts";
-import type { GistsFastPath } from "./fast-path.ts";
 import { gistsHeaders, gistsParams, gistsQuery, queryDefaults } from "./model.ts";
 import { gistsResponses } from "./openapi.ts";
-import { cacheKeyOf, completeKeyOf, type GistsService } from "./service.ts";
+import type { GistsService } from "./service.ts";
 
 /** Dependencies of the gists routes. */
 export interface GistsModuleDeps {
   gists: GistsService;
-  fastPath: GistsFastPath;
   answers: AnswerSettings;
   now?: () => number;
 }
 
 /** `GET /{username}`: a user's public gists, one page at a time or all of them, through the cache. */
-export function gistsModule({ gists, fastPath, answers, now = Date.now }: GistsModuleDeps) {
+export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps) {
   return new Elysia({ name: "gists" }).get(
     "/:username",
     async ({ params, query, request }) => {
-      const context = requestContextOf(request);
+      const context = contextOf(request);
       const username = params.username;
       const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
       const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
       if (context) context.cache = resolution.verdict;
-      if (useCache && !resolution.slot.value.negative) {
-        const key = all ? completeKeyOf(username) : cacheKeyOf({ username, page, perPage });
-        fastPath.remember(context?.url ?? request.url, context?.target ?? pathAndQuery(request.url), key);
-      }
       return gistsAnswer(
         resolution,
         {

@@ -51,12 +51,8 @@ export function createGistsService(deps: GistsServiceDeps) {
     shared: deps.shared?.tier,
     now: deps.now,
   });
-  const clearListeners: Array<() => void> = [];
   // Another replica cleared the fleet's cache: this replica's copies go too.
-  deps.shared?.tier.onClear(() => {
-    policy.clear();
-    for (const listener of clearListeners) listener();
-  });
+  deps.shared?.tier.onClear(() => policy.clear());
 
   const pageLoader =
     (request: GistsRequest): Loader<GistsEntry> =>
@@ -144,10 +140,6 @@ export function createGistsService(deps: GistsServiceDeps) {
     async clear(): Promise<boolean | undefined> {
       policy.clear();
       return deps.shared?.tier.clear();
-    },
-    /** Calls `listener` when another replica clears the fleet's cache. */
-    onClearedElsewhere(listener: () => void): void {
-      clearListeners.push(listener);
     },
     ttlSeconds: cache.ttlSeconds,
   };

@@ -1,0 +1,155 @@
+import type { Logger } from "../logger.ts";
+import type { RequestRecorder } from "../metrics/plugin.ts";
+import { accessLine, type AccessRecord } from "./access-log.ts";
+import type { ClientRateLimiter } from "./client-rate-limit.ts";
+import type { Cors } from "./cors.ts";
+import { errorResponse } from "./errors.ts";
+import { localOrigin, requestTarget, RoutedRequest, splitTarget, type RequestContext } from "./request-context.ts";
+import { secure } from "./security.ts";
+
+/**
+ * A module's way to answer before routing: synchronously, and only a request it recognises in full (a fresh
+ * cache hit). It names the route and the verdict in the context it answers; undefined lets the router answer.
+ */
+export interface EarlyAnswer {
+  answer(context: RequestContext): Response | undefined;
+}
+
+/** What the front door needs: the router, the modules that answer before it, and what sees every request. */
+export interface FrontDoorDeps {
+  route: (request: RoutedRequest) => Promise<Response>;
+  early: EarlyAnswer[];
+  cors: Cors;
+  recorder: RequestRecorder;
+  rateLimiter: ClientRateLimiter;
+  onRateLimited?: () => void;
+  logger: Logger;
+  /** True once shutdown has begun. */
+  draining: () => boolean;
+}
+
+/** The runtime-neutral `fetch` the server listens with (given the peer address when it needs one), plus requests in flight. */
+export interface FrontDoor {
+  fetch(request: Request, peer?: string): Response | Promise<Response>;
+  readonly inFlight: number;
+}
+
+// Probes and scrapes are never rate limited: a throttled kubelet would restart a healthy pod.
+const unlimitedPaths = new Set(["/healthz", "/readyz", "/health", "/metrics"]);
+
+const validRequestId = /^[\w.:-]{1,128}$/;
+
+/**
+ * The request pipeline, top to bottom: request id, request target and Host check, per-client rate limit, early
+ * answers (cache hits), CORS preflight and cross-origin refusal, the router; then for every answer the
+ * draining header, CORS headers, metrics and one access-log line. It knows no route: modules name theirs.
+ */
+export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
+  const { route, early, cors, recorder, rateLimiter, logger } = deps;
+  const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
+  let inFlight = 0;
+
+  // Synchronous up to the router, so an early answer costs no promise.
+  function fetch(request: Request, peer?: string): Response | Promise<Response> {
+    const started = performance.now();
+    const headers = request.headers;
+    const incomingId = headers.get("x-request-id");
+    const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
+    const url = request.url;
+    const target = requestTarget(url, headers.get("host"));
+    const { path, query } = splitTarget(target ?? "/");
+    const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", path, query, route: "unmatched" };
+    if (target === undefined) {
+      return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started);
+    }
+    if (rateLimiter.enabled && !unlimitedPaths.has(path)) {
+      const refused = _rateLimit(headers, peer, id);
+      if (refused) {
+        context.route = "rate-limited";
+        return finish(context, refused, started);
+      }
+    }
+    for (const module of early) {
+      const answer = module.answer(context);
+      if (answer) return finish(context, answer, started);
+    }
+    const preflight = cors.preflight(request);
+    if (preflight) {
+      context.route = "preflight";
+      preflight.headers.set("x-request-id", id);
+      secure(preflight.headers);
+      return finish(context, preflight, started);
+    }
+    const crossOrigin = cors.refuseCrossOrigin(request, id);
+    if (crossOrigin) {
+      context.route = "cross-origin";
+      return finish(context, crossOrigin, started);
+    }
+    return routed(_routedRequest(request, url, target, context), context, started);
+  }
+
+  async function routed(request: RoutedRequest, context: RequestContext, started: number): Promise<Response> {
+    inFlight++;
+    let response: Response;
+    try {
+      response = await route(request);
+      response.headers.set("x-request-id", context.id);
+      secure(response.headers);
+      // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
+      if (context.route === "unmatched" && response.status !== 404) context.route = "static";
+    } catch {
+      response = errorResponse(500, "Internal server error", context.id);
+    } finally {
+      inFlight--;
+    }
+    return finish(context, response, started);
+  }
+
+  function finish(context: RequestContext, response: Response, started: number): Response {
+    // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
+    // socket that the shutdown would cut under its next request.
+    if (deps.draining()) response.headers.set("connection", "close");
+    cors.decorate(context.headers.get("origin"), response.headers);
+    const seconds = (performance.now() - started) / 1000;
+    recorder.record(context.method, context.route, response.status, seconds);
+    if (logRequest) {
+      const { id, route: routeName, cache, method, target } = context;
+      logRequest({ id, route: routeName, cache, method, path: target, status: response.status, seconds, finishedAt: Date.now() });
+    }
+    return response;
+  }
+
+  function _rateLimit(headers: Headers, peer: string | undefined, id: string): Response | undefined {
+    const decision = rateLimiter.take(rateLimiter.clientOf(peer, headers.get("x-forwarded-for")));
+    if (decision.allowed) return undefined;
+    deps.onRateLimited?.();
+    return errorResponse(429, "Too many requests from this client; slow down and retry after the given seconds", id, {
+      "retry-after": String(decision.resetSeconds),
+      "ratelimit-limit": String(decision.limit),
+      "ratelimit-remaining": String(decision.remaining),
+      "ratelimit-reset": String(decision.resetSeconds),
+    });
+  }
+
+  return {
+    fetch,
+    get inFlight() {
+      return inFlight;
+    },
+  };
+}
+
+// Elysia reads the path from the first "/" at index 11 on: a path-only URL, a short Host ("api") or an
+// absolute-form authority puts that elsewhere, so the router then gets a URL on a fixed origin with the same target.
+function _routedRequest(request: Request, url: string, target: string, context: RequestContext): RoutedRequest {
+  if (_routable(url, target)) return new RoutedRequest(request, undefined, context);
+  const rebuilt = new RoutedRequest(localOrigin + target, { method: request.method, headers: request.headers }, context);
+  context.target = rebuilt.url.slice(localOrigin.length);
+  return rebuilt;
+}
+
+// True when the router, reading from the first "/" at index 11, finds exactly `target` in `url`.
+function _routable(url: string, target: string): boolean {
+  const start = url.length - target.length;
+  return start >= 11 && url.indexOf("/", 11) === start && url.endsWith(target);
+}
