@@ -1,45 +1,21 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
+import { commandHelp, usageError, type Command } from "./command.ts";
 import { writeStderr, writeStdout } from "./runtime.ts";
 
-/** The flags a command accepts, in node:util parseArgs form, each with a line of help. */
-export type CommandOptions = Record<string, NonNullable<ParseArgsConfig["options"]>[string] & { description: string; value?: string }>;
-
-/** One subcommand: its help text and what it does. `run` returns the exit code. */
-export interface Command<O extends CommandOptions = CommandOptions> {
-  name: string;
-  summary: string;
-  usage: string;
-  options: O;
-  /** The words a command takes after its name (e.g. `export dashboards`), when it takes any. */
-  subjects?: readonly string[];
-  examples: string[];
-  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
-}
-
-/** Declares a command (typed identity, as citty's defineCommand). */
-export function defineCommand<O extends CommandOptions>(command: Command<O>): Command<O> {
-  return command;
-}
-
-// Each command is its own module, loaded only when asked for.
-const commands: Record<string, () => Promise<{ default: Command }>> = {
-  serve: () => import("./commands/serve.ts"),
-  version: () => import("./commands/version.ts"),
-  healthcheck: () => import("./commands/healthcheck.ts"),
-  export: () => import("./commands/export.ts"),
-  loadtest: () => import("./commands/loadtest.ts"),
+// Each command is its own module, loaded only when asked for; its one-line summary lives here, so the root help
+// lists every command without loading any.
+const commands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  serve: { summary: "Serve the gists API over HTTP (the default command)", load: () => import("./commands/serve.ts") },
+  version: { summary: "Print the version and the commit it was built from", load: () => import("./commands/version.ts") },
+  healthcheck: {
+    summary: "Exit 0 when a running service answers its liveness probe (for container HEALTHCHECK)",
+    load: () => import("./commands/healthcheck.ts"),
+  },
+  export: { summary: "Write the Grafana dashboards or the Prometheus rules for this version", load: () => import("./commands/export.ts") },
+  loadtest: { summary: "Load-test a running service: closed or open model, HDR percentiles, thresholds", load: () => import("./commands/loadtest.ts") },
 };
 
-const summaries: Record<string, string> = {
-  serve: "Serve the gists API over HTTP (the default command)",
-  version: "Print the version and the commit it was built from",
-  healthcheck: "Exit 0 when a running service answers its liveness probe (for container HEALTHCHECK)",
-  export: "Write the Grafana dashboards or the Prometheus rules for this version",
-  loadtest: "Load-test a running service: closed or open model, HDR percentiles, thresholds",
-};
-
-/** Exit code for a command line that cannot be understood. */
-export const usageError = 2;
+export { usageError };
 
 /** Runs the command line `argv` and returns the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -59,7 +35,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 /** The root help: commands and examples. */
 export function rootHelp(): string {
-  const lines = Object.entries(summaries).map(([name, summary]) => `  ${name.padEnd(12)} ${summary}`);
+  const lines = Object.entries(commands).map(([name, { summary }]) => `  ${name.padEnd(12)} ${summary}`);
   return [
     "gists-api: a GitHub user's public gists as paginated JSON, cached to spare GitHub's rate limit.",
     "",
@@ -81,32 +57,10 @@ export function rootHelp(): string {
   ].join("\n");
 }
 
-/** The help text of one command. */
-export function commandHelp(command: Command): string {
-  const flags = Object.entries(command.options).map(([name, option]) => {
-    const short = option.short ? `-${option.short}, ` : "    ";
-    const value = option.type === "string" ? ` <${option.value ?? "value"}>` : "";
-    return `  ${short}--${name}${value}`.padEnd(30) + ` ${option.description}`;
-  });
-  return [
-    `gists-api ${command.name}: ${command.summary}`,
-    "",
-    `Usage: ${command.usage}`,
-    "",
-    "Options:",
-    ...flags,
-    `  -h, --help`.padEnd(30) + " Show this help",
-    "",
-    "Examples:",
-    ...command.examples.map((example) => `  ${example}`),
-    "",
-  ].join("\n");
-}
-
 async function _run(name: string, args: string[]): Promise<number> {
-  const load = commands[name];
-  if (!load) return usageError;
-  const command = (await load()).default;
+  const entry = commands[name];
+  if (!entry) return usageError;
+  const command = (await entry.load()).default;
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -121,7 +75,7 @@ async function _run(name: string, args: string[]): Promise<number> {
     return usageError;
   }
   if (parsed.values.help) {
-    writeStdout(commandHelp(command));
+    writeStdout(commandHelp(command, entry.summary));
     return 0;
   }
   if (command.subjects) {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { defineCommand, usageError } from "../cli.ts";
+import { defineCommand, usageError } from "../command.ts";
 import { alertRules, renderAlerts, type AlertOptions } from "../observability/alerts.ts";
 import { buildDashboards, renderDashboards } from "../observability/dashboards.ts";
 import { dashboardQueries, knownSeries, lintCatalog, lintQuery, ruleQueries, type LintProblem } from "../observability/lint.ts";
@@ -10,7 +10,6 @@ import { writeStderr, writeStdout } from "../runtime.ts";
 /** `gists-api export dashboards|alerts`: the operator's artifacts, generated from the metric catalog. */
 export default defineCommand({
   name: "export",
-  summary: "Write the Grafana dashboards or the Prometheus rules for this version",
   usage: "gists-api export dashboards|alerts [--out PATH] [--check] [objectives and selectors]",
   subjects: ["dashboards", "alerts"],
   options: {

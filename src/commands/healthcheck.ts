@@ -1,11 +1,10 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { environment, writeStderr } from "../runtime.ts";
 
 /** `gists-api healthcheck`: a probe for images that have no curl. */
 export default defineCommand({
   name: "healthcheck",
-  summary: "Exit 0 when a running service answers its liveness probe",
   usage: "gists-api healthcheck [--url URL] [--timeout-ms N]",
   options: {
     url: { type: "string", value: "url", description: "Probe URL (default http://127.0.0.1:$PORT/healthz)" },

@@ -1,4 +1,4 @@
-import { defineCommand, usageError } from "../cli.ts";
+import { defineCommand, usageError } from "../command.ts";
 import { runLoad, type LoadPlan } from "../loadtest/engine.ts";
 import { judge, progressLine, summary } from "../loadtest/report.ts";
 import { parseThreshold, type Threshold } from "../loadtest/threshold.ts";
@@ -8,7 +8,6 @@ import { runtimeName, writeStderr, writeStdout } from "../runtime.ts";
 /** `gists-api loadtest`: a load generator that knows the service's X-Cache answers. */
 export default defineCommand({
   name: "loadtest",
-  summary: "Load-test a running service: closed or open model, HDR percentiles, thresholds",
   usage: "gists-api loadtest --url URL [--connections N] [--duration 10s | --requests N] [--rate RPS] [--users N --zipf S] [--warmup 2s] [--threshold EXPR ...] [--json]",
   options: {
     url: { type: "string", value: "url", description: "Target; with --users its path holds {user} (e.g. http://127.0.0.1:8080/{user})" },

@@ -1,4 +1,4 @@
-import { defineCommand, usageError } from "../cli.ts";
+import { defineCommand, usageError } from "../command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-guard.ts";
 import { createLogger, type Logger } from "../logger.ts";
@@ -24,7 +24,6 @@ const listenFailure = 1;
 /** `gists-api serve`: the HTTP service. */
 export default defineCommand({
   name: "serve",
-  summary: "Serve the gists API over HTTP (the default command)",
   usage: "gists-api serve [--port N] [--host ADDR] [--log-level LEVEL]",
   options: {
     port: { type: "string", short: "p", value: "port", description: "Port to listen on (env PORT, default 8080)" },

@@ -1,11 +1,10 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../command.ts";
 import { runtimeName, writeStdout } from "../runtime.ts";
 import { commit, version } from "../version.ts";
 
 /** `gists-api version`: the version, commit and runtime. */
 export default defineCommand({
   name: "version",
-  summary: "Print the version and the commit it was built from",
   usage: "gists-api version [--json]",
   options: { json: { type: "boolean", description: "Print as JSON" } },
   examples: ["gists-api version", "gists-api version --json"],
