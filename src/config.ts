@@ -103,6 +103,18 @@ export const settings: SettingDoc[] = [
 
 type Env = Record<string, string | undefined>;
 
+// A setting's default is the one the table above documents, read by the same parser as a value from the
+// environment: the README and the service cannot disagree.
+function _documented(name: string): string {
+  const setting = settings.find((candidate) => candidate.env === name);
+  if (!setting) throw new Error(`${name} is not a documented setting`);
+  return setting.default;
+}
+
+function _orDocumented(name: string, raw: string | undefined): string {
+  return raw === undefined || raw.trim() === "" ? _documented(name) : raw;
+}
+
 /** Overrides given as command-line flags; they win over the environment. */
 export interface ConfigOverrides {
   port?: string;
@@ -113,29 +125,29 @@ export interface ConfigOverrides {
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
   return {
-    port: _integer("PORT", overrides.port ?? env.PORT, 8080, 0, 65535),
-    host: _nonEmpty("HOST", overrides.host ?? env.HOST, "0.0.0.0"),
-    githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL, "https://api.github.com"),
+    port: _integer("PORT", overrides.port ?? env.PORT, 0, 65535),
+    host: _nonEmpty("HOST", overrides.host ?? env.HOST),
+    githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL),
     githubToken: _token("GITHUB_TOKEN", env.GITHUB_TOKEN),
     adminToken: _token("ADMIN_TOKEN", env.ADMIN_TOKEN),
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
     cache: {
-      ttlSeconds: _integer("CACHE_TTL", env.CACHE_TTL, 300, 0, 31_536_000),
-      staleSeconds: _integer("CACHE_STALE_TTL", env.CACHE_STALE_TTL, 3600, 0, 31_536_000),
-      negativeTtlSeconds: _integer("CACHE_NEGATIVE_TTL", env.CACHE_NEGATIVE_TTL, 60, 0, 31_536_000),
-      maxEntries: _integer("CACHE_MAX_ENTRIES", env.CACHE_MAX_ENTRIES, 10_000, 1, 10_000_000),
-      maxBytes: _integer("CACHE_MAX_BYTES", env.CACHE_MAX_BYTES, 64 * 1024 * 1024, 1024, 2 ** 40),
-      revalidate: _boolean("CACHE_REVALIDATE", env.CACHE_REVALIDATE, true),
-      maxPages: _integer("GISTS_MAX_PAGES", env.GISTS_MAX_PAGES, 30, 1, 1000),
+      ttlSeconds: _integer("CACHE_TTL", env.CACHE_TTL, 0, 31_536_000),
+      staleSeconds: _integer("CACHE_STALE_TTL", env.CACHE_STALE_TTL, 0, 31_536_000),
+      negativeTtlSeconds: _integer("CACHE_NEGATIVE_TTL", env.CACHE_NEGATIVE_TTL, 0, 31_536_000),
+      maxEntries: _integer("CACHE_MAX_ENTRIES", env.CACHE_MAX_ENTRIES, 1, 10_000_000),
+      maxBytes: _integer("CACHE_MAX_BYTES", env.CACHE_MAX_BYTES, 1024, 2 ** 40),
+      revalidate: _boolean("CACHE_REVALIDATE", env.CACHE_REVALIDATE),
+      maxPages: _integer("GISTS_MAX_PAGES", env.GISTS_MAX_PAGES, 1, 1000),
     },
     upstream: {
-      timeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 5000, 1, 600_000),
-      maxBodyBytes: _integer("UPSTREAM_MAX_BODY_BYTES", env.UPSTREAM_MAX_BODY_BYTES, 5 * 1024 * 1024, 1024, 2 ** 32),
-      maxConcurrency: _integer("UPSTREAM_MAX_CONCURRENCY", env.UPSTREAM_MAX_CONCURRENCY, 16, 1, 10_000),
-      retries: _integer("UPSTREAM_RETRIES", env.UPSTREAM_RETRIES, 2, 0, 10),
-      breakerThreshold: _integer("BREAKER_THRESHOLD", env.BREAKER_THRESHOLD, 5, 1, 10_000),
-      breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 10_000, 1, 3_600_000),
+      timeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 1, 600_000),
+      maxBodyBytes: _integer("UPSTREAM_MAX_BODY_BYTES", env.UPSTREAM_MAX_BODY_BYTES, 1024, 2 ** 32),
+      maxConcurrency: _integer("UPSTREAM_MAX_CONCURRENCY", env.UPSTREAM_MAX_CONCURRENCY, 1, 10_000),
+      retries: _integer("UPSTREAM_RETRIES", env.UPSTREAM_RETRIES, 0, 10),
+      breakerThreshold: _integer("BREAKER_THRESHOLD", env.BREAKER_THRESHOLD, 1, 10_000),
+      breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 1, 3_600_000),
     },
     rateLimit: _clientRateLimit(env),
     shared: _sharedTier(env),
@@ -144,11 +156,11 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
 
 function _sharedTier(env: Env): SharedTierConfig | undefined {
   const url = env.REDIS_URL?.trim() || undefined;
-  const keyPrefix = env.REDIS_KEY_PREFIX === undefined ? "gists-api:" : env.REDIS_KEY_PREFIX.trim();
+  const keyPrefix = (env.REDIS_KEY_PREFIX ?? _documented("REDIS_KEY_PREFIX")).trim();
   if (!/^[\x21-\x7e]{1,64}$/.test(keyPrefix)) {
     throw new ConfigError("REDIS_KEY_PREFIX", "must be 1-64 visible ASCII characters without spaces");
   }
-  const commandTimeoutMs = _integer("REDIS_TIMEOUT_MS", env.REDIS_TIMEOUT_MS, 250, 1, 60_000);
+  const commandTimeoutMs = _integer("REDIS_TIMEOUT_MS", env.REDIS_TIMEOUT_MS, 1, 60_000);
   if (url === undefined) return undefined;
   return { url: _redisUrl("REDIS_URL", url), keyPrefix, commandTimeoutMs };
 }
@@ -172,21 +184,21 @@ function _redisUrl(name: string, text: string): string {
 }
 
 function _clientRateLimit(env: Env): ClientRateLimitConfig {
-  const rps = _number("RATE_LIMIT_RPS", env.RATE_LIMIT_RPS, 0, 0, 1_000_000);
-  const burst = _integer("RATE_LIMIT_BURST", env.RATE_LIMIT_BURST, Math.max(1, Math.ceil(rps)), 1, 10_000_000);
-  return { rps, burst, trustedHops: _integer("RATE_LIMIT_TRUSTED_HOPS", env.RATE_LIMIT_TRUSTED_HOPS, 0, 0, 10) };
+  const rps = _number("RATE_LIMIT_RPS", env.RATE_LIMIT_RPS, 0, 1_000_000);
+  const burst = _integer("RATE_LIMIT_BURST", env.RATE_LIMIT_BURST?.trim() || String(Math.max(1, Math.ceil(rps))), 1, 10_000_000);
+  return { rps, burst, trustedHops: _integer("RATE_LIMIT_TRUSTED_HOPS", env.RATE_LIMIT_TRUSTED_HOPS, 0, 10) };
 }
 
-function _number(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
+function _number(name: string, given: string | undefined, min: number, max: number): number {
+  const raw = _orDocumented(name, given);
   const value = Number(raw.trim());
   if (!Number.isFinite(value)) throw new ConfigError(name, `must be a number, got ${JSON.stringify(raw)}`);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
-function _boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw.trim() === "") return fallback;
+function _boolean(name: string, given: string | undefined): boolean {
+  const raw = _orDocumented(name, given);
   const value = raw.trim().toLowerCase();
   if (value === "true" || value === "1" || value === "yes") return true;
   if (value === "false" || value === "0" || value === "no") return false;
@@ -205,15 +217,14 @@ function _token(name: string, raw: string | undefined): string | undefined {
   return value;
 }
 
-function _nonEmpty(name: string, raw: string | undefined, fallback: string): string {
-  if (raw === undefined) return fallback;
-  const value = raw.trim();
+function _nonEmpty(name: string, raw: string | undefined): string {
+  const value = (raw ?? _documented(name)).trim();
   if (!value) throw new ConfigError(name, "must not be empty");
   return value;
 }
 
-function _integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
+function _integer(name: string, given: string | undefined, min: number, max: number): number {
+  const raw = _orDocumented(name, given);
   const text = raw.trim();
   if (!/^-?\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
   const value = Number(text);
@@ -221,8 +232,8 @@ function _integer(name: string, raw: string | undefined, fallback: number, min: 
   return value;
 }
 
-function _url(name: string, raw: string | undefined, fallback: string): string {
-  const text = (raw ?? "").trim() || fallback;
+function _url(name: string, raw: string | undefined): string {
+  const text = _orDocumented(name, raw).trim();
   let url: URL;
   try {
     url = new URL(text);
@@ -236,7 +247,7 @@ function _url(name: string, raw: string | undefined, fallback: string): string {
 }
 
 function _origins(name: string, raw: string | undefined): string[] {
-  const list = (raw ?? "*")
+  const list = (raw ?? _documented(name))
     .split(",")
     .map((origin) => origin.trim())
     .filter(Boolean);
@@ -253,7 +264,7 @@ function _origins(name: string, raw: string | undefined): string[] {
 }
 
 function _logLevel(name: string, raw: string | undefined): LogLevel {
-  const value = (raw ?? "info").trim().toLowerCase() || "info";
+  const value = _orDocumented(name, raw).trim().toLowerCase();
   if (!(logLevels as readonly string[]).includes(value)) {
     throw new ConfigError(name, `must be one of ${logLevels.join(", ")}, got ${JSON.stringify(raw)}`);
   }
