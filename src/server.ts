@@ -134,18 +134,12 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     draining: () => !readiness.ready,
   });
 
-  metrics.sample(catalog.httpRequestsInFlight, () => handler.inFlight);
-  metrics.sample(catalog.cacheEntries, () => gists.stats().size);
-  metrics.sample(catalog.cacheBytes, () => gists.stats().bytes);
-  metrics.sample(catalog.cacheMaxBytes, () => config.cache.maxBytes);
-  metrics.sample(catalog.cacheHits, () => gists.stats().hits);
-  metrics.sample(catalog.cacheMisses, () => gists.stats().misses);
-  metrics.sample(catalog.cacheStaleServed, () => gists.stats().stale_served);
-  metrics.sample(catalog.cacheEvictions, () => gists.stats().evictions);
-  metrics.sample(catalog.cacheCoalesced, () => gists.stats().coalesced);
-  metrics.sample(catalog.githubInFlight, () => limiter.active);
-  metrics.sample(catalog.githubQueued, () => limiter.queued);
-  metrics.sample(catalog.githubBreakerState, () => breakerStates[breaker.state]);
+  metrics.watch({
+    inFlight: () => handler.inFlight,
+    cache: () => gists.stats(),
+    limiter,
+    breakerState: () => breakerStates[breaker.state],
+  });
 
   return {
     app,

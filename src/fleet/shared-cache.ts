@@ -2,7 +2,6 @@ import type { CachedValue } from "../cache/policy.ts";
 import type { SharedTierConfig } from "../config.ts";
 import type { BudgetSnapshot, RateLimitBudget } from "../github/budget.ts";
 import type { Logger } from "../logger.ts";
-import { catalog } from "../metrics/catalog.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import { shareBudget } from "./budget.ts";
 import { createRedisLink } from "./redis.ts";
@@ -77,10 +76,6 @@ export function createSharedCache<V extends CachedValue>(
     fallbacks,
     lease_waits: tier.counters.leaseWaits.filled + tier.counters.leaseWaits.failed + tier.counters.leaseWaits.timeout,
   });
-  metrics.sample(catalog.sharedCacheState, () => (link.up ? 1 : 2));
-  metrics.sample(catalog.sharedCacheHits, () => tier.counters.hits);
-  metrics.sample(catalog.sharedCacheMisses, () => tier.counters.misses);
-  metrics.sample(catalog.sharedCacheDropped, () => tier.counters.dropped);
   return { tier, budgetChanged, stats, connected: link.settled, close: () => link.close() };
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { catalog, type MetricSpec } from "./catalog.ts";
+import type { SharedCacheStats } from "../fleet/shared-cache.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
 
 /** The service's prom-client instruments, one per catalog entry, in their own registry. */
@@ -76,8 +77,53 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     sample(spec: MetricSpec, read: () => number): void {
       samplers.set(spec.name, read);
     },
+    /** Reads the parts of the service that keep their own counts and states, at every scrape: all of them, here. */
+    watch(sources: ServiceSources): void {
+      const sample = (spec: MetricSpec, read: () => number) => samplers.set(spec.name, read);
+      sample(catalog.httpRequestsInFlight, sources.inFlight);
+      sample(catalog.cacheEntries, () => sources.cache().size);
+      sample(catalog.cacheBytes, () => sources.cache().bytes);
+      sample(catalog.cacheMaxBytes, () => sources.cache().max_bytes);
+      sample(catalog.cacheHits, () => sources.cache().hits);
+      sample(catalog.cacheMisses, () => sources.cache().misses);
+      sample(catalog.cacheStaleServed, () => sources.cache().stale_served);
+      sample(catalog.cacheEvictions, () => sources.cache().evictions);
+      sample(catalog.cacheCoalesced, () => sources.cache().coalesced);
+      sample(catalog.githubInFlight, () => sources.limiter.active);
+      sample(catalog.githubQueued, () => sources.limiter.queued);
+      sample(catalog.githubBreakerState, sources.breakerState);
+      sample(catalog.sharedCacheState, () => sharedStates[sources.cache().shared.state]);
+      sample(catalog.sharedCacheHits, () => sources.cache().shared.hits);
+      sample(catalog.sharedCacheMisses, () => sources.cache().shared.misses);
+      sample(catalog.sharedCacheDropped, () => sources.cache().shared.dropped);
+    },
   };
 }
+
+/** What `watch` reads: requests in flight, the cache's own stats (both tiers), the upstream's guards. */
+export interface ServiceSources {
+  inFlight(): number;
+  cache(): CacheReadings;
+  limiter: { readonly active: number; readonly queued: number };
+  /** The breaker state as the gauge numbers it. */
+  breakerState(): number;
+}
+
+/** The parts of `/cache/stats` the metrics mirror. */
+export interface CacheReadings {
+  size: number;
+  bytes: number;
+  max_bytes: number;
+  hits: number;
+  misses: number;
+  stale_served: number;
+  evictions: number;
+  coalesced: number;
+  shared: SharedCacheStats;
+}
+
+// As `shared_cache_state` numbers them.
+const sharedStates: Record<SharedCacheStats["state"], number> = { off: 0, up: 1, down: 2 };
 
 function _collectProcessMetrics(registry: Registry): void {
   try {
