@@ -793,6 +793,15 @@ describe("k8s manifests", () => {
       }
     });
 
+    test("Prometheus keeps its data longer than the longest window the rules read", () => {
+      const objects = monitoring();
+      const args: string[] = _byName(objects, "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+      const retention = _promDuration(args.find((a) => a.startsWith("--storage.tsdb.retention.time="))!.split("=")[1]!);
+      const windows = [..._configMap(objects, "gists-api-alerts").data["alerts.yaml"].matchAll(/\[(\d+[smhdw])\]/g)].map((m) => _promDuration(m[1]!));
+      expect(windows.length).toBeGreaterThan(0);
+      expect(retention).toBeGreaterThan(Math.max(...windows));
+    });
+
     test.skipIf(!Bun.which("promtool"))("promtool accepts the rendered Prometheus config and rules", async () => {
       const objects = monitoring();
       const dir = mkdtempSync(join(tmpdir(), "gists-k8s-prom-"));
@@ -1219,4 +1228,11 @@ function _istioPathMatches(template: string, path: string): boolean {
     .map((segment) => (segment === "{*}" ? "[^/]+" : segment === "{**}" ? ".+" : segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
     .join("/");
   return new RegExp(`^${pattern}$`).test(path);
+}
+
+/** Seconds of a Prometheus duration such as `5m`, `3d`. */
+function _promDuration(duration: string): number {
+  const match = /^(\d+)([smhdw])$/.exec(duration);
+  if (!match) throw new Error(`not a Prometheus duration: ${duration}`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as "s" | "m" | "h" | "d" | "w"];
 }

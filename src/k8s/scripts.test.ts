@@ -136,6 +136,20 @@ describe("deploy scripts with stand-in tools", () => {
     expect(terraform).toContain('args = ["--kubelet-insecure-tls"]');
   }, 30_000);
 
+  test("every documented image build passes the commit the image reports", () => {
+    const documents = ["README.md", "Dockerfile", "k8s/README.md", "terraform/README.md", "ops/scripts/k8s/image.sh"];
+    const builds = documents.flatMap((file) =>
+      readFileSync(`${repoRoot}${file}`, "utf8")
+        // One command per entry, continuation lines (a trailing backslash) joined.
+        .replace(/\\\n#?\s*/g, " ")
+        .split("\n")
+        .filter((line) => /\b(docker|podman|"\$ENGINE") build\b/.test(line))
+        .map((line) => ({ file, line: line.trim() })),
+    );
+    expect(builds.length).toBeGreaterThanOrEqual(5);
+    for (const build of builds) expect({ ...build, commit: build.line.includes("GISTS_API_COMMIT=") }).toEqual({ ...build, commit: true });
+  });
+
   test("platform.sh refuses an istioctl of another release than the one pinned", () => {
     fake("istioctl", 'if [[ "$1" == version ]]; then echo "1.0.0"; fi');
     fake("kubectl");
