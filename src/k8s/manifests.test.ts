@@ -563,6 +563,13 @@ describe("k8s manifests", () => {
       }
     });
 
+    test("it joins the mesh on Kind: the namespace injects sidecars and the pod does not opt out", () => {
+      const objects = overlay("kind");
+      expect(_byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
+      const template = deploymentOf(objects).spec.template.metadata;
+      expect([template.labels?.["sidecar.istio.io/inject"], template.annotations?.["sidecar.istio.io/inject"]]).toEqual([undefined, undefined]);
+    });
+
     test("its Service speaks tcp-redis, which Istio proxies as plain TCP", () => {
       for (const [, objects] of withRedis()) {
         const service = _byName(objects, "Service", redis.name, app.namespace);
