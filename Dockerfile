@@ -5,7 +5,8 @@
 #
 # Both base images are build arguments, so a mirror, a digest pin or a locally made base can stand in:
 #   docker build --build-arg BUILD_IMAGE=mirror.example/oven/bun:1.4 \
-#                --build-arg RUNTIME_IMAGE=mirror.example/distroless/cc-debian12:nonroot -t gists-api .
+#                --build-arg RUNTIME_IMAGE=mirror.example/distroless/cc-debian12:nonroot \
+#                --build-arg GISTS_API_COMMIT=$(git rev-parse --short=12 HEAD) -t gists-api .
 ARG BUILD_IMAGE=oven/bun:1.4
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 

@@ -4,10 +4,11 @@
 locals {
   istio_repository = "https://istio-release.storage.googleapis.com/charts"
 
-  # k8s/components/istio's Gateway selects istio=ingressgateway in istio-system; the gateway chart derives that
-  # label from the release name (istio-ingressgateway -> ingressgateway). Its host is the one name it answers.
+  # k8s/components/istio's Gateway selects istio=ingressgateway; the gateway chart derives that label from the
+  # release name (istio-ingressgateway -> ingressgateway). It runs in its own namespace, as Istio's "Installing
+  # Gateways" advises: the one the MetalLB pool is reserved for. Its host is the one name the Gateway answers.
   gateway_name      = "istio-ingressgateway"
-  gateway_namespace = "istio-system"
+  gateway_namespace = yamldecode(file("${local.k8s_dir}/components/metallb/ipaddresspool.yaml")).spec.serviceAllocation.namespaces[0]
   gateway_host      = yamldecode(file("${local.k8s_dir}/components/istio/gateway.yaml")).spec.servers[0].hosts[0]
   gateway_tls_name  = yamldecode(file("${local.k8s_dir}/components/istio/gateway.yaml")).spec.servers[1].tls.credentialName
 }
@@ -16,7 +17,7 @@ resource "helm_release" "istio_base" {
   name             = "istio-base"
   repository       = local.istio_repository
   chart            = "base"
-  version          = var.istio_version
+  version          = local.istio_version
   namespace        = "istio-system"
   create_namespace = true
   wait             = true
@@ -26,7 +27,7 @@ resource "helm_release" "istio_cni" {
   name       = "istio-cni"
   repository = local.istio_repository
   chart      = "cni"
-  version    = var.istio_version
+  version    = local.istio_version
   namespace  = "istio-system"
   wait       = true
 
@@ -37,7 +38,7 @@ resource "helm_release" "istiod" {
   name       = "istiod"
   repository = local.istio_repository
   chart      = "istiod"
-  version    = var.istio_version
+  version    = local.istio_version
   namespace  = "istio-system"
   wait       = true
   # The mesh settings ops/scripts/k8s/platform.sh gives istioctl: only known hosts (k8s/components/istio has
@@ -53,12 +54,20 @@ resource "helm_release" "istiod" {
   depends_on = [helm_release.istio_cni]
 }
 
+resource "kubernetes_namespace_v1" "gateway" {
+  metadata {
+    name = local.gateway_namespace
+  }
+
+  depends_on = [kind_cluster.this]
+}
+
 resource "helm_release" "istio_ingressgateway" {
   name       = local.gateway_name
   repository = local.istio_repository
   chart      = "gateway"
-  version    = var.istio_version
-  namespace  = local.gateway_namespace
+  version    = local.istio_version
+  namespace  = kubernetes_namespace_v1.gateway.metadata[0].name
   # Helm waits for the LoadBalancer address too, which needs MetalLB's pool.
   wait    = true
   timeout = 300
@@ -97,15 +106,13 @@ resource "tls_self_signed_cert" "gateway" {
 resource "kubernetes_secret_v1" "gateway_tls" {
   metadata {
     name      = local.gateway_tls_name
-    namespace = local.gateway_namespace
+    namespace = kubernetes_namespace_v1.gateway.metadata[0].name
   }
   type = "kubernetes.io/tls"
   data = {
     "tls.crt" = tls_self_signed_cert.gateway.cert_pem
     "tls.key" = tls_private_key.gateway.private_key_pem
   }
-
-  depends_on = [helm_release.istio_base]
 }
 
 # The address MetalLB gave the gateway, read back for the outputs.

@@ -11,7 +11,7 @@ locals {
 
 resource "kind_cluster" "this" {
   name            = var.cluster_name
-  node_image      = "kindest/node:${var.kubernetes_version}"
+  node_image      = "kindest/node:${local.kubernetes_version}"
   kubeconfig_path = local.kubeconfig_path
   wait_for_ready  = true
 

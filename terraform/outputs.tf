@@ -25,8 +25,9 @@ output "urls" {
 output "try_it" {
   description = "Commands that reach the service through the gateway without editing /etc/hosts."
   value = [
-    "curl --resolve ${local.gateway_host}:${var.http_host_port}:127.0.0.1 http://${local.gateway_host}:${var.http_host_port}/health",
+    "curl -k --resolve ${local.gateway_host}:${var.https_host_port}:127.0.0.1 https://${local.gateway_host}:${var.https_host_port}/health",
     "curl -k --resolve ${local.gateway_host}:${var.https_host_port}:127.0.0.1 'https://${local.gateway_host}:${var.https_host_port}/octocat?per_page=5'",
+    "curl -sI --resolve ${local.gateway_host}:${var.http_host_port}:127.0.0.1 http://${local.gateway_host}:${var.http_host_port}/health  # 301 to HTTPS",
     "KUBECONFIG=${kind_cluster.this.kubeconfig_path} kubectl -n monitoring port-forward svc/grafana 3000:3000",
   ]
 }

@@ -25,3 +25,12 @@ terraform {
     }
   }
 }
+
+# The platform's versions (Kind node, Istio, MetalLB, metrics-server): one list, shared with ops/scripts/k8s/.
+locals {
+  versions = jsondecode(file("${path.module}/../ops/scripts/k8s/versions.json"))
+
+  kubernetes_version = coalesce(var.kubernetes_version, local.versions.kubernetes)
+  istio_version      = coalesce(var.istio_version, local.versions.istio)
+  metallb_version    = coalesce(var.metallb_version, local.versions.metallb)
+}

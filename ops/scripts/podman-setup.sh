@@ -19,16 +19,18 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# 1. Packages. .ci/run installs them already; this covers a developer's fresh Debian machine.
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
+# 1. Packages. .ci/run installs them already; this covers a developer's fresh Debian machine. catatonit is the
+# pause process of a pod's infra container (`podman kube play`), only recommended by Debian's podman.
+catatonit_present() { command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ]; }
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! catatonit_present; then
   if ! command -v apt-get >/dev/null 2>&1; then
-    say "podman and runc are missing and there is no apt-get to install them"
+    say "podman, runc or catatonit is missing and there is no apt-get to install them"
     exit 1
   fi
-  say "installing podman and runc"
+  say "installing podman, runc and catatonit"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends podman runc >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc >/dev/null; }
+  apt-get install -y -qq --no-install-recommends podman runc catatonit >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc catatonit >/dev/null; }
 fi
 
 # 2. Settings. Ours carry a marker line and are rewritten; a file someone else wrote is left alone.
@@ -82,8 +84,12 @@ fi
 rm -f "$socket"
 say "starting podman system service on unix://$socket (log: $service_log)"
 # setsid and closed descriptors: the service must outlive this script and must not hold its caller's pipes.
-# Started from /, so no checkout it was started from can be deleted under it.
-(cd / && setsid nohup podman system service --time=0 "unix://$socket" </dev/null >>"$service_log" 2>&1 &)
+# Started from /, so no checkout it was started from can be deleted under it. Only the service is put in the
+# background: `cd / && service &` would background the whole list, a subshell that keeps the caller's pipes.
+(
+  cd / || exit 1
+  setsid nohup podman system service --time=0 "unix://$socket" </dev/null >>"$service_log" 2>&1 &
+)
 for _ in $(seq 1 100); do
   if [ -S "$socket" ] && answers; then
     exit 0

@@ -1,33 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
 import { repoRoot } from "../testing/service.ts";
+import { buildImage, imageBinary as binary, mustRun as _must, nonroot, preparePodman, runCommand as _run } from "./image-build.ts";
 
 // The repository's Dockerfile, built and run with Debian's podman through its Docker-compatible socket
-// (ops/scripts/podman-setup.sh). No image can be pulled here, so both base images are stand-ins made
-// locally and passed as the Dockerfile's build arguments; the Dockerfile itself is the one users build.
-//  - build stage: this checkout's Bun (node_modules/bun), glibc and a shell; `bun install` inside it reaches
-//    the npm registry like the host does (the host's CA bundle comes along).
-//  - runtime: what distroless cc:nonroot holds that the binary uses: glibc, CA certificates, passwd and group
-//    with nonroot (65532), /tmp and /home/nonroot; USER 65532.
+// (ops/scripts/podman-setup.sh), from locally made stand-ins for its base images (./image-build.ts).
 
 const socket = process.env.PODMAN_SOCKET ?? "/tmp/podman.sock";
 const image = "localhost/gists-api:e2e";
 const label = "gists-api-e2e";
-const bunBinary = realpathSync(`${repoRoot}node_modules/.bin/bun`);
-const bunVersion = JSON.parse(readFileSync(`${repoRoot}node_modules/bun/package.json`, "utf8")).version as string;
-const nonroot = 65532;
-const bases = {
-  build: {
-    tag: `localhost/gists-api-e2e/bun:${bunVersion}`,
-    config: ["ENV=PATH=/usr/local/bin:/usr/bin:/bin", "ENV=HOME=/root", "ENV=NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"],
-  },
-  runtime: { tag: "localhost/gists-api-e2e/distroless-cc:nonroot", config: [`USER=${nonroot}:${nonroot}`, "WORKDIR=/home/nonroot"] },
-};
-const binary = "/usr/local/bin/gists-api";
 // Testcontainers over podman's socket (shared/notes/machine.md): no Ryuk reaper, ports published on loopback.
 const runtimeEnv = {
   DOCKER_HOST: `unix://${socket}`,
@@ -42,18 +25,12 @@ describe("container image [podman]", () => {
   const url = (path: string) => `http://${container!.getHost()}:${container!.getMappedPort(8080)}${path}`;
 
   beforeAll(async () => {
-    await _must(["bash", `${repoRoot}ops/scripts/podman-setup.sh`], { PODMAN_SOCKET: socket });
+    await preparePodman(socket);
     for (const [name, value] of Object.entries(runtimeEnv)) {
       savedEnv[name] = process.env[name];
       process.env[name] = value;
     }
-    await _ensureBase(bases.build.tag, _buildBaseTree, bases.build.config);
-    await _ensureBase(bases.runtime.tag, _runtimeBaseTree, bases.runtime.config);
-    // --format docker keeps HEALTHCHECK (OCI images have none); --layers=false: no cache layers piling up on vfs.
-    const buildArgs = [`BUILD_IMAGE=${bases.build.tag}`, `RUNTIME_IMAGE=${bases.runtime.tag}`].flatMap((arg) => ["--build-arg", arg]);
-    await _must(["podman", "build", "--layers=false", "--format", "docker", ...buildArgs, "--label", label, "-t", image, repoRoot]);
-    // An earlier run that was cut short leaves its image untagged: drop those, and only those.
-    await _run(["podman", "image", "prune", "-f", "--filter", `label=${label}`]);
+    await buildImage(image, label);
 
     fake = await startFakeGithub({ host: "0.0.0.0", users: { octocat: 8 } });
     container = await new _HardenedContainer(image)
@@ -144,80 +121,26 @@ class _HardenedContainer extends GenericContainer {
   }
 }
 
-/** Import a base image from a file tree made by `fill`, unless one with this tag exists. */
-async function _ensureBase(tag: string, fill: (root: string) => void, changes: string[]): Promise<void> {
-  if ((await _run(["podman", "image", "exists", tag])).code === 0) return;
-  const work = mkdtempSync(join(tmpdir(), "gists-api-base-"));
-  try {
-    const root = join(work, "root");
-    mkdirSync(root);
-    fill(root);
-    await _must(["tar", "--numeric-owner", "-C", root, "-cf", join(work, "rootfs.tar"), "."]);
-    await _must(["podman", "import", ...changes.flatMap((change) => ["--change", change]), join(work, "rootfs.tar"), tag]);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The build stage's stand-in for oven/bun: Bun, the C library and a POSIX shell for RUN. */
-function _buildBaseTree(root: string): void {
-  const shell = realpathSync("/bin/sh");
-  _copyLibraries(root, [bunBinary, shell]);
-  _copy(bunBinary, root, "/usr/local/bin/bun");
-  _copy(shell, root, "/bin/sh");
-  _copy("/etc/ssl/certs/ca-certificates.crt", root);
-  mkdirSync(join(root, "root"), { recursive: true });
-  mkdirSync(join(root, "tmp"), { mode: 0o1777 });
-  writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-}
-
-/** The runtime's stand-in for gcr.io/distroless/cc-debian12:nonroot. */
-function _runtimeBaseTree(root: string): void {
-  _copyLibraries(root, [bunBinary]);
-  _copy("/etc/ssl/certs/ca-certificates.crt", root);
-  const users = [
-    "root:x:0:0:root:/root:/sbin/nologin",
-    "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin",
-    `nonroot:x:${nonroot}:${nonroot}:nonroot:/home/nonroot:/sbin/nologin`,
-  ];
-  writeFileSync(join(root, "etc/passwd"), users.join("\n") + "\n");
-  writeFileSync(join(root, "etc/group"), `root:x:0:\nnobody:x:65534:\nnonroot:x:${nonroot}:\n`);
-  mkdirSync(join(root, "tmp"), { mode: 0o1777 });
-  mkdirSync(join(root, "home/nonroot"), { recursive: true });
-  // The import keeps numeric owners: nonroot's home belongs to nonroot, as in distroless.
-  Bun.spawnSync(["chown", `${nonroot}:${nonroot}`, join(root, "home/nonroot")]);
-}
-
-/** Copy every shared library `ldd` lists for the programs (and the dynamic loader) to the same paths under root. */
-function _copyLibraries(root: string, programs: string[]): void {
-  const ldd = Bun.spawnSync(["ldd", ...programs], { stdout: "pipe" });
-  const libraries = new Set(ldd.stdout.toString().match(/\/[^\s:]+\.so[^\s:]*/g) ?? []);
-  if (libraries.size === 0) throw new Error(`ldd found no libraries for ${programs.join(", ")}`);
-  for (const library of libraries) _copy(library, root);
-}
-
-function _copy(from: string, root: string, to = from): void {
-  mkdirSync(join(root, dirname(to)), { recursive: true });
-  cpSync(from, join(root, to), { dereference: true });
-}
-
-interface _Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function _run(cmd: string[], env: Record<string, string> = {}): Promise<_Result> {
-  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
-}
-
-/** Run a command that must succeed; its output tail is the error otherwise. */
-async function _must(cmd: string[], env: Record<string, string> = {}): Promise<_Result> {
-  const result = await _run(cmd, env);
-  if (result.code !== 0) {
-    throw new Error(`${cmd.join(" ")} exited ${result.code}:\n${(result.stdout + result.stderr).slice(-3000)}`);
-  }
-  return result;
-}
+describe("ops/scripts/podman-setup.sh [podman]", () => {
+  test("starts the API service and returns, holding none of its caller's pipes", async () => {
+    // A socket of its own, so the shared service stays untouched; the service this starts is stopped below.
+    const ownSocket = `/tmp/gists-podman-setup-${process.pid}.sock`;
+    const proc = Bun.spawn(["bash", `${repoRoot}ops/scripts/podman-setup.sh`], {
+      env: { ...process.env, PODMAN_SOCKET: ownSocket, PODMAN_SERVICE_LOG: `/tmp/gists-podman-setup-${process.pid}.log` },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // The pipes reach end of file only once every process holding them has closed them, the service included.
+    const finished = Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(([code, , err]) => ({ code, err }));
+    const hung = Bun.sleep(60_000).then(() => ({ code: -1, err: "still holding the caller's pipes after 60 s" }));
+    try {
+      const outcome = await Promise.race([finished, hung]);
+      expect(outcome).toEqual({ code: 0, err: expect.any(String) });
+    } finally {
+      const started = Bun.spawnSync(["pgrep", "-f", `podman system service --time=0 unix://${ownSocket}`]).stdout.toString().trim().split("\n").filter(Boolean);
+      for (const pid of started) process.kill(Number(pid), "SIGTERM");
+      proc.kill();
+    }
+  }, 90_000);
+});

@@ -25,8 +25,15 @@ const k8sDir = `${repoRoot}k8s/`;
 const scriptsDir = `${repoRoot}ops/scripts/k8s/`;
 const app = { namespace: "gists-api", name: "gists-api", container: "gists-api" };
 const secretSettings = ["GITHUB_TOKEN", "ADMIN_TOKEN"];
+/** The Secret the service reads by this fixed name: a real cluster's secret store provides it, only Kind generates it. */
+const appSecret = "gists-api-secrets";
+/** The shared tier's connection setting, read by src/config.ts once the shared tier's configuration is there. */
+const sharedTierEnv = "REDIS_URL";
+const redis = { name: "gists-api-redis", container: "redis", port: 6379 };
 /** Namespaces the platform brings (Kind, istioctl, MetalLB's manifest), never the manifests. */
-const platformNamespaces = new Set(["kube-system", "istio-system", "metallb-system"]);
+const platformNamespaces = new Set(["kube-system", "istio-system", "istio-ingress", "metallb-system"]);
+/** Where the ingress gateway runs (its own namespace, as Istio's "Installing Gateways" advises) and its label. */
+const gateway = { namespace: "istio-ingress", labels: { istio: "ingressgateway" } };
 /** kubectl apply (client side) keeps the whole object in an annotation capped at 256 KiB. */
 const lastAppliedLimitBytes = 262_144;
 /** Kind's default docker network (`docker network inspect kind`); the MetalLB pool must lie inside it. */
@@ -151,8 +158,15 @@ describe("k8s manifests", () => {
       const hpa = _one(objects, "HorizontalPodAutoscaler", app.name);
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name });
       expect(hpa.metadata.namespace).toBe(deployment.metadata.namespace);
-      expect(hpa.spec.metrics.map((m: any) => m.resource.name).sort()).toEqual(["cpu", "memory"]);
-      expect(hpa.spec.minReplicas).toBe(deployment.spec.replicas);
+      // The service's container only (a pod's Resource metric would count the mesh sidecar as well).
+      const metrics = hpa.spec.metrics.map((m: any) => [m.type, m.containerResource?.container, m.containerResource?.name]);
+      expect(metrics.sort()).toEqual([
+        ["ContainerResource", app.container, "cpu"],
+        ["ContainerResource", app.container, "memory"],
+      ]);
+      // The HPA owns the count: a replicas field in the manifests would reset it on every apply.
+      expect(deployment.spec.replicas).toBeUndefined();
+      expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(3);
       expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
       const pdb = _one(objects, "PodDisruptionBudget", app.name);
       expect(pdb.metadata.namespace).toBe(deployment.metadata.namespace);
@@ -166,17 +180,43 @@ describe("k8s manifests", () => {
     "the service's environment is its documented settings: the ConfigMap holds all but the secrets, the Secret those",
     each((objects) => {
       const container = _appContainer(objects);
-      const documented = new Set(settings.map((s) => s.env));
+      const documented = new Set([...settings.map((s) => s.env), sharedTierEnv]);
       const config = _configData(objects);
       for (const name of Object.keys(config)) expect({ name, documented: documented.has(name) }).toEqual({ name, documented: true });
       for (const name of secretSettings) expect(Object.keys(config)).not.toContain(name);
-      for (const { name } of container.env ?? []) expect({ name, documented: documented.has(name) }).toEqual({ name, documented: true });
-      const secretRefs = (container.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef);
-      expect(secretRefs.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key])).toEqual(secretSettings.map((s) => [s, s]));
-      const secret = _byName(objects, "Secret", secretRefs[0].valueFrom.secretKeyRef.name, app.namespace);
-      expect(Object.keys(secret.data ?? {}).sort()).toEqual([...secretSettings].sort());
+      const env: any[] = container.env ?? [];
+      // A variable that only other values expand with $(NAME) is no setting: the service never reads it.
+      const expandedOnly = new Set(env.filter((e) => env.some((o) => o.value?.includes(`$(${e.name})`))).map((e) => e.name));
+      for (const { name } of env.filter((e) => !expandedOnly.has(e.name))) {
+        expect({ name, documented: documented.has(name) }).toEqual({ name, documented: true });
+      }
+      // Kubernetes expands $(NAME) only from variables defined earlier in the list; otherwise it stays literal.
+      for (const [i, e] of env.entries()) {
+        for (const [, ref] of (e.value ?? "").matchAll(/\$\((\w+)\)/g)) expect({ env: e.name, defined: env.slice(0, i).map((d) => d.name) }).toEqual({ env: e.name, defined: expect.arrayContaining([ref]) });
+      }
+      const secretRefs = env.filter((e) => e.valueFrom?.secretKeyRef);
+      expect(secretRefs.map((e) => e.valueFrom.secretKeyRef.key)).toEqual(secretRefs.map((e) => e.name));
+      expect(secretRefs.map((e) => e.name)).toEqual(expect.arrayContaining(secretSettings));
+      expect(new Set(secretRefs.map((e) => e.valueFrom.secretKeyRef.name)).size).toBe(1);
     }),
   );
+
+  test("production reads the secret store's Secret by its fixed name; only Kind generates one, with every key used", () => {
+    const secretRefs = (objects: K8sObject[]) =>
+      _podTemplates(objects).flatMap((p) => p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef).filter(Boolean)));
+    for (const name of ["base", "overlays/production"]) {
+      const objects = renders.get(name)!;
+      const names = secretRefs(objects).map((r: any) => r.name);
+      expect({ name, names: [...new Set(names)], generated: _all(objects, "Secret").map(_id) }).toEqual({ name, names: [appSecret], generated: [] });
+    }
+    const kind = overlay("kind");
+    const refs = secretRefs(kind);
+    const secret = _byName(kind, "Secret", refs[0].name, app.namespace);
+    expect(secret.metadata.name).toMatch(new RegExp(`^${appSecret}-[a-z0-9]{10}$`));
+    const required = new Set(refs.filter((r: any) => !r.optional).map((r: any) => r.key));
+    expect(Object.keys(secret.data).sort()).toEqual([...required].sort());
+    expect([...required].sort()).toEqual([...secretSettings, "REDIS_PASSWORD"].sort());
+  });
 
   test(
     "the pod is hardened: non-root as the image's user, read-only root, no privilege, no capabilities, seccomp",
@@ -215,7 +255,7 @@ describe("k8s manifests", () => {
       const settledBytes = cacheBytes + 96 * 2 ** 20;
       expect(_bytes(container.resources.limits.memory)).toBeGreaterThanOrEqual(settledBytes + 64 * 2 ** 20);
       const hpa = _one(objects, "HorizontalPodAutoscaler", app.name);
-      const memory = hpa.spec.metrics.find((m: any) => m.resource.name === "memory").resource.target.averageUtilization;
+      const memory = hpa.spec.metrics.find((m: any) => m.containerResource.name === "memory").containerResource.target.averageUtilization;
       expect((_bytes(container.resources.requests.memory) * memory) / 100).toBeGreaterThan(settledBytes);
     }),
   );
@@ -249,22 +289,29 @@ describe("k8s manifests", () => {
   test(
     "the NetworkPolicies select the pods, admit the gateway and monitoring only, and let out DNS, HTTPS and istiod only",
     each((objects) => {
-      const policies = _all(objects, "NetworkPolicy");
       const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
+      const appPods = pods.filter((p) => p.owner === `Deployment/${app.name}`);
+      // The service's policies; the shared tier's own are checked with the redis component.
+      const policies = _all(objects, "NetworkPolicy").filter((p) => appPods.some((pod) => _matchesSelector(p.spec.podSelector, pod.labels)));
       const allowedEgress = new Set(["UDP/53", "TCP/53", "TCP/443", "TCP/15012"]);
+      for (const policy of _all(objects, "NetworkPolicy")) expect(pods.some((p) => _matchesSelector(policy.spec.podSelector, p.labels))).toBe(true);
       for (const policy of policies) {
-        expect(pods.some((p) => _matchesSelector(policy.spec.podSelector, p.labels))).toBe(true);
-        expect([...policy.spec.policyTypes].sort()).toEqual(["Egress", "Ingress"]);
+        // Each policy restricts exactly the directions it lists rules for (a listed type without rules denies all).
+        expect([...policy.spec.policyTypes].sort()).toEqual(["Ingress", "Egress"].filter((t) => policy.spec[t.toLowerCase()]).sort());
         for (const rule of policy.spec.ingress ?? []) {
           for (const port of rule.ports) {
             if (typeof port.port === "string") expect(pods.some((p) => _containerPort(p, port.port) !== undefined)).toBe(true);
           }
           for (const peer of rule.from) {
-            expect(_describePeer(peer)).toMatch(/^(ns:istio-system pods:istio=ingressgateway|ns:monitoring|pods:app\.kubernetes\.io\/component=cache-admin)$/);
+            expect(_describePeer(peer)).toMatch(/^(ns:istio-ingress pods:istio=ingressgateway|ns:monitoring|pods:app\.kubernetes\.io\/component=cache-admin)$/);
           }
         }
         for (const rule of policy.spec.egress ?? []) {
-          for (const port of rule.ports) expect(allowedEgress.has(`${port.protocol}/${port.port}`)).toBe(true);
+          const toRedis = rule.to.every((peer: any) => _describePeer(peer) === `pods:app.kubernetes.io/name=${redis.name}`);
+          for (const port of rule.ports) {
+            const allowed = allowedEgress.has(`${port.protocol}/${port.port}`) || (toRedis && port.port === redis.port);
+            expect({ rule: rule.to.map(_describePeer), port: `${port.protocol}/${port.port}`, allowed }).toMatchObject({ allowed: true });
+          }
         }
       }
       const base = _byName(objects, "NetworkPolicy", app.name, app.namespace);
@@ -285,8 +332,9 @@ describe("k8s manifests", () => {
   test("production: more replicas, no MetalLB, no bundled monitoring; Kind: everything", () => {
     const production = overlay("production");
     const base = renders.get("base")!;
-    expect(_appDeployment(production).spec.replicas).toBeGreaterThan(_appDeployment(base).spec.replicas);
-    expect(_appDeployment(base).spec.replicas).toBe(3);
+    const floor = (objects: K8sObject[]) => _one(objects, "HorizontalPodAutoscaler", app.name).spec.minReplicas;
+    expect(floor(production)).toBeGreaterThan(floor(base));
+    expect(floor(base)).toBe(3);
     const spread = _appDeployment(production).spec.template.spec.topologySpreadConstraints;
     const zone = spread.filter((c: any) => c.topologyKey === "topology.kubernetes.io/zone");
     expect(zone.map((c: any) => c.whenUnsatisfiable)).toEqual(["DoNotSchedule"]);
@@ -374,21 +422,41 @@ describe("k8s manifests", () => {
         expect(policy.spec.action).toBe("ALLOW");
         expect(pods.filter((p) => _matchesSelector(policy.spec.selector, p.labels)).map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
         const rules = policy.spec.rules.map((r: any) => ({ from: r.from.map((f: any) => f.source), to: r.to.map((t: any) => t.operation) }));
+        const gatewayPrincipals = [`cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway-service-account`, `cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway`];
         expect(rules).toEqual([
-          {
-            from: [
-              {
-                principals: [
-                  "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
-                  "cluster.local/ns/istio-system/sa/istio-ingressgateway",
-                ],
-              },
-            ],
-            to: [{ methods: ["GET", "HEAD", "OPTIONS"], notPaths: ["/metrics", "/metrics/*"] }],
-          },
+          { from: [{ principals: gatewayPrincipals }], to: [{ methods: ["GET", "HEAD", "OPTIONS"], paths: ["/", "/{*}", "/cache/stats", "/swagger/{**}"] }] },
           { from: [{ namespaces: [app.namespace] }], to: [{ methods: ["DELETE"], paths: ["/cache"] }] },
           { from: [{ namespaces: ["monitoring"] }], to: [{ methods: ["GET"], paths: [metricsPath] }] },
         ]);
+        // ALLOW matches positively (Istio's security best practices); negative matching only in DENY.
+        for (const policy of _all(objects, "AuthorizationPolicy")) {
+          const negative = JSON.stringify(policy.spec.rules).match(/"not[A-Z]\w*"/g) ?? [];
+          if (policy.spec.action === "ALLOW") expect({ policy: _id(policy), negative }).toEqual({ policy: _id(policy), negative: [] });
+        }
+        const deny = _all(objects, "AuthorizationPolicy").filter((p) => p.spec.action === "DENY");
+        expect(deny.map((p) => p.spec.rules)).toEqual([[{ from: [{ source: { notNamespaces: ["monitoring"] } }], to: [{ operation: { paths: [metricsPath, `${metricsPath}/*`] } }] }]]);
+        // What the gateway may reach, checked against the service's own routes.
+        const reachable = (path: string) => rules[0].to[0].paths.some((template: string) => _istioPathMatches(template, path));
+        const denied = (path: string) => deny[0]!.spec.rules[0].to[0].operation.paths.some((template: string) => _istioPathMatches(template, path));
+        const publicPaths = ["/", "/octocat", "/health", "/healthz", "/readyz", "/cache/stats", "/swagger", "/swagger/json", "/swagger/assets/init.js"];
+        expect(publicPaths.filter((path) => !reachable(path) || denied(path))).toEqual([]);
+        // DELETE (of /cache) is no method the gateway may send; GET /cache is a user's gists, like any other login.
+        expect({ metrics: reachable(metricsPath) && !denied(metricsPath), deleteFromGateway: rules[0].to[0].methods.includes("DELETE") }).toEqual({ metrics: false, deleteFromGateway: false });
+      }
+    });
+
+    test("plain HTTP only redirects to HTTPS, and every reference to the gateway names its own namespace", () => {
+      const scripts = readFileSync(`${scriptsDir}lib.sh`, "utf8");
+      expect(_shellSetting(scripts, "GATEWAY_NAMESPACE")).toBe(gateway.namespace);
+      const operator = parseYaml(readFileSync(`${scriptsDir}istio-operator.yaml`, "utf8"));
+      expect(operator.spec.components.ingressGateways.map((g: any) => [g.namespace, g.label, g.enabled])).toEqual([[gateway.namespace, gateway.labels, true]]);
+      for (const [, objects] of withIstio()) {
+        const servers = _one(objects, "Gateway", app.name).spec.servers;
+        expect(servers.find((s: any) => s.port.protocol === "HTTP").tls).toEqual({ httpsRedirect: true });
+        expect(_one(objects, "Gateway", app.name).spec.selector).toEqual(gateway.labels);
+        const fromGateway = _byName(objects, "NetworkPolicy", app.name, app.namespace).spec.ingress[0].from[0];
+        expect(fromGateway.namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": gateway.namespace });
+        for (const pool of _all(objects, "IPAddressPool")) expect(pool.spec.serviceAllocation.namespaces).toEqual([gateway.namespace]);
       }
     });
 
@@ -424,6 +492,189 @@ describe("k8s manifests", () => {
     });
   });
 
+  describe("redis: the shared cache tier", () => {
+    const withRedis = () => [...renders].filter(([, objects]) => objects.some((o) => o.kind === "Deployment" && o.metadata.name === redis.name));
+    const deploymentOf = (objects: K8sObject[]) => _byName(objects, "Deployment", redis.name, app.namespace);
+    const containerOf = (objects: K8sObject[]) => deploymentOf(objects).spec.template.spec.containers.find((c: any) => c.name === redis.container);
+
+    test("Kind runs it; production points REDIS_URL at a managed Redis from the secret store instead", () => {
+      expect(withRedis().map(([name]) => name).sort()).toEqual(["components/redis", "overlays/kind"]);
+      const production = _appContainer(overlay("production")).env.find((e: any) => e.name === sharedTierEnv);
+      expect(production).toEqual({ name: sharedTierEnv, valueFrom: { secretKeyRef: { name: appSecret, key: sharedTierEnv, optional: true } } });
+    });
+
+    test("the image is pinned to a release, never a floating tag", () => {
+      for (const [name, objects] of withRedis()) {
+        const container = containerOf(objects);
+        expect({ name, image: container.image }).toEqual({ name, image: expect.stringMatching(/^(redis|valkey\/valkey):\d+\.\d+\.\d+(-alpine)?(@sha256:[0-9a-f]{64})?$/) });
+        expect(container.imagePullPolicy).toBe("IfNotPresent");
+      }
+    });
+
+    test("a cache: nothing on disk, a memory bound well under the limit, LRU eviction over all keys, one instance", () => {
+      for (const [, objects] of withRedis()) {
+        const container = containerOf(objects);
+        const flags = _redisFlags(container.args);
+        expect(flags.get("save")).toEqual([""]);
+        expect(flags.get("appendonly")).toEqual(["no"]);
+        expect(flags.get("maxmemory-policy")).toEqual(["allkeys-lru"]);
+        const maxmemory = _redisBytes(flags.get("maxmemory")![0]!);
+        // Buffers, fragmentation and the process itself live above maxmemory.
+        expect(maxmemory).toBeLessThanOrEqual(0.75 * _bytes(container.resources.limits.memory));
+        expect(maxmemory).toBeGreaterThan(0);
+        const deployment = deploymentOf(objects);
+        expect([deployment.spec.replicas, deployment.spec.strategy.type]).toEqual([1, "Recreate"]);
+        // No volume that outlives the pod.
+        for (const volume of deployment.spec.template.spec.volumes) expect(Object.keys(volume).sort()).toEqual(["emptyDir", "name"]);
+      }
+    });
+
+    test("probes ask Redis itself, authenticated, and fail on an error reply", () => {
+      for (const [, objects] of withRedis()) {
+        const container = containerOf(objects);
+        for (const probe of ["readinessProbe", "livenessProbe"]) {
+          expect({ probe, handler: container[probe].exec }).toEqual({ probe, handler: { command: ["redis-cli", "-e", "ping"] } });
+        }
+        const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.valueFrom?.secretKeyRef]));
+        expect(env.REDISCLI_AUTH).toEqual(env.REDIS_PASSWORD);
+        expect(env.REDIS_PASSWORD.key).toBe("REDIS_PASSWORD");
+      }
+    });
+
+    test("resources and the restricted Pod Security Standard: non-root, read-only root, no capabilities, seccomp", () => {
+      for (const [, objects] of withRedis()) {
+        const pod = deploymentOf(objects).spec.template.spec;
+        const container = containerOf(objects);
+        for (const kind of ["requests", "limits"]) expect(Object.keys(container.resources[kind]).sort()).toEqual(["cpu", "memory"]);
+        expect(container.resources.requests.memory).toBe(container.resources.limits.memory);
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+        expect(container.securityContext).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(container.securityContext.capabilities.add).toBeUndefined();
+        expect(pod.automountServiceAccountToken).toBe(false);
+        expect(_byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);
+        expect(pod.hostNetwork || pod.hostPID || pod.hostIPC).toBeFalsy();
+      }
+    });
+
+    test("it joins the mesh on Kind: the namespace injects sidecars and the pod does not opt out", () => {
+      const objects = overlay("kind");
+      expect(_byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
+      const template = deploymentOf(objects).spec.template.metadata;
+      expect([template.labels?.["sidecar.istio.io/inject"], template.annotations?.["sidecar.istio.io/inject"]]).toEqual([undefined, undefined]);
+    });
+
+    test("its Service speaks tcp-redis, which Istio proxies as plain TCP", () => {
+      for (const [, objects] of withRedis()) {
+        const service = _byName(objects, "Service", redis.name, app.namespace);
+        expect(service.spec.ports.map((p: any) => [p.name, p.port])).toEqual([["tcp-redis", redis.port]]);
+        const pods = _podTemplates(objects).filter((p) => _matchesLabels(service.spec.selector, p.labels));
+        expect(pods.map((p) => p.owner)).toEqual([`Deployment/${redis.name}`]);
+        expect(_containerPort(pods[0]!, service.spec.ports[0].targetPort)).toBe(redis.port);
+      }
+    });
+
+    test("NetworkPolicy admits the service's pods only, on 6379, and lets the service reach it", () => {
+      for (const [, objects] of withRedis()) {
+        const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
+        const redisPod = pods.find((p) => p.owner === `Deployment/${redis.name}`)!;
+        const appPod = pods.find((p) => p.owner === `Deployment/${app.name}`)!;
+        const guarding = _all(objects, "NetworkPolicy").filter((p) => _matchesSelector(p.spec.podSelector, redisPod.labels));
+        expect(guarding.map((p) => p.metadata.name)).toEqual([redis.name]);
+        const [policy] = guarding;
+        expect(_matchesSelector(policy!.spec.podSelector, appPod.labels)).toBe(false);
+        expect([...policy!.spec.policyTypes].sort()).toEqual(["Egress", "Ingress"]);
+        const rules = policy!.spec.ingress.map((r: any) => ({
+          from: r.from.map(_describePeer),
+          ports: r.ports.map((p: any) => (typeof p.port === "string" ? _containerPort(redisPod, p.port) : p.port)),
+        }));
+        expect(rules).toEqual([
+          { from: ["pods:app.kubernetes.io/name=gists-api"], ports: [redis.port] },
+          { from: ["ns:monitoring"], ports: [15090] },
+        ]);
+        // That selector means the service's pods and nothing else in the namespace.
+        const admitted = pods.filter((p) => _matchesSelector(policy!.spec.ingress[0].from[0].podSelector, p.labels));
+        expect(admitted.map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
+        expect(policy!.spec.egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort()).toEqual(["TCP/15012", "TCP/53", "UDP/53"]);
+        const appEgress = _all(objects, "NetworkPolicy")
+          .filter((p) => _matchesSelector(p.spec.podSelector, appPod.labels))
+          .flatMap((p) => p.spec.egress ?? [])
+          .filter((r: any) => r.to.every((peer: any) => peer.podSelector && !peer.namespaceSelector && _matchesSelector(peer.podSelector, redisPod.labels)));
+        expect(appEgress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual([`TCP/${redis.port}`]);
+      }
+    });
+
+    test("REDIS_URL points the service at that Service, with the password Redis requires", () => {
+      for (const [, objects] of withRedis()) {
+        const env: any[] = _appContainer(objects).env;
+        const password = env.find((e) => e.name === "REDIS_PASSWORD").valueFrom.secretKeyRef;
+        const redisPassword = containerOf(objects).env.find((e: any) => e.name === "REDIS_PASSWORD").valueFrom.secretKeyRef;
+        expect(password).toEqual(redisPassword);
+        const url = new URL(env.find((e) => e.name === sharedTierEnv).value.replace("$(REDIS_PASSWORD)", "expanded"));
+        expect([url.protocol, url.username, url.password, url.pathname]).toEqual(["redis:", "default", "expanded", "/0"]);
+        expect(_resolveServiceHost(objects, url.hostname, app.namespace)).toBe(_byName(objects, "Service", redis.name, app.namespace));
+        expect(Number(url.port)).toBe(redis.port);
+      }
+    });
+
+    test.skipIf(!Bun.which("redis-server"))("its command runs a real redis-server with these flags, refuses an empty password, and its probe passes", async () => {
+      const objects = overlay("kind");
+      const container = containerOf(objects);
+      const port = await _freePort();
+      const dir = mkdtempSync(join(tmpdir(), "gists-k8s-redis-"));
+      // The container's own argv, listening on a free loopback port and working in a scratch directory.
+      const flags = [...container.args];
+      flags[flags.indexOf("--port") + 1] = String(port);
+      flags[flags.indexOf("--dir") + 1] = dir;
+      const argv = [...container.command, ...flags, "--bind", "127.0.0.1"];
+      const start = (password: string) =>
+        Bun.spawn(argv, { env: { PATH: process.env.PATH ?? "", REDIS_PASSWORD: password }, stdout: "pipe", stderr: "pipe" });
+      const cli = (args: string[], auth?: string) =>
+        Bun.spawnSync(["redis-cli", "-p", String(port), ...args], { env: { PATH: process.env.PATH ?? "", ...(auth ? { REDISCLI_AUTH: auth } : {}) }, stdout: "pipe", stderr: "pipe" });
+      try {
+        const refused = start("");
+        expect({ code: await refused.exited, err: (await new Response(refused.stderr).text()).includes("REDIS_PASSWORD") }).toEqual({ code: 2, err: true });
+        const secret = "0123456789abcdef";
+        const server = start(secret);
+        try {
+          const probe = container.readinessProbe.exec.command as string[];
+          let ready = false;
+          for (let i = 0; i < 200 && !ready; i++) {
+            ready = Bun.spawnSync([probe[0]!, "-p", String(port), ...probe.slice(1)], { env: { PATH: process.env.PATH ?? "", REDISCLI_AUTH: secret } }).exitCode === 0;
+            if (!ready) await Bun.sleep(25);
+          }
+          expect(ready).toBe(true);
+          // Without the password the same probe fails: Redis is not open to whoever reaches it.
+          expect(cli(["-e", "ping"]).exitCode).toBe(1);
+          const config = (name: string) => cli(["--no-raw", "config", "get", name], secret).stdout.toString().trim().split("\n").at(-1)!.replace(/^\d+\) /, "");
+          expect([config("save"), config("appendonly"), config("maxmemory-policy"), config("maxmemory")]).toEqual([
+            '""',
+            '"no"',
+            '"allkeys-lru"',
+            `"${_redisBytes(_redisFlags(container.args).get("maxmemory")![0]!)}"`,
+          ]);
+          // REDIS_URL as the pod expands it, with the host the Service resolves to here.
+          const url = _appContainer(objects).env.find((e: any) => e.name === sharedTierEnv).value.replace("$(REDIS_PASSWORD)", secret).replace(redis.name, "127.0.0.1").replace(`:${redis.port}/`, `:${port}/`);
+          const viaUrl = Bun.spawnSync(["redis-cli", "-u", url, "-e", "ping"], { stdout: "pipe", stderr: "pipe" });
+          expect(viaUrl.stdout.toString().trim()).toBe("PONG");
+          // Redis rewrites its process title, so the password on its command line is not left in /proc.
+          expect(readFileSync(`/proc/${server.pid}/cmdline`, "utf8")).not.toContain(secret);
+        } finally {
+          server.kill();
+          await server.exited;
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 20_000);
+  });
+
   describe("metallb", () => {
     test("the pool is a range inside Kind's docker network, reserved for the gateway, and advertised", () => {
       const objects = overlay("kind");
@@ -439,7 +690,7 @@ describe("k8s manifests", () => {
           expect(ip - _ipv4(subnet!)).toBeGreaterThan(255);
         }
       }
-      expect(pools[0]!.spec.serviceAllocation.namespaces).toEqual(["istio-system"]);
+      expect(pools[0]!.spec.serviceAllocation.namespaces).toEqual([gateway.namespace]);
       for (const ad of _all(objects, "L2Advertisement")) {
         for (const name of ad.spec.ipAddressPools) expect(_byName(objects, "IPAddressPool", name, ad.metadata.namespace)).toBeDefined();
       }
@@ -467,13 +718,14 @@ describe("k8s manifests", () => {
     test("the deploy script's overlay merges the tokens into the Secret and sets the pool, nothing else", async () => {
       const dir = mkdtempSync(join(tmpdir(), "gists-k8s-apply-"));
       try {
-        _bash(`write_apply_overlay ${dir} 10.89.255.200-10.89.255.250`, { GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test" });
+        _bash(`write_apply_overlay ${dir} 10.89.255.200-10.89.255.250`, { GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
         const applied = await _kustomize(dir, "deploy.sh's overlay");
         const kind = overlay("kind");
         const secret = _all(applied, "Secret").find((o) => o.metadata.namespace === app.namespace)!;
         const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
-        expect(decoded).toEqual({ GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test" });
-        expect(_appContainer(applied).env.map((e: any) => e.valueFrom.secretKeyRef.name)).toEqual([secret.metadata.name, secret.metadata.name]);
+        expect(decoded).toEqual({ GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
+        const refs = _podTemplates(applied).flatMap((p) => p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)));
+        expect(new Set(refs)).toEqual(new Set([secret.metadata.name]));
         expect(_all(applied, "IPAddressPool")[0]!.spec.addresses).toEqual(["10.89.255.200-10.89.255.250"]);
         const unchanged = (objects: K8sObject[]) => objects.filter((o) => !["Secret", "IPAddressPool", "Deployment"].includes(o.kind));
         expect(unchanged(applied)).toEqual(unchanged(kind));
@@ -546,6 +798,15 @@ describe("k8s manifests", () => {
           }
         }
       }
+    });
+
+    test("Prometheus keeps its data longer than the longest window the rules read", () => {
+      const objects = monitoring();
+      const args: string[] = _byName(objects, "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+      const retention = _promDuration(args.find((a) => a.startsWith("--storage.tsdb.retention.time="))!.split("=")[1]!);
+      const windows = [..._configMap(objects, "gists-api-alerts").data["alerts.yaml"].matchAll(/\[(\d+[smhdw])\]/g)].map((m) => _promDuration(m[1]!));
+      expect(windows.length).toBeGreaterThan(0);
+      expect(retention).toBeGreaterThan(Math.max(...windows));
     });
 
     test.skipIf(!Bun.which("promtool"))("promtool accepts the rendered Prometheus config and rules", async () => {
@@ -788,7 +1049,9 @@ function _referenceProblems(pod: PodTemplate, objects: K8sObject[]): string[] {
   const need = (kind: string, name: string, keys: string[], optional?: boolean) => {
     const found = find(kind, name);
     if (!found) {
-      if (!optional) problems.push(`${pod.owner}: ${kind} ${name} is not rendered`);
+      // The service's Secret comes from the cluster's secret store under its fixed name, except on Kind.
+      const external = kind === "Secret" && name === appSecret;
+      if (!optional && !external) problems.push(`${pod.owner}: ${kind} ${name} is not rendered`);
       return;
     }
     for (const key of keys) if (!keysOf(found).has(key)) problems.push(`${pod.owner}: ${kind} ${name} has no key ${key}`);
@@ -934,4 +1197,49 @@ function _ipv4(address: string): number {
   const octets = address.split(".").map(Number);
   if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) throw new Error(`not an IPv4 address: ${address}`);
   return octets.reduce((n, o) => n * 256 + o, 0);
+}
+
+/** A Redis command line's flags (`--name value ...`) by name, each with its values. */
+function _redisFlags(args: string[]): Map<string, string[]> {
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const match = /^--(.+)$/.exec(args[i]!);
+    if (!match) throw new Error(`expected a --flag at ${i} of the Redis args, got ${JSON.stringify(args[i])}`);
+    flags.set(match[1]!, [...(flags.get(match[1]!) ?? []), args[++i] ?? ""]);
+  }
+  return flags;
+}
+
+/** Bytes of a Redis memory setting (`256mb`, `1gb`, plain bytes); Redis' mb and gb are binary. */
+function _redisBytes(value: string): number {
+  const match = /^(\d+)(kb|mb|gb)?$/i.exec(value);
+  if (!match) throw new Error(`not a Redis memory size: ${value}`);
+  return Number(match[1]) * { kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30, "": 1 }[(match[2] ?? "").toLowerCase()]!;
+}
+
+/** A TCP port that was free on loopback a moment ago. */
+async function _freePort(): Promise<number> {
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = server.port;
+  server.stop(true);
+  return port;
+}
+
+/** Whether an Istio AuthorizationPolicy path (exact, `prefix*`, `*suffix`, `{*}` one segment, `{**}` the rest) matches. */
+function _istioPathMatches(template: string, path: string): boolean {
+  if (template === "*") return true;
+  if (!template.includes("{") && template.endsWith("*")) return path.startsWith(template.slice(0, -1));
+  if (!template.includes("{") && template.startsWith("*")) return path.endsWith(template.slice(1));
+  const pattern = template
+    .split("/")
+    .map((segment) => (segment === "{*}" ? "[^/]+" : segment === "{**}" ? ".+" : segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&")))
+    .join("/");
+  return new RegExp(`^${pattern}$`).test(path);
+}
+
+/** Seconds of a Prometheus duration such as `5m`, `3d`. */
+function _promDuration(duration: string): number {
+  const match = /^(\d+)([smhdw])$/.exec(duration);
+  if (!match) throw new Error(`not a Prometheus duration: ${duration}`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as "s" | "m" | "h" | "d" | "w"];
 }

@@ -2,7 +2,7 @@ import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { catalog } from "../metrics/catalog.ts";
 import { breakerStates } from "../github/breaker.ts";
 import { dashboard, q, stat, timeseries } from "./panels.ts";
-import { defaultObjectives, sliRecord, sloRoute, unavailableStatus, type Objectives } from "./slo.ts";
+import { defaultObjectives, sliRecord, sloPeriod, sloRoute, unavailableStatus, type Objectives } from "./slo.ts";
 
 /** A built dashboard, as Grafana's JSON model. */
 export type DashboardJson = ReturnType<ReturnType<typeof dashboard>["build"]>;
@@ -174,14 +174,15 @@ function cacheAndUpstream(): DashboardJson {
 function slo(objectives: Objectives): DashboardJson {
   const availabilityBudget = 1 - objectives.availability;
   const latencyBudget = 1 - objectives.latency;
-  const range = "$__range";
   const sliOverRange = (part: string, all: string) => `1 - (${part} / ${all})`;
-  const total = `sum (increase(${q.selector(catalog.httpRequests.name, api)}[${range}]))`;
-  const failed = `sum (increase(${q.selector(catalog.httpRequests.name, `${api}, ${unavailableStatus}`)}[${range}]))`;
-  const fast = `sum (increase(${q.selector(`${catalog.httpRequestDuration.name}_bucket`, `${api}, le="${objectives.latencySeconds}"`)}[${range}]))`;
-  const timed = `sum (increase(${q.selector(`${catalog.httpRequestDuration.name}_count`, api)}[${range}]))`;
-  const availability = sliOverRange(failed, total);
-  const latency = `${fast} / ${timed}`;
+  const total = (range: string) => `sum (increase(${q.selector(catalog.httpRequests.name, api)}[${range}]))`;
+  const failed = (range: string) => `sum (increase(${q.selector(catalog.httpRequests.name, `${api}, ${unavailableStatus}`)}[${range}]))`;
+  const fast = (range: string) => `sum (increase(${q.selector(`${catalog.httpRequestDuration.name}_bucket`, `${api}, le="${objectives.latencySeconds}"`)}[${range}]))`;
+  const timed = (range: string) => `sum (increase(${q.selector(`${catalog.httpRequestDuration.name}_count`, api)}[${range}]))`;
+  const availability = (range: string) => sliOverRange(failed(range), total(range));
+  const latency = (range: string) => `${fast(range)} / ${timed(range)}`;
+  // The SLIs follow the dashboard's time range; the budget is the SLO period's, whatever range is shown.
+  const shown = "$__range";
   // The SLI recording rules are kept per namespace and job (the SLO is the service's, not a pod's): no pod matcher.
   const burn = (record: (window: string) => string, budget: number) =>
     ["5m", "1h", "6h", "1d"].map((window) => ({
@@ -190,10 +191,11 @@ function slo(objectives: Objectives): DashboardJson {
     }));
   return dashboard("gists-api-slo", "gists-api / SLO", `Availability (${objectives.availability * 100}%) and latency (${objectives.latency * 100}% under ${objectives.latencySeconds}s) of GET /{username}.`)
     .withRow(new RowBuilder("Objectives over the dashboard's time range"))
-    .withPanel(stat("Availability SLI", "percentunit", { expr: availability }, { description: `Objective ${objectives.availability * 100}%` }))
-    .withPanel(stat("Availability error budget left", "percentunit", { expr: `1 - ((1 - (${availability})) / ${Number(availabilityBudget.toPrecision(6))})` }))
-    .withPanel(stat(`Latency SLI (under ${objectives.latencySeconds}s)`, "percentunit", { expr: latency }, { description: `Objective ${objectives.latency * 100}%` }))
-    .withPanel(stat("Latency error budget left", "percentunit", { expr: `1 - ((1 - (${latency})) / ${Number(latencyBudget.toPrecision(6))})` }))
+    .withPanel(stat("Availability SLI", "percentunit", { expr: availability(shown) }, { description: `Objective ${objectives.availability * 100}%` }))
+    .withPanel(stat(`Latency SLI (under ${objectives.latencySeconds}s)`, "percentunit", { expr: latency(shown) }, { description: `Objective ${objectives.latency * 100}%` }))
+    .withRow(new RowBuilder(`Error budget left over the SLO period (${sloPeriod})`))
+    .withPanel(stat("Availability error budget left", "percentunit", { expr: `1 - ((1 - (${availability(sloPeriod)})) / ${Number(availabilityBudget.toPrecision(6))})` }))
+    .withPanel(stat("Latency error budget left", "percentunit", { expr: `1 - ((1 - (${latency(sloPeriod)})) / ${Number(latencyBudget.toPrecision(6))})` }))
     .withRow(new RowBuilder("Burn rates (1 = spending the budget exactly over the SLO period)"))
     .withPanel(timeseries("Availability burn rate", "short", burn(sliRecord.availability, availabilityBudget)))
     .withPanel(timeseries("Latency burn rate", "short", burn(sliRecord.latency, latencyBudget)))

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { alertNames, alertRules, renderAlerts, type AlertOptions } from "./alerts.ts";
 import { buildDashboards, renderDashboards } from "./dashboards.ts";
 import { dashboardQueries, knownSeries, lintQuery, ruleQueries } from "./lint.ts";
-import { defaultObjectives } from "./slo.ts";
+import { defaultObjectives, sloPeriod } from "./slo.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -48,6 +48,16 @@ describe("dashboards", () => {
         expect(panel.datasource).toEqual({ type: "prometheus", uid: "${datasource}" });
         expect(panel.targets.length).toBeGreaterThan(0);
       }
+    }
+  });
+
+  test("the SLO dashboard's budget left covers the SLO period, whatever time range is shown", () => {
+    const panels = (boards["gists-api-slo"]!.panels ?? []) as Record<string, any>[];
+    const budget = panels.filter((panel) => /error budget left/.test(panel.title));
+    expect(budget.length).toBe(2);
+    for (const panel of budget) {
+      const expr: string = panel.targets[0].expr;
+      expect({ panel: panel.title, period: expr.includes(`[${sloPeriod}]`), range: expr.includes("$__range") }).toEqual({ panel: panel.title, period: true, range: false });
     }
   });
 

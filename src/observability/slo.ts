@@ -19,6 +19,9 @@ export interface Objectives {
 /** The defaults: 99.9 % available, 99 % under 250 ms. */
 export const defaultObjectives: Objectives = { availability: 0.999, latency: 0.99, latencySeconds: 0.25 };
 
+/** The period the objectives hold over: a burn rate of 1 spends the error budget in exactly this long. */
+export const sloPeriod = "30d";
+
 /** Multi-window multi-burn-rate pairs (Google SRE workbook): both windows must burn faster than `factor`. */
 export const burnRatePairs = [
   { severity: "critical", factor: 14.4, long: "1h", short: "5m" },

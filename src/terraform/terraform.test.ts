@@ -1,15 +1,19 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { parse } from "@cdktn/hcl2json";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { repoRoot } from "../testing/service.ts";
+import { metaArguments, providerShapes, type BlockShape } from "./provider-schemas.ts";
 
 // Providers cannot be downloaded here, so `terraform init/validate/plan` cannot run: these tests read the HCL
 // with an npm parser (HashiCorp's HCL library compiled to WebAssembly) and check its structure, and run
 // `terraform fmt -check` and `terraform providers` when a terraform binary is on PATH.
 
 const dir = `${repoRoot}terraform/`;
-const files = ["versions.tf", "providers.tf", "variables.tf", "kind.tf", "istio.tf", "metallb.tf", "app.tf", "outputs.tf"];
+const files = ["versions.tf", "providers.tf", "variables.tf", "kind.tf", "istio.tf", "metallb.tf", "metrics.tf", "app.tf", "outputs.tf"];
 const settings = [
   "cluster_name",
   "worker_count",
@@ -19,7 +23,12 @@ const settings = [
   "metallb_address_range",
   "http_host_port",
   "https_host_port",
+  "github_token",
+  "admin_token",
+  "redis_password",
 ];
+/** The one list of platform versions, shared with ops/scripts/k8s/. */
+const versions = JSON.parse(readFileSync(`${repoRoot}ops/scripts/k8s/versions.json`, "utf8")) as Record<string, string>;
 const exactVersion = /^\d+\.\d+\.\d+$/;
 const hasTerraform = Bun.which("terraform") !== null;
 
@@ -51,9 +60,9 @@ describe("terraform/", () => {
     const used = new Set([...mod.addresses()].map((a) => a.replace(/^data\./, "").split(/[._]/)[0]!));
     used.delete("terraform");
     expect([...used].filter((p) => !(p in providers))).toEqual([]);
-    // Charts are pinned too, each by a version variable.
+    // Charts are pinned too, each from the shared versions file (a variable may override it).
     for (const [address, { version }] of mod.resources("helm_release")) {
-      expect({ address, version }).toEqual({ address, version: expect.stringMatching(/^\$\{var\.\w+_version\}$/) });
+      expect({ address, version }).toEqual({ address, version: expect.stringMatching(/^\$\{local\.(\w+_version|versions\.\w+)\}$/) });
     }
   });
 
@@ -89,7 +98,7 @@ describe("terraform/", () => {
       ["${var.http_host_port}", "${local.gateway_node_ports.http}"],
       ["${var.https_host_port}", "${local.gateway_node_ports.https}"],
     ]);
-    expect(cluster.node_image).toBe("kindest/node:${var.kubernetes_version}");
+    expect(cluster.node_image).toBe("kindest/node:${local.kubernetes_version}");
     const gateway = JSON.stringify(mod.resource("helm_release.istio_ingressgateway"));
     for (const port of ["http", "https"]) expect(gateway).toContain(`nodePort = local.gateway_node_ports.${port}`);
   });
@@ -105,7 +114,8 @@ describe("terraform/", () => {
   test("applies MetalLB's pool and advertisement from k8s/components/metallb after the chart, with the range variable", () => {
     const overlay = JSON.stringify(mod.resource("data.kustomization_overlay.metallb"));
     expect(overlay).toContain("${local.k8s_dir}/components/metallb");
-    expect(overlay).toContain("var.metallb_address_range");
+    expect(overlay).toContain("local.metallb_address_range");
+    expect(JSON.stringify(mod.blocks("locals").find((l) => l.metallb_address_range))).toContain("var.metallb_address_range");
     expect(mod.dependsOn("kustomization_resource.metallb", "helm_release.metallb")).toBe(true);
     expect(mod.dependsOn("kustomization_resource.metallb", "data.kustomization_overlay.metallb")).toBe(true);
     // The gateway's LoadBalancer Service needs the pool before Helm stops waiting for its address.
@@ -139,6 +149,91 @@ describe("terraform/", () => {
     const shape = { kind: pool.kind, group: pool.apiVersion.split("/")[0], list: Array.isArray(pool.spec.addresses) };
     expect(shape).toEqual({ kind: "IPAddressPool", group: "metallb.io", list: true });
   });
+
+  test("every provider block, argument and nested block has the shape its provider's schema gives", () => {
+    const problems: string[] = [];
+    const [terraform] = mod.blocks("terraform");
+    const pinned: Record<string, { source: string; version: string }> = Object.assign({}, ...(terraform?.required_providers ?? []));
+    // The recorded shapes are for the pinned releases: a version change must come with a new look at the schema.
+    for (const [name, { source, version }] of Object.entries(pinned)) {
+      const recorded = providerShapes.find((p) => p.source === source);
+      expect({ name, source, version: recorded?.version }).toEqual({ name, source, version });
+    }
+    const byType = (kind: "resources" | "dataSources", type: string) => providerShapes.map((p) => p[kind][type]).find(Boolean);
+    for (const [file, parsed] of Object.entries(mod.files)) {
+      for (const [kind, key] of [["resource", "resources"], ["data", "dataSources"]] as const) {
+        for (const [type, byName] of Object.entries<any>(parsed[kind] ?? {})) {
+          const shape = byType(key, type);
+          for (const [name, [body]] of Object.entries<any>(byName)) {
+            if (!shape) problems.push(`${file}: ${kind} ${type}: no recorded schema`);
+            else problems.push(..._shapeProblems(body, shape, `${file}: ${kind}.${type}.${name}`, true));
+          }
+        }
+      }
+      for (const [name, bodies] of Object.entries<any>(parsed.provider ?? {})) {
+        const shape = providerShapes.find((p) => p.source === pinned[name]?.source)?.provider;
+        if (!shape) problems.push(`${file}: provider ${name}: no recorded schema`);
+        else for (const body of bodies) problems.push(..._shapeProblems(body, shape, `${file}: provider.${name}`, false));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("the platform's versions come from the file the scripts read, once", () => {
+    expect(Object.keys(versions).sort()).toEqual(["istio", "kind", "kubernetes", "metallb", "metricsServer", "metricsServerChart"]);
+    const locals = Object.assign({}, ...mod.blocks("locals"));
+    expect(locals.versions).toBe('${jsondecode(file("${path.module}/../ops/scripts/k8s/versions.json"))}');
+    for (const [local, key] of [["kubernetes_version", "kubernetes"], ["istio_version", "istio"], ["metallb_version", "metallb"]]) {
+      expect({ local, value: locals[local!] }).toEqual({ local, value: `\${coalesce(var.${local}, local.versions.${key})}` });
+      expect(mod.variables()[local!].default).toBeNull();
+    }
+    expect(mod.resource("helm_release.metrics_server").version).toBe("${local.versions.metricsServerChart}");
+    // No literal version anywhere else in the configuration.
+    const text = files.map((f) => readFileSync(dir + f, "utf8")).join("\n");
+    for (const version of new Set(Object.values(versions).map((v) => v.replace(/^v/, "")))) {
+      expect({ version, literal: text.includes(`"${version}"`) || text.includes(`"v${version}"`) }).toEqual({ version, literal: false });
+    }
+  });
+
+  test("the tokens and the Redis password are sensitive variables that fill the overlay's Secret, key for key", () => {
+    const variables = mod.variables();
+    for (const name of ["github_token", "admin_token", "redis_password"]) expect({ name, sensitive: variables[name].sensitive }).toEqual({ name, sensitive: true });
+    const [generator] = mod.resource("data.kustomization_overlay.app").secret_generator;
+    const kindSecret = _yaml("k8s/overlays/kind/kustomization.yaml").secretGenerator[0];
+    expect([generator.name, generator.namespace, generator.behavior]).toEqual([kindSecret.name, kindSecret.namespace, "merge"]);
+    const keys = readFileSync(`${repoRoot}k8s/overlays/kind/${kindSecret.envs[0]}`, "utf8")
+      .split("\n")
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => l.split("=")[0]);
+    expect(generator.literals.map((l: string) => l.split("=")[0])).toEqual(keys);
+    expect(generator.literals).toEqual(["GITHUB_TOKEN=${var.github_token}", "ADMIN_TOKEN=${var.admin_token}", "REDIS_PASSWORD=${local.redis_password}"]);
+    // Only providers already pinned: a password derived from a generated key, since there is no random provider.
+    expect(Object.assign({}, ...mod.blocks("locals")).redis_password).toBe("${coalesce(var.redis_password, sha256(tls_private_key.redis_password_seed.private_key_pem))}");
+    // Secrets never show in a plan: every Secret manifest is wrapped in sensitive().
+    expect(JSON.stringify(mod.resource("kustomization_resource.app_p1").manifest)).toContain("sensitive(local.app_manifests[each.value])");
+  });
+
+  test("a rebuilt image under the same tag is reloaded and rolls the pods; Kind needs a worker for MetalLB", () => {
+    const image = mod.resource("terraform_data.app_image");
+    expect(image.triggers_replace).toContain("${var.app_image_id}");
+    const [patch] = mod.resource("data.kustomization_overlay.app").patches;
+    expect(patch.target).toEqual([{ group: "apps", kind: "Deployment", name: "gists-api" }]);
+    expect(patch.patch).toContain("var.app_image_id");
+    expect(mod.variables().worker_count.validation[0].condition).toContain("var.worker_count >= 1");
+  });
+
+  test.skipIf(!hasTerraform)("Terraform evaluates the worker rule, the derived MetalLB range and the Secret's stable key as intended", () => {
+    const locals = Object.assign({}, ...mod.blocks("locals"));
+    const condition = mod.variables().worker_count.validation[0].condition as string;
+    expect(_evaluate(condition.replaceAll("var.worker_count", "0"))).toBe("false");
+    expect(_evaluate(condition.replaceAll("var.worker_count", "2"))).toBe("true");
+    // The range deploy.sh's pool_for_subnet gives for Kind's default 172.18.0.0/16.
+    const range = (locals.metallb_address_range as string).replaceAll("var.metallb_address_range", "null").replaceAll("local.node_network", '"172.18.0.3/16"');
+    expect(_evaluate(range)).toBe('"172.18.255.200-172.18.255.250"');
+    const stable = (locals.stable_id as string).match(/replace\(id, "(.*?)", "(.*?)"\)/)!;
+    expect(_evaluate(`replace("_/Secret/gists-api/gists-api-secrets-kftfgbh49b", "${stable[1]}", "${stable[2]}")`)).toBe('"_/Secret/gists-api/gists-api-secrets"');
+    expect(_evaluate(`replace("apps/Deployment/gists-api/gists-api", "${stable[1]}", "${stable[2]}")`)).toBe('"apps/Deployment/gists-api/gists-api"');
+  }, 30_000);
 
   test.skipIf(!hasTerraform)("is `terraform fmt` clean", () => {
     const fmt = Bun.spawnSync(["terraform", "fmt", "-check", "-recursive", "-diff", dir], { stdout: "pipe", stderr: "pipe" });
@@ -214,4 +309,47 @@ function _references(text: string, nodes: Map<string, unknown>): string[] {
 
 function _yaml(path: string): any {
   return parseYaml(readFileSync(`${repoRoot}${path}`, "utf8"));
+}
+
+/** Problems of one block body against its recorded shape: unknown names, blocks written as attributes and back. */
+function _shapeProblems(body: Record<string, unknown>, shape: BlockShape, where: string, topLevel: boolean): string[] {
+  const problems: string[] = [];
+  const isBlock = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((v) => v !== null && typeof v === "object" && !Array.isArray(v));
+  for (const [name, value] of Object.entries(body)) {
+    if (topLevel && metaArguments.includes(name)) continue;
+    if (name === "dynamic") {
+      // dynamic "x" { content { ... } } stands for x blocks.
+      for (const [blockName, [dynamic]] of Object.entries<any>(value as object)) {
+        const nested = shape.blocks?.[blockName];
+        if (!nested) problems.push(`${where}: dynamic "${blockName}" is no block here`);
+        else for (const content of dynamic.content) problems.push(..._shapeProblems(content, nested, `${where}.${blockName}`, false));
+      }
+      continue;
+    }
+    const nested = shape.blocks?.[name];
+    if (nested) {
+      if (!isBlock(value)) problems.push(`${where}: ${name} is a block (${name} { ... }), not an argument (${name} = ...)`);
+      else for (const item of value as Record<string, unknown>[]) problems.push(..._shapeProblems(item, nested, `${where}.${name}`, false));
+    } else if (shape.attributes.includes(name)) {
+      // hcl2json gives a block as a list of objects and `name = { ... }` as a plain object. A list of objects could
+      // also be `name = [{ ... }]`, which nothing here needs: it is read as a block written in place of an argument.
+      if (isBlock(value)) problems.push(`${where}: ${name} is an argument (${name} = ...), not a block`);
+    } else {
+      problems.push(`${where}: ${name} is not in the provider's schema`);
+    }
+  }
+  return problems;
+}
+
+/** Evaluate one Terraform expression with `terraform console` (built-in functions only; no providers needed). */
+function _evaluate(expression: string): string {
+  const unwrapped = /^\$\{([\s\S]*)\}$/.exec(expression)?.[1] ?? expression;
+  const cwd = mkdtempSync(join(tmpdir(), "gists-tf-console-"));
+  try {
+    const run = Bun.spawnSync(["terraform", "console"], { cwd, stdin: Buffer.from(`${unwrapped.replace(/\s*\n\s*/g, " ")}\n`), stdout: "pipe", stderr: "pipe" });
+    if (run.exitCode !== 0) throw new Error(`terraform console failed on ${unwrapped}: ${run.stderr.toString()}`);
+    return run.stdout.toString().trim();
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Step 5: the service answers through the MetalLB address over HTTP and HTTPS, the mesh denies what it must,
-# and Prometheus scrapes every pod over mTLS. Exits non-zero on the first surprise.
+# Step 5: the service answers through the MetalLB address over HTTPS (plain HTTP redirects), the mesh denies what
+# it must, a page lands in the shared Redis tier, and Prometheus scrapes every pod over mTLS. Exits non-zero on the
+# first surprise.
 source "$(dirname "$0")/lib.sh"
 need curl
 use_cluster
 
 ip=""
 for _ in $(seq 60); do
-  ip="$(kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
+  ip="$(kubectl -n "$GATEWAY_NAMESPACE" get service istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
   [[ -n "$ip" ]] && break
   sleep 2
 done
@@ -38,12 +39,22 @@ check() {
 
 http="http://$GATEWAY_HOST"
 https="https://$GATEWAY_HOST"
-check "GET /health over HTTP" "$(status GET "$http/health")" 200
-check "GET /readyz over HTTPS (self-signed CA)" "$(status GET "$https/readyz" --cacert "$TLS_DIR/cert.pem")" 200
+ca=(--cacert "$TLS_DIR/cert.pem")
+check "GET /health over HTTP redirects to HTTPS" "$(status GET "$http/health")" 301
+check "GET /health over HTTPS (self-signed CA)" "$(status GET "$https/health" "${ca[@]}")" 200
+check "GET /readyz over HTTPS" "$(status GET "$https/readyz" "${ca[@]}")" 200
 # 200 with GitHub reachable; 429 when GitHub's unauthenticated limit is spent (no GITHUB_TOKEN).
-check "GET /octocat?per_page=1 (through the ServiceEntry)" "$(status GET "$http/octocat?per_page=1")" 200 429
-check "GET /metrics from outside is denied by the mesh" "$(status GET "$http/metrics")" 403
-check "DELETE /cache from outside is denied by the mesh" "$(status DELETE "$http/cache")" 403
+octocat="$(status GET "$https/octocat?per_page=1" "${ca[@]}")"
+check "GET /octocat?per_page=1 (through the ServiceEntry)" "$octocat" 200 429
+check "GET /metrics from outside is denied by the mesh" "$(status GET "$https/metrics" "${ca[@]}")" 403
+check "DELETE /cache from outside is denied by the mesh" "$(status DELETE "$https/cache" "${ca[@]}")" 403
+
+# The page is now in the shared tier, under the service's key prefix (REDIS_KEY_PREFIX, default gists-api:).
+check "Redis answers its own probe" "$(kubectl -n "$NAMESPACE" exec deploy/gists-api-redis -c redis -- redis-cli -e ping 2>/dev/null)" PONG
+if [[ "$octocat" == 200 ]]; then
+  keys="$(kubectl -n "$NAMESPACE" exec deploy/gists-api-redis -c redis -- redis-cli --scan --pattern 'gists-api:*' 2>/dev/null | wc -l)"
+  check "the page is stored in the shared tier (keys under gists-api:)" "$([[ "$keys" -gt 0 ]] && echo stored || echo "none")" stored
+fi
 
 ready="$(kubectl -n "$NAMESPACE" get deployment gists-api -o jsonpath='{.status.readyReplicas}')"
 log "$ready pods ready; waiting for Prometheus to scrape them all"
