@@ -7,7 +7,7 @@ import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics/registry.ts";
 import { metricsModule } from "./metrics/plugin.ts";
 import { cacheAdminModule } from "./modules/cache-admin/index.ts";
-import type { AnswerSettings } from "./modules/gists/answer.ts";
+import type { GistsAnswers } from "./modules/gists/answer.ts";
 import { gistsModule } from "./modules/gists/index.ts";
 import { parameterKey, parameterRules } from "./modules/gists/model.ts";
 import type { GistsService } from "./modules/gists/service.ts";
@@ -23,7 +23,7 @@ export interface AppDeps {
   readiness: Readiness;
   logger: Logger;
   adminToken: string | undefined;
-  answers: AnswerSettings;
+  answers: GistsAnswers;
   now?: () => number;
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import { catalog } from "./metrics/catalog.ts";
 import { createRequestRecorder } from "./metrics/plugin.ts";
 import { createMetrics } from "./metrics/registry.ts";
-import type { AnswerSettings } from "./modules/gists/answer.ts";
+import { createGistsAnswers } from "./modules/gists/answer.ts";
 import { createGistsHitPath } from "./modules/gists/hit-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
 import type { Readiness } from "./modules/health/index.ts";
@@ -117,11 +117,11 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
       if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
     },
   });
-  const answers: AnswerSettings = {
+  const answers = createGistsAnswers({
     ttlSeconds: config.cache.ttlSeconds,
     cloneTemplates: runtimeName === "bun",
     grow: (slot, added) => gists.grow(slot, added),
-  };
+  });
   const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
   const handler = createFrontDoor({
     route: (request) => app.handle(request),

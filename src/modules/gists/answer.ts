@@ -1,5 +1,5 @@
 import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
-import { errorBody } from "../../http/errors.ts";
+import { errorResponse } from "../../http/errors.ts";
 import { securityHeaders } from "../../http/security.ts";
 import { bodyFor, pickEncoding, type EncodedBody, type Encoding, type GistsEntry } from "./entry.ts";
 
@@ -20,75 +20,92 @@ export interface AnswerSettings {
   grow(slot: Slot<GistsEntry>, added: number): void;
 }
 
-/** A gists answer: the page, a 304 for a matching If-None-Match, or the cached 404. */
-export function gistsAnswer(resolution: Resolution<GistsEntry>, context: AnswerContext, settings: AnswerSettings): Response {
-  const { slot, verdict } = resolution;
-  const entry = slot.value;
-  const secondsLeft = Math.max(0, Math.ceil((slot.freshUntil - context.now) / 1000));
-  if (entry.negative) {
-    return new Response(errorBody(`User '${entry.username}' not found`, context.requestId), {
-      status: 404,
-      headers: {
-        "content-type": "application/json",
+/** The answer for each way a request used the cache: one method per verdict, and the 304 and the cached 404. */
+export interface GistsAnswers {
+  /** A fresh copy: the hit body prepared when the entry was stored (cloned from a per-second template on Bun). */
+  HIT(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** A stale copy standing in: its body says how old it is (kept on the entry for the current age). */
+  STALE(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** Fetched from GitHub for this request. */
+  MISS(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** Renewed by a 304 from GitHub for this request. */
+  REVALIDATED(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** Fetched because the client asked `use_cache=false`. */
+  BYPASS(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** The client's If-None-Match matches: no body. */
+  notModified(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext): Response;
+  /** The user does not exist, as GitHub said and the cache remembers. */
+  notFound(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext): Response;
+}
+
+/** The answers, for one configuration. */
+export function createGistsAnswers(settings: AnswerSettings): GistsAnswers {
+  const fetched = (verdict: "MISS" | "REVALIDATED" | "BYPASS") => (slot: Slot<GistsEntry>, context: AnswerContext) => {
+    const body = bodyFor(slot.value, { hit: false, ttlSeconds: settings.ttlSeconds });
+    const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
+    return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, verdict, _secondsLeft(slot, context), 0, context.requestId, chosen.encoding) });
+  };
+  return {
+    HIT(slot, context) {
+      const encoding = negotiateEncoding(context.acceptEncoding);
+      if (settings.cloneTemplates) return _fromTemplate(slot, encoding, context, settings);
+      const chosen = _encode(slot, slot.value.hit, encoding, settings);
+      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "HIT", _secondsLeft(slot, context), 0, context.requestId, chosen.encoding) });
+    },
+    STALE(slot, context) {
+      const age = _age(slot, context);
+      const body = bodyFor(slot.value, { hit: true, ttlSeconds: settings.ttlSeconds, staleAge: Math.max(1, age) });
+      const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
+      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "STALE", 0, age, context.requestId, chosen.encoding) });
+    },
+    MISS: fetched("MISS"),
+    REVALIDATED: fetched("REVALIDATED"),
+    BYPASS: fetched("BYPASS"),
+    notModified(slot, verdict, context) {
+      const maxAge = verdict === "STALE" ? 0 : _secondsLeft(slot, context);
+      return new Response(null, { status: 304, headers: _headers(slot.value, verdict, maxAge, _age(slot, context), context.requestId, undefined) });
+    },
+    notFound(slot, verdict, context) {
+      return errorResponse(404, `User '${slot.value.username}' not found`, context.requestId, {
         "x-cache": verdict,
-        "x-request-id": context.requestId,
-        "cache-control": `public, max-age=${secondsLeft}`,
-        ...securityHeaders,
-      },
-    });
-  }
-  const age = Math.max(0, Math.floor((context.now - slot.storedAt) / 1000));
-  const maxAge = verdict === "STALE" ? 0 : secondsLeft;
-  if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, entry.etag)) {
-    return new Response(null, { status: 304, headers: _headers(entry, verdict, maxAge, age, context.requestId, undefined) });
-  }
-  const encoding = negotiateEncoding(context.acceptEncoding);
-  if (verdict === "HIT" && settings.cloneTemplates) return _fromTemplate(slot, encoding, maxAge, age, context, settings);
-  const body = bodyFor(entry, {
-    hit: verdict === "HIT" || verdict === "STALE",
-    ttlSeconds: settings.ttlSeconds,
-    staleAge: verdict === "STALE" ? Math.max(1, age) : undefined,
-  });
-  const chosen = _encode(slot, body, encoding, settings);
-  return new Response(chosen.bytes, {
-    status: 200,
-    headers: _headers(entry, verdict, maxAge, age, context.requestId, chosen.encoding),
-  });
+        "cache-control": `public, max-age=${_secondsLeft(slot, context)}`,
+      });
+    },
+  };
 }
 
-interface Template {
-  response: Response;
-  headers: Headers;
+/** The answer to a resolved request: the cached 404, a 304 for a matching If-None-Match, or the verdict's answer. */
+export function answerFor(answers: GistsAnswers, resolution: Resolution<GistsEntry>, context: AnswerContext): Response {
+  const { slot, verdict } = resolution;
+  if (slot.value.negative) return answers.notFound(slot, verdict, context);
+  if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, slot.value.etag)) return answers.notModified(slot, verdict, context);
+  return answers[verdict](slot, context);
 }
-interface Templates {
-  second: number;
-  byEncoding: Partial<Record<Encoding, Template>>;
-}
-const templates = new WeakMap<Slot<GistsEntry>, Templates>();
 
-// A hit's answer differs from the last one only in its request id (and, once a second, its Age and max-age),
-// so it is prepared once per second and cloned: a clone shares the body and copies the headers, which costs
-// less than building a Response from its parts. The request id goes into the template just before the clone,
-// which saves reaching for the new answer's headers.
-function _fromTemplate(
-  slot: Slot<GistsEntry>,
-  encoding: Encoding,
-  maxAge: number,
-  age: number,
-  context: AnswerContext,
-  settings: AnswerSettings,
-): Response {
+function _secondsLeft(slot: Slot<GistsEntry>, context: AnswerContext): number {
+  return Math.max(0, Math.ceil((slot.freshUntil - context.now) / 1000));
+}
+
+function _age(slot: Slot<GistsEntry>, context: AnswerContext): number {
+  return Math.max(0, Math.floor((context.now - slot.storedAt) / 1000));
+}
+
+// A hit's answer differs from the last one only in its request id (and, once a second, its max-age), so the
+// entry keeps one prepared per second and encoding, and each hit clones it: a clone shares the body and copies
+// the headers, which costs less than building a Response from its parts. The request id goes into the template
+// just before the clone, which saves reaching for the new answer's headers.
+function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, context: AnswerContext, settings: AnswerSettings): Response {
   const entry = slot.value;
   const second = Math.floor(context.now / 1000);
-  let prepared = templates.get(slot);
+  let prepared = entry.templates;
   if (prepared === undefined || prepared.second !== second) {
     prepared = { second, byEncoding: {} };
-    templates.set(slot, prepared);
+    entry.templates = prepared;
   }
   let template = prepared.byEncoding[encoding];
   if (template === undefined) {
     const chosen = _encode(slot, entry.hit, encoding, settings);
-    const response = new Response(chosen.bytes, { status: 200, headers: _headers(entry, "HIT", maxAge, age, "", chosen.encoding) });
+    const response = new Response(chosen.bytes, { status: 200, headers: _headers(entry, "HIT", _secondsLeft(slot, context), 0, "", chosen.encoding) });
     template = { response, headers: response.headers };
     prepared.byEncoding[encoding] = template;
   }

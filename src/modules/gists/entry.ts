@@ -38,6 +38,8 @@ export interface GistsEntry extends CachedValue {
   bytes: number;
   /** The latest stale body (its age changes every second), kept so an outage costs one encoding per second; not counted in `bytes`. */
   stale?: { age: number; body: EncodedBody };
+  /** This second's prepared hit answers, by encoding, cloned for each hit (they share the hit body's bytes). */
+  templates?: { second: number; byEncoding: Partial<Record<Encoding, { response: Response; headers: Headers }>> };
 }
 
 /** Bodies under this many bytes are sent uncompressed. */

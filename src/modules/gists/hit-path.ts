@@ -1,7 +1,7 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { EarlyAnswer } from "../../http/front-door.ts";
 import type { RequestContext } from "../../http/request-context.ts";
-import { gistsAnswer, type AnswerSettings } from "./answer.ts";
+import { answerFor, type GistsAnswers } from "./answer.ts";
 import { gistsParams, gistsQuery, queryDefaults } from "./model.ts";
 import { cacheKeyOf, completeKeyOf, type GistsService } from "./service.ts";
 
@@ -31,7 +31,7 @@ const maxRememberedQueries = 256;
  * validated by the route's compiled schemas, so an invalid request can never be answered from the cache:
  * it finds no entry, or is not read here at all and goes on to the router and its validation.
  */
-export function createGistsHitPath(gists: GistsService, settings: AnswerSettings, now: () => number = Date.now): EarlyAnswer {
+export function createGistsHitPath(gists: GistsService, answers: GistsAnswers, now: () => number = Date.now): EarlyAnswer {
   const queries = new Map<string, CanonicalQuery | null>();
   const canonical = (query: string): CanonicalQuery | null => {
     let known = queries.get(query);
@@ -58,11 +58,9 @@ export function createGistsHitPath(gists: GistsService, settings: AnswerSettings
       context.route = "/:username";
       context.cache = "HIT";
       const { headers } = context;
-      return gistsAnswer(
-        { slot, verdict: "HIT" },
-        { requestId: context.id, acceptEncoding: headers.get("accept-encoding"), ifNoneMatch: headers.get("if-none-match"), now: at },
-        settings,
-      );
+      const ifNoneMatch = headers.get("if-none-match");
+      const request = { requestId: context.id, acceptEncoding: headers.get("accept-encoding"), ifNoneMatch, now: at };
+      return ifNoneMatch === null ? answers.HIT(slot, request) : answerFor(answers, { slot, verdict: "HIT" }, request);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { contextOf } from "../../http/request-context.ts";
-import { gistsAnswer, type AnswerSettings } from "./answer.ts";
+import { answerFor, type GistsAnswers } from "./answer.ts";
 import { gistsHeaders, gistsParams, gistsQuery, queryDefaults } from "./model.ts";
 import { gistsResponses } from "./openapi.ts";
 import type { GistsService } from "./service.ts";
@@ -8,7 +8,7 @@ import type { GistsService } from "./service.ts";
 /** Dependencies of the gists routes. */
 export interface GistsModuleDeps {
   gists: GistsService;
-  answers: AnswerSettings;
+  answers: GistsAnswers;
   now?: () => number;
 }
 
@@ -22,7 +22,8 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
       const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
       const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
       if (context) context.cache = resolution.verdict;
-      return gistsAnswer(
+      return answerFor(
+        answers,
         resolution,
         {
           requestId: context?.id ?? "",
@@ -30,7 +31,6 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
           ifNoneMatch: request.headers.get("if-none-match"),
           now: now(),
         },
-        answers,
       );
     },
     {
