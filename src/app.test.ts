@@ -213,3 +213,31 @@ describe("bearerMatches", () => {
     expect(bearerMatches("Bearer ", "s3cret")).toBe(false);
   });
 });
+
+describe("the hit path answers only what the route would accept", () => {
+  test("with the page cached, every invalid spelling is still a 422 and every valid one a HIT", async () => {
+    expect((await get("/octocat")).status).toBe(200);
+    for (const path of [
+      "/octocat?page=0",
+      "/octocat?per_page=500",
+      "/octocat?use_cache=yes",
+      "/octocat?all=1",
+      "/octo--cat",
+      "/octocat-",
+    ]) {
+      const { status } = await get(path);
+      expect({ path, status }).toEqual({ path, status: 422 });
+    }
+    for (const path of ["/octocat", "/OctoCat", "/octocat?page=1", "/octocat?per_page=30&page=1", "/octocat?use_cache=true", "/octocat?page=01", "/octocat?per_page=30.0"]) {
+      const { response } = await get(path);
+      expect({ path, verdict: response.headers.get("x-cache") }).toEqual({ path, verdict: "HIT" });
+    }
+    expect(github.requestCount()).toBe(1);
+  });
+
+  test("use_cache=false and all=true are never answered from the page's entry", async () => {
+    expect((await get("/octocat")).status).toBe(200);
+    expect((await get("/octocat?use_cache=false")).response.headers.get("x-cache")).toBe("BYPASS");
+    expect((await get("/octocat?all=true")).response.headers.get("x-cache")).not.toBe("HIT");
+  });
+});
