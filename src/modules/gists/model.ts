@@ -3,11 +3,16 @@ import { t } from "elysia";
 /** A GitHub login: 1–39 letters, digits and single hyphens, neither first nor last. */
 export const githubLoginPattern = "^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$";
 
+// Each rule is stated once: the schemas enforce it, the OpenAPI descriptions and the 422 messages quote it.
+const loginRule = "1-39 letters, digits or single hyphens, not starting or ending with a hyphen";
+const pageRange = { minimum: 1, maximum: 100 } as const;
+const wholeNumber = `a whole number from ${pageRange.minimum} to ${pageRange.maximum}`;
+
 /** What a client is told for each parameter that fails validation, FastAPI-style: where it is and what it must be. */
 export const parameterRules = {
-  username: { loc: ["path", "username"], msg: "must be a GitHub login: 1-39 letters, digits or single hyphens, not starting or ending with a hyphen" },
-  page: { loc: ["query", "page"], msg: "must be a whole number from 1 to 100" },
-  per_page: { loc: ["query", "per_page"], msg: "must be a whole number from 1 to 100" },
+  username: { loc: ["path", "username"], msg: `must be a GitHub login: ${loginRule}` },
+  page: { loc: ["query", "page"], msg: `must be ${wholeNumber}` },
+  per_page: { loc: ["query", "per_page"], msg: `must be ${wholeNumber}` },
   use_cache: { loc: ["query", "use_cache"], msg: "must be true or false" },
   all: { loc: ["query", "all"], msg: "must be true or false" },
 } as const;
@@ -22,7 +27,7 @@ export const gistsParams = t.Object({
     pattern: githubLoginPattern,
     minLength: 1,
     maxLength: 39,
-    description: "GitHub login: 1-39 letters, digits and single hyphens, not starting or ending with a hyphen",
+    description: `GitHub login: ${loginRule}`,
     example: "octocat",
   }),
 });
@@ -33,19 +38,19 @@ export const queryDefaults = { page: 1, per_page: 30, use_cache: true, all: fals
 /** Query parameters of `GET /{username}`: all optional, with the defaults filled in by validation. */
 export const gistsQuery = t.Object({
   page: t.Optional(
-    t.Integer({ [parameterKey]: "page", minimum: 1, maximum: 100, default: queryDefaults.page, description: "Page number, 1-100", example: 1 }),
+    t.Integer({ [parameterKey]: "page", ...pageRange, default: queryDefaults.page, description: `Page number, ${wholeNumber}`, example: 1 }),
   ),
   per_page: t.Optional(
-    t.Integer({ [parameterKey]: "per_page", minimum: 1, maximum: 100, default: queryDefaults.per_page, description: "Gists per page, 1-100", example: 30 }),
+    t.Integer({ [parameterKey]: "per_page", ...pageRange, default: queryDefaults.per_page, description: `Gists per page, ${wholeNumber}`, example: 30 }),
   ),
   use_cache: t.Optional(
-    t.Boolean({ [parameterKey]: "use_cache", default: queryDefaults.use_cache, description: "false asks GitHub even when a cached copy is fresh" }),
+    t.Boolean({ [parameterKey]: "use_cache", default: queryDefaults.use_cache, description: "true or false; false asks GitHub even when a cached copy is fresh" }),
   ),
   all: t.Optional(
     t.Boolean({
       [parameterKey]: "all",
       default: queryDefaults.all,
-      description: "true returns every public gist (following GitHub's pages of 100, up to GISTS_MAX_PAGES); page and per_page are ignored",
+      description: "true or false; true returns every public gist (following GitHub's pages of 100, up to GISTS_MAX_PAGES); page and per_page are ignored",
     }),
   ),
 });
