@@ -1,5 +1,5 @@
 import type { OpenAPIV3 } from "openapi-types";
-import { errorBody, gistsPage, validationErrorBody } from "./model.ts";
+import { errorBody, gistsPage, parameterRules, validationErrorBody } from "./model.ts";
 
 // TypeBox schemas are JSON Schema; OpenAPI's types only lack its symbol-keyed markers.
 const schema = (value: object) => value as OpenAPIV3.SchemaObject;
@@ -73,7 +73,7 @@ export const gistsResponses: OpenAPIV3.ResponsesObject = {
       "application/json": {
         schema: schema(validationErrorBody),
         example: {
-          detail: [{ loc: ["query", "per_page"], msg: "per_page must be a whole number from 1 to 100", type: "value_error" }],
+          detail: [{ loc: [...parameterRules.per_page.loc], msg: `per_page ${parameterRules.per_page.msg}`, type: "value_error" }],
           request_id: "3cb7c4db-565c-4e64-abc5-d8528776544c",
         },
       },
