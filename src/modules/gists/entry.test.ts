@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { negotiateEncoding } from "./answer.ts";
 import type { GithubGist, GithubGistFile } from "../../github/client.ts";
-import { bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
+import { allocatedBytes, bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
 
 /** A file as GitHub lists it; `language` is null for a kind GitHub does not recognise. */
 const file = (gistId: string, filename: string, language: string | null) => ({
@@ -47,7 +47,7 @@ describe("gists entries", () => {
     });
     expect(entry.upstream).toEqual({ etag: '"up"', lastModified: "Mon" });
     expect(entry.etag).toMatch(/^W\/"[\w-]+"$/);
-    expect(entry.bytes).toBe(entry.hit.identity.byteLength + (entry.hit.gzip?.byteLength ?? 0) + (entry.hit.br?.byteLength ?? 0));
+    expect(entry.bytes).toBe(allocatedBytes(entry.hit.identity) + allocatedBytes(entry.hit.gzip) + allocatedBytes(entry.hit.br));
   });
 
   test("files pass on as GitHub sends them, keyed by name, with encoding and truncated when sent and never content", () => {
@@ -81,13 +81,25 @@ describe("gists entries", () => {
     expect(gunzipSync(big.hit.gzip!)).toEqual(Buffer.from(big.hit.identity));
     expect(big.hit.br).toBeUndefined();
     const first = pickEncoding(big.hit, "br");
-    expect([first.encoding, first.added]).toEqual(["br", big.hit.br!.byteLength]);
+    expect([first.encoding, first.added]).toEqual(["br", allocatedBytes(big.hit.br)]);
     expect(brotliDecompressSync(big.hit.br!)).toEqual(Buffer.from(big.hit.identity));
     expect(pickEncoding(big.hit, "br").added).toBe(0);
     expect(pickEncoding(big.hit, "gzip")).toEqual({ bytes: big.hit.gzip!, encoding: "gzip", added: 0 });
     const small = pageEntry({ gists: [gist("a")], links: {} }, { username: "o", page: 1, perPage: 1 }, 60);
     expect(small.hit.gzip).toBeUndefined();
     expect(pickEncoding(small.hit, "gzip").encoding).toBe("identity");
+  });
+
+  test("bodies count as the allocator's size classes hold them: a quarter of a power of two apart", () => {
+    const sized = (length: number) => allocatedBytes(new Uint8Array(length));
+    expect([0, 1, 8, 9, 64, 65].map(sized)).toEqual([8, 8, 8, 16, 64, 80]);
+    // Sizes Bun's mimalloc reported for the cache's bodies: 20,000 B in 20 KiB blocks, 21,163 B in 24 KiB, 3,947 B in 4 KiB.
+    expect([20_000, 21_163, 3_947, 16_384, 16_385].map(sized)).toEqual([20_480, 24_576, 4_096, 16_384, 20_480]);
+    for (const length of [100, 1_000, 10_000, 100_000, 1_000_000]) {
+      expect(sized(length)).toBeGreaterThanOrEqual(length);
+      expect(sized(length)).toBeLessThanOrEqual(length * 1.25 + 8);
+    }
+    expect(allocatedBytes(undefined)).toBe(0);
   });
 
   test("a 404 entry is small and negative", () => {
