@@ -19,7 +19,8 @@ export type GistsFastPath = ReturnType<typeof createGistsFastPath>;
  * request can never be answered by it: unknown URLs fall through to the router and its validation.
  */
 export function createGistsFastPath(gists: GistsService, maxUrls: number, settings: AnswerSettings, now: () => number = Date.now) {
-  const known = new QuickLRU<string, KnownRequest>({ maxSize: maxUrls });
+  // quick-lru keeps two generations of up to maxSize each, so half of maxUrls keeps the index within maxUrls.
+  const known = new QuickLRU<string, KnownRequest>({ maxSize: Math.max(1, Math.ceil(maxUrls / 2)) });
 
   return {
     /** Records that `url` (whose path and query are `target`) is the cacheable request with canonical `key`. */
