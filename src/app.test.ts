@@ -82,7 +82,9 @@ describe("gists pages", () => {
     expect(body.cache).toEqual({ hit: false, ttl_seconds: 300 });
     const [gist] = github.gists("octocat");
     expect(body.data[0]).toMatchObject({ id: gist!.id, url: gist!.html_url, created_at: gist!.created_at });
-    expect(body.data[0].files).toEqual(Object.keys(gist!.files));
+    expect(body.data[0].files).toEqual(gist!.files);
+    const [name, file] = Object.entries(gist!.files)[0]!;
+    expect(body.data[0].files[name].raw_url).toBe(file.raw_url);
 
     const last = (await get("/octocat?page=3&per_page=3")).json();
     expect(last.pagination).toEqual({ page: 3, per_page: 3, count: 2, has_next: false, has_prev: true });

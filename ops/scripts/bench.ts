@@ -1,14 +1,31 @@
 /**
  * `npm run bench`: the performance budget, measured side by side in one run on this machine.
  * Prints a markdown table (and writes it to --out FILE). Needs wrk (Debian package `wrk`) and dist/gists-api.
- * `--only hits,memory` runs some sections (hits, generators, stampede, concurrency, zipf, memory).
+ * `--only hits,memory` runs some sections (hits, generators, stampede, concurrency, zipf, memory; overhead only by name);
+ * `--memory-runs N` repeats each memory case N times (default 3) and reports medians.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeGithub } from "../../src/testing/fake-github.ts";
-import { autocannon, drive, freePort, generator, measure, median, rssMiB, startBinary, waitHealthy, wrk, zipfSampler, type WrkResult } from "./bench/lib.ts";
+import { slotOverheadBytes } from "../../src/cache/policy.ts";
+import { parsePrometheusText, sampleSum } from "../../src/testing/prometheus-text.ts";
+import {
+  autocannon,
+  drive,
+  freePort,
+  generator,
+  measure,
+  median,
+  memoryOf,
+  rssMiB,
+  startBinary,
+  waitHealthy,
+  wrk,
+  zipfSampler,
+  type WrkResult,
+} from "./bench/lib.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -17,18 +34,23 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "32" },
     out: { type: "string" },
     only: { type: "string" },
+    "memory-runs": { type: "string", default: "3" },
   },
 });
 const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
 const connections = Number(flags.connections);
+const memoryRuns = Number(flags["memory-runs"]);
+// The memory section's budget: the cache bound plus what the process holds besides it.
+const memoryBudget = "≤ 64 MiB + 80 MB (140 MiB)";
 
 const measurer = Bun.which("wrk") ? "wrk -t1" : "the project's generator (wrk is not installed)";
 if (!(await Bun.file("dist/gists-api").exists())) _fail("dist/gists-api is missing; run 'npm run build' first");
 
 const rows: string[][] = [];
-const sections = { hits: cachedHits, generators, stampede: coldStampede, concurrency: upstreamConcurrency, zipf: zipfRevalidation, memory: memoryAfterManyUsers };
-const chosen = flags.only ? flags.only.split(",") : Object.keys(sections);
+const sections = { hits: cachedHits, generators, stampede: coldStampede, concurrency: upstreamConcurrency, zipf: zipfRevalidation, memory: memoryAfterManyUsers, overhead: entryOverhead };
+// The overhead section re-derives a constant of the cache; it runs only when asked for by name.
+const chosen = flags.only ? flags.only.split(",") : Object.keys(sections).filter((name) => name !== "overhead");
 for (const name of chosen) {
   const section = sections[name as keyof typeof sections];
   if (!section) _fail(`--only takes a comma-separated list of ${Object.keys(sections).join(", ")}; got '${name}'`);
@@ -193,23 +215,106 @@ async function zipfRevalidation(): Promise<void> {
   }
 }
 
-/** RSS after 10,000 distinct users pass through a cache bounded to 64 MiB. */
+/** RSS after 10,000 and after 100,000 distinct users pass through a cache bounded to 64 MiB, with where it goes. */
 async function memoryAfterManyUsers(): Promise<void> {
-  const users = Object.fromEntries(Array.from({ length: 10_000 }, (_, index) => [`m${index}`, 30]));
-  const github = await startFakeGithub({ users, rateLimit: { limit: 1_000_000, remaining: 1_000_000 } });
-  const service = await startBinary({ GITHUB_API_URL: github.url });
-  const statuses = await drive(service.url, Object.keys(users).map((login) => `/${login}`), 32);
+  for (const users of [10_000, 100_000]) {
+    const samples: MemorySample[] = [];
+    for (let run = 1; run <= memoryRuns; run++) {
+      samples.push(await memorySample(users));
+      const last = samples.at(-1)!;
+      console.error(`memory ${users} users, run ${run}/${memoryRuns}: settled ${last.rss.toFixed(1)} MiB, peak ${last.peak.toFixed(1)} MiB`);
+    }
+    const mid = (pick: (sample: MemorySample) => number) => median(samples.map(pick)).toFixed(1);
+    const list = (pick: (sample: MemorySample) => number) => samples.map((sample) => pick(sample).toFixed(1)).join(", ");
+    const last = samples.at(-1)!;
+    rows.push(
+      [
+        `RSS 10 s after ${users.toLocaleString("en")} distinct users (30 gists each, 49 KB GitHub pages), CACHE_MAX_BYTES=64 MiB, median of ${samples.length} (${list((sample) => sample.rss)})`,
+        `${mid((sample) => sample.rss)} MiB (peak ${mid((sample) => sample.peak)} MiB); cache ${mid((sample) => sample.cacheMiB)} MiB in ${last.entries} entries, ${last.evictions} evicted; answers ${last.answers}`,
+        memoryBudget,
+      ],
+      [
+        "where it goes, medians: file-backed (the executable's pages) / JS objects / buffers the JS heap holds (bodies) / rest of anonymous (allocator, runtime)",
+        `${mid((sample) => sample.fileBacked)} / ${mid((sample) => sample.jsObjects)} / ${mid((sample) => sample.external)} / ${mid((sample) => sample.otherAnon)} MiB`,
+        "",
+      ],
+    );
+  }
+}
+
+/** What one memory run read from the process 10 s after the last answer (MiB). */
+interface MemorySample {
+  rss: number;
+  peak: number;
+  fileBacked: number;
+  jsObjects: number;
+  external: number;
+  otherAnon: number;
+  anon: number;
+  cacheMiB: number;
+  entries: number;
+  evictions: number;
+  answers: string;
+}
+
+/** Per-entry memory beyond the bodies: how resident memory less the bodies grows with the entries held, at three bounds. */
+async function entryOverhead(): Promise<void> {
+  const bounds = [8, 32, 64];
+  const slopes: number[] = [];
+  for (let run = 1; run <= memoryRuns; run++) {
+    const points = [];
+    for (const mib of bounds) {
+      const sample = await memorySample(10_000, { CACHE_MAX_BYTES: String(mib * 1048576) });
+      // What the bound counts as bodies: its bytes less the per-entry constant it adds.
+      const bodies = sample.cacheMiB - (sample.entries * slotOverheadBytes) / 1048576;
+      points.push({ entries: sample.entries, beyond: sample.anon - bodies });
+    }
+    slopes.push(_slope(points.map((point) => [point.entries, point.beyond])) * 1048576);
+    console.error(`overhead run ${run}/${memoryRuns}: ${points.map((p) => `${p.entries} entries ${p.beyond.toFixed(1)} MiB`).join(", ")}; ${slopes.at(-1)!.toFixed(0)} B per entry`);
+  }
+  rows.push([
+    `memory per cached page beyond its counted bodies: slope of (anonymous RSS − bodies) over entries held at ${bounds.join(", ")} MiB bounds, 10,000 users, median of ${slopes.length} (${slopes.map((slope) => slope.toFixed(0)).join(", ")})`,
+    `${median(slopes).toFixed(0)} B per entry`,
+    `counted: ${slotOverheadBytes} B (slotOverheadBytes)`,
+  ]);
+}
+
+/** One run: `users` distinct users through a fresh service, then its memory once settled. */
+async function memorySample(users: number, env: Record<string, string> = {}): Promise<MemorySample> {
+  const github = await startFakeGithub({ autoUsers: { prefix: "m", gists: 30 }, rateLimit: { limit: 10_000_000, remaining: 10_000_000 } });
+  const service = await startBinary({ GITHUB_API_URL: github.url, ...env });
+  const statuses = await drive(service.url, Array.from({ length: users }, (_, index) => `/m${index}`), 32);
   const peak = rssMiB(service.pid);
   await Bun.sleep(10_000);
-  const rss = rssMiB(service.pid);
+  const memory = memoryOf(service.pid);
   const stats = (await (await fetch(`${service.url}/cache/stats`)).json()) as Record<string, number>;
-  rows.push([
-    "RSS 10 s after 10,000 distinct users (30 gists each, 49 KB GitHub pages), CACHE_MAX_BYTES=64 MiB",
-    `${rss.toFixed(1)} MiB (${peak.toFixed(1)} MiB right after the last answer); cache ${(stats.bytes! / 1048576).toFixed(1)} MiB in ${stats.size} entries, ${stats.evictions} evicted; answers ${_statuses(statuses)}`,
-    "≤ 64 MiB + 80 MB (140 MiB)",
-  ]);
+  const scrape = parsePrometheusText(await (await fetch(`${service.url}/metrics`)).text());
   await service.stop();
   await github.close();
+  const mib = (name: string) => sampleSum(scrape, name) / 1048576;
+  return {
+    rss: memory.rss,
+    peak,
+    fileBacked: memory.file,
+    // Bun's heap "used" includes the external buffers the collector is told about.
+    jsObjects: mib("nodejs_heap_size_used_bytes") - mib("nodejs_external_memory_bytes"),
+    external: mib("nodejs_external_memory_bytes"),
+    otherAnon: memory.anon - mib("nodejs_heap_size_used_bytes"),
+    anon: memory.anon,
+    cacheMiB: stats.bytes! / 1048576,
+    entries: stats.size!,
+    evictions: stats.evictions!,
+    answers: _statuses(statuses),
+  };
+}
+
+/** The least-squares slope of y over x. */
+function _slope(points: number[][]): number {
+  const mean = (index: number) => points.reduce((sum, point) => sum + point[index]!, 0) / points.length;
+  const [mx, my] = [mean(0), mean(1)];
+  const num = points.reduce((sum, [x, y]) => sum + (x! - mx) * (y! - my), 0);
+  const den = points.reduce((sum, [x]) => sum + (x! - mx) ** 2, 0);
+  return num / den;
 }
 
 function _statuses(statuses: Map<number, number>): string {

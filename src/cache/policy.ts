@@ -70,10 +70,13 @@ export interface PolicyStats {
 /** The cache policy: TTL, stale windows, coalescing, stale-if-error, over a bounded store. */
 export type CachePolicy<V extends CachedValue> = ReturnType<typeof createCachePolicy<V>>;
 
-// Per-entry memory beyond the stored bodies that the byte bound also counts: the slot, the entry's objects,
-// strings and buffer headers, its key and the fast path's record of it. Measured on Bun 1.4 as the growth of
-// resident memory per cached page beyond its bodies (about 2.5 KB: 10,000 users at 8, 32 and 64 MiB bounds).
-const slotOverheadBytes = 2560;
+/**
+ * Per-entry memory beyond the stored bodies (counted at their allocator size class) that the byte bound also
+ * counts: the slot, the entry's objects, strings and buffer headers, its key, the fast path's record of it and
+ * allocator pages kept by evictions. Measured on Bun 1.4 as the growth of resident memory per cached page beyond
+ * its bodies: about 3.5 KB (`bun ops/scripts/bench.ts --only overhead`: 10,000 users at 8, 32 and 64 MiB bounds).
+ */
+export const slotOverheadBytes = 3584;
 
 // How long a local copy that is no longer fresh is answered without asking the shared tier again for a newer one.
 const sharedRecheckMs = 1_000;

@@ -4,21 +4,21 @@ import { describeTargets, expectError, freshLogin, useStack } from "./stack.ts";
 
 const healthy = { status: "healthy", service: "github-gists-api" };
 
-/** What the service should answer for each upstream gist, per the spec (files compared as a set). */
+/** What the service should answer for each upstream gist, per the spec: `files` exactly as GitHub sent it. */
 function expectedItem(gist: FakeGist) {
   return {
     id: gist.id,
     description: gist.description,
     url: gist.html_url,
     created_at: gist.created_at,
-    files: Object.keys(gist.files).sort(),
+    files: gist.files,
   };
 }
 
 /** The spec's fields of an answered item, with a null description allowed to arrive as "". */
 function comparable(item: any, upstream: FakeGist | undefined) {
   const description = upstream?.description === null && item.description === "" ? null : item.description;
-  return { id: item.id, description, url: item.url, created_at: item.created_at, files: [...item.files].sort() };
+  return { id: item.id, description, url: item.url, created_at: item.created_at, files: item.files };
 }
 
 describeTargets("gists API", (target) => {
@@ -61,6 +61,23 @@ describeTargets("gists API", (target) => {
     for (const item of body.data) {
       expect(Object.keys(item).sort()).toEqual(["created_at", "description", "files", "id", "updated_at", "url"]);
     }
+  });
+
+  test("files is GitHub's object keyed by file name: clients read files[name].raw_url, .language and .size", async () => {
+    const login = freshLogin("files");
+    s.fake.setUser(login, 12);
+    const body = (await (await s.request(`/${login}`)).json()) as any;
+    const upstream = s.fake.gists(login);
+    const read = [];
+    for (const [index, gist] of upstream.entries()) {
+      for (const [name, file] of Object.entries(gist.files)) {
+        const served = body.data[index].files[name];
+        read.push({ name, raw_url: served?.raw_url, language: served?.language, size: served?.size, keys: Object.keys(served ?? {}) });
+        expect(read.at(-1)).toEqual({ name, raw_url: file.raw_url, language: file.language, size: file.size, keys: Object.keys(file) });
+      }
+    }
+    expect(read.some((file) => file.language === null)).toBe(true);
+    expect(read.some((file) => typeof file.language === "string")).toBe(true);
   });
 
   test("a null upstream description stays null or becomes an empty string", async () => {
@@ -139,7 +156,7 @@ describeTargets("gists API", (target) => {
     const upstream = s.fake.gists(login).find((g) => g.description?.startsWith("Ünïcode"))!;
     const item = body.data.find((g: any) => g.id === upstream.id);
     expect(item.description).toBe(upstream.description);
-    expect(item.files.sort()).toEqual(Object.keys(upstream.files).sort());
+    expect(item.files).toEqual(upstream.files);
   });
 
   test("/swagger is an HTML page and /swagger/json documents /{username}", async () => {

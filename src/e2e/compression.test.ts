@@ -21,7 +21,7 @@ function variesOnEncoding(reply: RawReply): boolean {
 describeTargets("compression", (target) => {
   const s = useStack(target);
 
-  // 30 gists shape to about 8 KB of JSON, well over the ~1 KB threshold.
+  // 30 gists shape to about 21 KB of JSON, well over the ~1 KB threshold.
   test("gzip and br answers decode to the identity answer's JSON, on a miss and on hits", async () => {
     const login = freshLogin("zip");
     s.fake.setUser(login, 30);

@@ -2,14 +2,26 @@ import { FetchError, ofetch } from "ofetch";
 import { BodyTooLarge, readCappedText } from "./body.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
 
-/** One public gist as GitHub lists it (only the fields the service reads). */
+/** One file of a gist as GitHub lists it; `encoding`, `truncated` and `content` come only on some answers. */
+export interface GithubGistFile {
+  filename: string;
+  type: string;
+  language: string | null;
+  raw_url: string;
+  size: number;
+  encoding?: string;
+  truncated?: boolean;
+  content?: string;
+}
+
+/** One public gist as GitHub lists it (only the fields the service reads; files are checked as an object only). */
 export interface GithubGist {
   id: string;
   description: string | null;
   html_url: string;
   created_at: string;
   updated_at?: string;
-  files: Record<string, unknown>;
+  files: Record<string, GithubGistFile>;
 }
 
 /** What GitHub's rate-limit headers said on an answer. */

@@ -104,6 +104,13 @@ export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
 }
 
+/** Resident memory of a process in MiB: all of it, the file-backed part (mapped executable) and the anonymous part. */
+export function memoryOf(pid: number): { rss: number; file: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
+  return { rss: kib("VmRSS"), file: kib("RssFile"), anon: kib("RssAnon") };
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import type { StoredCopy } from "../../cache/tier.ts";
 import type { EntryCodec } from "../../fleet/tier.ts";
-import type { GistsEntry } from "./entry.ts";
+import { allocatedBytes, notFoundEntry, type GistsEntry } from "./entry.ts";
 
 /**
  * The shared tier's format of a gists entry: "GAPI", a version byte, the length of a JSON header (4 bytes,
@@ -66,7 +66,8 @@ export const entryCodec: EntryCodec<GistsEntry> = {
       upstream: header.upstream,
       hasNext: header.hasNext,
       count: header.count,
-      bytes: header.negative ? 64 + header.username.length * 2 : identity.byteLength + (gzip?.byteLength ?? 0),
+      // Weighed as the entry module weighs what it builds, so a copy from another replica counts the same.
+      bytes: header.negative ? notFoundEntry(header.username).bytes : allocatedBytes(identity) + allocatedBytes(gzip),
     };
     return { value: entry, storedAt: header.storedAt, freshUntil: header.freshUntil, staleUntil: header.staleUntil } satisfies StoredCopy<GistsEntry>;
   },

@@ -1,14 +1,24 @@
 import { describe, expect, test } from "bun:test";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { negotiateEncoding } from "./answer.ts";
-import { bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
+import type { GithubGist, GithubGistFile } from "../../github/client.ts";
+import { allocatedBytes, bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
 
-const gist = (id: string) => ({
+/** A file as GitHub lists it; `language` is null for a kind GitHub does not recognise. */
+const file = (gistId: string, filename: string, language: string | null) => ({
+  filename,
+  type: language === null ? "text/plain" : "text/markdown",
+  language,
+  raw_url: `https://gist.githubusercontent.com/octo/${gistId}/raw/${gistId}0/${filename}`,
+  size: 40 + filename.length,
+});
+
+const gist = (id: string): GithubGist => ({
   id,
   description: id === "b" ? null : `gist ${id}`,
   html_url: `https://gist.github.com/${id}`,
   created_at: "2020-01-01T00:00:00Z",
-  files: { [`${id}.md`]: {}, "notes.txt": {} },
+  files: { [`${id}.md`]: file(id, `${id}.md`, "Markdown"), "notes.txt": file(id, "notes.txt", null) },
 });
 
 const decode = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes));
@@ -22,8 +32,8 @@ describe("gists entries", () => {
     );
     expect(decode(entry.hit.identity)).toEqual({
       data: [
-        { id: "a", description: "gist a", url: "https://gist.github.com/a", created_at: "2020-01-01T00:00:00Z", files: ["a.md", "notes.txt"] },
-        { id: "b", description: null, url: "https://gist.github.com/b", created_at: "2020-01-01T00:00:00Z", files: ["b.md", "notes.txt"] },
+        { id: "a", description: "gist a", url: "https://gist.github.com/a", created_at: "2020-01-01T00:00:00Z", files: gist("a").files },
+        { id: "b", description: null, url: "https://gist.github.com/b", created_at: "2020-01-01T00:00:00Z", files: gist("b").files },
       ],
       pagination: { page: 1, per_page: 2, count: 2, has_next: true, has_prev: false },
       cache: { hit: true, ttl_seconds: 300 },
@@ -37,7 +47,20 @@ describe("gists entries", () => {
     });
     expect(entry.upstream).toEqual({ etag: '"up"', lastModified: "Mon" });
     expect(entry.etag).toMatch(/^W\/"[\w-]+"$/);
-    expect(entry.bytes).toBe(entry.hit.identity.byteLength + (entry.hit.gzip?.byteLength ?? 0) + (entry.hit.br?.byteLength ?? 0));
+    expect(entry.bytes).toBe(allocatedBytes(entry.hit.identity) + allocatedBytes(entry.hit.gzip) + allocatedBytes(entry.hit.br));
+  });
+
+  test("files pass on as GitHub sends them, keyed by name, with encoding and truncated when sent and never content", () => {
+    const sent = gist("c");
+    sent.files["big.log"] = { ...file("c", "big.log", "Text"), encoding: "utf-8", truncated: true, content: "x".repeat(2048) };
+    sent.files["odd.bin"] = { ...file("c", "odd.bin", null), extra: "not documented" } as GithubGistFile;
+    const [shaped] = decode(pageEntry({ gists: [sent], links: {} }, { username: "o", page: 1, perPage: 1 }, 60).hit.identity).data;
+    expect(Object.keys(shaped.files)).toEqual(["c.md", "notes.txt", "big.log", "odd.bin"]);
+    expect(shaped.files["c.md"]).toEqual(file("c", "c.md", "Markdown"));
+    expect(shaped.files["notes.txt"].language).toBeNull();
+    expect(shaped.files["big.log"]).toEqual({ ...file("c", "big.log", "Text"), encoding: "utf-8", truncated: true });
+    expect(shaped.files["odd.bin"]).toEqual(file("c", "odd.bin", null));
+    expect(Object.keys(shaped.files["big.log"])).toEqual(["filename", "type", "language", "raw_url", "size", "encoding", "truncated"]);
   });
 
   test("a complete list joins the pages' items in order", () => {
@@ -58,13 +81,25 @@ describe("gists entries", () => {
     expect(gunzipSync(big.hit.gzip!)).toEqual(Buffer.from(big.hit.identity));
     expect(big.hit.br).toBeUndefined();
     const first = pickEncoding(big.hit, "br");
-    expect([first.encoding, first.added]).toEqual(["br", big.hit.br!.byteLength]);
+    expect([first.encoding, first.added]).toEqual(["br", allocatedBytes(big.hit.br)]);
     expect(brotliDecompressSync(big.hit.br!)).toEqual(Buffer.from(big.hit.identity));
     expect(pickEncoding(big.hit, "br").added).toBe(0);
     expect(pickEncoding(big.hit, "gzip")).toEqual({ bytes: big.hit.gzip!, encoding: "gzip", added: 0 });
     const small = pageEntry({ gists: [gist("a")], links: {} }, { username: "o", page: 1, perPage: 1 }, 60);
     expect(small.hit.gzip).toBeUndefined();
     expect(pickEncoding(small.hit, "gzip").encoding).toBe("identity");
+  });
+
+  test("bodies count as the allocator's size classes hold them: a quarter of a power of two apart", () => {
+    const sized = (length: number) => allocatedBytes(new Uint8Array(length));
+    expect([0, 1, 8, 9, 64, 65].map(sized)).toEqual([8, 8, 8, 16, 64, 80]);
+    // Sizes Bun's mimalloc reported for the cache's bodies: 20,000 B in 20 KiB blocks, 21,163 B in 24 KiB, 3,947 B in 4 KiB.
+    expect([20_000, 21_163, 3_947, 16_384, 16_385].map(sized)).toEqual([20_480, 24_576, 4_096, 16_384, 20_480]);
+    for (const length of [100, 1_000, 10_000, 100_000, 1_000_000]) {
+      expect(sized(length)).toBeGreaterThanOrEqual(length);
+      expect(sized(length)).toBeLessThanOrEqual(length * 1.25 + 8);
+    }
+    expect(allocatedBytes(undefined)).toBe(0);
   });
 
   test("a 404 entry is small and negative", () => {

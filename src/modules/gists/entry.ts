@@ -2,9 +2,9 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { brotliCompressSync, constants as zlib } from "node:zlib";
 import type { CachedValue } from "../../cache/policy.ts";
-import type { GistsPage, GithubGist, Validators } from "../../github/client.ts";
+import type { GistsPage, GithubGist, GithubGistFile, Validators } from "../../github/client.ts";
 import { gzip } from "../../runtime.ts";
-import type { Gist } from "./model.ts";
+import type { Gist, GistFile } from "./model.ts";
 
 /** Content codings the service can send. */
 export type Encoding = "br" | "gzip" | "identity";
@@ -91,16 +91,28 @@ export function notFoundEntry(username: string): GistsEntry {
   };
 }
 
-/** The API's shape of one gist: GitHub's html_url as `url`, file names as a list. */
+/** The API's shape of one gist: GitHub's html_url as `url`, and GitHub's `files` object without file contents. */
 export function shapeGist(gist: GithubGist): Gist {
+  const files: Record<string, GistFile> = {};
+  for (const [name, file] of Object.entries(gist.files)) files[name] = _shapeFile(file);
   return {
     id: gist.id,
     description: gist.description ?? null,
     url: gist.html_url,
     created_at: gist.created_at,
     updated_at: gist.updated_at,
-    files: Object.keys(gist.files),
+    files,
   };
+}
+
+// GitHub's documented fields in GitHub's order; `content` (up to a megabyte each) and anything new stay out.
+function _shapeFile(file: GithubGistFile): GistFile {
+  // Only the files object as a whole is checked when GitHub's answer is read: a file that is not an object adds nothing.
+  const from: Partial<GithubGistFile> = typeof file === "object" && file !== null ? file : {};
+  const shaped: GistFile = { filename: from.filename!, type: from.type!, language: from.language!, raw_url: from.raw_url!, size: from.size! };
+  if (from.encoding !== undefined) shaped.encoding = from.encoding;
+  if (from.truncated !== undefined) shaped.truncated = from.truncated;
+  return shaped;
 }
 
 /** The body for a verdict: a hit's bytes as stored, or the head with a `cache` part for misses and stale answers. */
@@ -140,11 +152,23 @@ export function pickEncoding(body: EncodedBody, wanted: Encoding): { bytes: Uint
   if (wanted === "br" && brotliAvailable) {
     if (body.br) return { bytes: body.br, encoding: "br", added: 0 };
     body.br = _brotli(body.identity);
-    return { bytes: body.br, encoding: "br", added: body.br.byteLength };
+    return { bytes: body.br, encoding: "br", added: allocatedBytes(body.br) };
   }
   if (body.gzip) return { bytes: body.gzip, encoding: "gzip", added: 0 };
   body.gzip = gzip(body.identity);
-  return { bytes: body.gzip, encoding: "gzip", added: body.gzip.byteLength };
+  return { bytes: body.gzip, encoding: "gzip", added: allocatedBytes(body.gzip) };
+}
+
+/**
+ * The memory a body takes, as the byte bound counts it: its length rounded up to the allocator's size class.
+ * mimalloc (Bun's allocator) spaces classes a quarter of a power of two apart, so a 21 KB body takes 24 KiB.
+ */
+export function allocatedBytes(body: Uint8Array | undefined): number {
+  if (body === undefined) return 0;
+  const words = Math.max(1, Math.ceil(body.byteLength / 8));
+  if (words <= 8) return words * 8;
+  const step = 2 ** (Math.floor(Math.log2(words - 1)) - 2);
+  return Math.ceil(words / step) * step * 8;
 }
 
 // Quality 5 with a 64 KiB window: close to the best ratio for JSON of this size, at a fraction of the memory.
@@ -173,7 +197,7 @@ function _entry(
   const headLength = Buffer.byteLength(head, "utf8");
   const headView = hit.identity.subarray(0, headLength);
   const etag = `W/"${createHash("sha1").update(headView).digest("base64url")}"`;
-  const bytes = hit.identity.byteLength + (hit.gzip?.byteLength ?? 0) + (hit.br?.byteLength ?? 0);
+  const bytes = allocatedBytes(hit.identity) + allocatedBytes(hit.gzip) + allocatedBytes(hit.br);
   return {
     negative: false,
     username,

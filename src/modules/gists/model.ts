@@ -55,38 +55,71 @@ export const gistsQuery = t.Object({
   ),
 });
 
-/** One gist as the API returns it. */
-export const gist = t.Object({
-  id: t.String(),
-  // OpenAPI 3.0 has no null type: a nullable string.
-  description: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when the gist has none" }),
-  url: t.String({ description: "The gist's page on GitHub (html_url)" }),
-  created_at: t.String(),
-  updated_at: t.Optional(t.String()),
-  files: t.Array(t.String(), { description: "File names in the gist" }),
+// Elysia's t.Integer also takes numeric strings (it coerces query parameters); answers carry real integers.
+const integer = (options: { description?: string } = {}) => t.Unsafe<number>({ type: "integer", ...options });
+
+/** One file of a gist, as GitHub lists it (its content is never included). */
+export const gistFile = t.Object(
+  {
+    filename: t.String(),
+    type: t.String({ description: "MIME type, as GitHub guesses it from the name" }),
+    // OpenAPI 3.0 has no null type: a nullable string.
+    language: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when GitHub does not recognise the language" }),
+    raw_url: t.String({ description: "Where the file's content can be downloaded" }),
+    size: integer({ description: "Size of the content in bytes" }),
+    encoding: t.Optional(t.String({ description: "Present when GitHub sends it, e.g. utf-8" })),
+    truncated: t.Optional(t.Boolean({ description: "Present when GitHub sends it" })),
+  },
+  { additionalProperties: false },
+);
+
+/** A gist's files keyed by file name, passed on from GitHub. */
+export const gistFiles = t.Unsafe<Record<string, typeof gistFile.static>>({
+  type: "object",
+  additionalProperties: gistFile,
+  description: "The gist's files keyed by file name, as GitHub sends them (without their content)",
 });
+
+/** One gist as the API returns it. */
+export const gist = t.Object(
+  {
+    id: t.String(),
+    description: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when the gist has none" }),
+    url: t.String({ description: "The gist's page on GitHub (html_url)" }),
+    created_at: t.String(),
+    updated_at: t.Optional(t.String()),
+    files: gistFiles,
+  },
+  { additionalProperties: false },
+);
 
 /** Where this page sits in the user's list, from GitHub's Link header. */
-export const pagination = t.Object({
-  page: t.Integer(),
-  per_page: t.Integer(),
-  count: t.Integer({ description: "Gists on this page" }),
-  has_next: t.Boolean(),
-  has_prev: t.Boolean(),
-  pages: t.Optional(t.Integer({ description: "With all=true: GitHub pages followed" })),
-  truncated: t.Optional(t.Boolean({ description: "With all=true: true when GISTS_MAX_PAGES stopped the list early" })),
-});
+export const pagination = t.Object(
+  {
+    page: integer(),
+    per_page: integer(),
+    count: integer({ description: "Gists on this page" }),
+    has_next: t.Boolean(),
+    has_prev: t.Boolean(),
+    pages: t.Optional(integer({ description: "With all=true: GitHub pages followed" })),
+    truncated: t.Optional(t.Boolean({ description: "With all=true: true when GISTS_MAX_PAGES stopped the list early" })),
+  },
+  { additionalProperties: false },
+);
 
 /** Whether the answer came from the cache. */
-export const cacheInfo = t.Object({
-  hit: t.Boolean(),
-  ttl_seconds: t.Integer({ description: "How long a page stays fresh in the cache" }),
-  stale: t.Optional(t.Boolean({ description: "Present and true when a stale copy answered (X-Cache: STALE)" })),
-  age_seconds: t.Optional(t.Integer({ description: "With stale: seconds since the copy was fetched" })),
-});
+export const cacheInfo = t.Object(
+  {
+    hit: t.Boolean(),
+    ttl_seconds: integer({ description: "How long a page stays fresh in the cache" }),
+    stale: t.Optional(t.Boolean({ description: "Present and true when a stale copy answered (X-Cache: STALE)" })),
+    age_seconds: t.Optional(integer({ description: "With stale: seconds since the copy was fetched" })),
+  },
+  { additionalProperties: false },
+);
 
 /** The body of a successful `GET /{username}`. */
-export const gistsPage = t.Object({ data: t.Array(gist), pagination, cache: cacheInfo });
+export const gistsPage = t.Object({ data: t.Array(gist), pagination, cache: cacheInfo }, { additionalProperties: false });
 
 /** Every error body but 422's: a message and the request id. */
 export const errorBody = t.Object(
@@ -154,5 +187,6 @@ export const cacheStats = t.Object(
 /** What `GET /cache/stats` answers. */
 export type GistsCacheStats = typeof cacheStats.static;
 export type Gist = typeof gist.static;
+export type GistFile = typeof gistFile.static;
 export type Pagination = typeof pagination.static;
 export type GistsQuery = typeof gistsQuery.static;

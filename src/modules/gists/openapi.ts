@@ -28,7 +28,22 @@ export const gistsPageExample = {
       url: "https://gist.github.com/octocat/aa5a315d61ae9438b18d",
       created_at: "2010-04-14T02:15:15Z",
       updated_at: "2011-06-20T11:34:15Z",
-      files: ["hello_world.rb"],
+      files: {
+        "hello_world.rb": {
+          filename: "hello_world.rb",
+          type: "application/x-ruby",
+          language: "Ruby",
+          raw_url: "https://gist.githubusercontent.com/octocat/aa5a315d61ae9438b18d/raw/f3c5b3e6d1bd2b6a8d9a5b4c7e1f2a3b4c5d6e7f/hello_world.rb",
+          size: 167,
+        },
+        ".env.example": {
+          filename: ".env.example",
+          type: "text/plain",
+          language: null,
+          raw_url: "https://gist.githubusercontent.com/octocat/aa5a315d61ae9438b18d/raw/0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c/.env.example",
+          size: 52,
+        },
+      },
     },
   ],
   pagination: { page: 1, per_page: 30, count: 1, has_next: false, has_prev: false },
