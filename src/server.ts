@@ -2,7 +2,7 @@ import { createApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
 import { createRateLimitBudget } from "./github/budget.ts";
-import { createGithubClient, UpstreamError } from "./github/client.ts";
+import { createGithubClient } from "./github/client.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
 import { createRefusalSummary } from "./github/refusal-summary.ts";
 import { createUpstream } from "./github/upstream.ts";
@@ -10,7 +10,6 @@ import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
 import { createFrontDoor } from "./http/front-door.ts";
 import type { Logger } from "./logger.ts";
-import { catalog } from "./metrics/catalog.ts";
 import { createRequestRecorder } from "./metrics/plugin.ts";
 import { createMetrics } from "./metrics/registry.ts";
 import { createGistsAnswers } from "./modules/gists/answer.ts";
@@ -21,6 +20,7 @@ import { createMemoryPacer } from "./memory-pacer.ts";
 import { createSharedCache } from "./fleet/shared-cache.ts";
 import { entryCodec } from "./modules/gists/entry-codec.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
+import { createTelemetry } from "./telemetry.ts";
 import { version } from "./version.ts";
 
 /** How often fetches refused without asking GitHub are reported, as one line, while there are any. */
@@ -46,25 +46,9 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
         now,
       })
     : undefined;
-  // GitHub failing is logged once per failed fetch and once per state change; refused fetches as a summary.
-  const refusals = createRefusalSummary({
-    intervalMs: refusalReportMs,
-    now,
-    report: (counts, seconds) =>
-      logger.warn("github requests refused", {
-        rate_limited: counts["rate-limited"],
-        breaker_open: counts["breaker-open"],
-        queue_timeout: counts["queue-timeout"],
-        seconds: Math.round(seconds * 10) / 10,
-      }),
-  });
-  const budget = createRateLimitBudget(now, {
-    onChange: (state, waitSeconds) =>
-      state === "exhausted"
-        ? logger.warn("github rate limit exhausted", { reset_in_seconds: waitSeconds })
-        : logger.warn("github rate limit available again"),
-    onLearned: shared?.budgetChanged,
-  });
+  const telemetry = createTelemetry(logger, metrics);
+  const refusals = createRefusalSummary({ intervalMs: refusalReportMs, now, report: telemetry.refusals });
+  const budget = createRateLimitBudget(now, { onChange: telemetry.budgetChanged, onLearned: shared?.budgetChanged });
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
   const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
@@ -73,25 +57,13 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     userAgent: `gists-api/${version}`,
     maxBodyBytes: config.upstream.maxBodyBytes,
     now,
-    observer: {
-      request: (status, seconds) => {
-        metrics.githubRequests.labels(status).inc();
-        metrics.githubRequestDuration.observe(seconds);
-      },
-      received: (size) => pacer.received(size),
-      rateLimit: (state) => {
-        budget.update(state);
-        if (state.limit !== undefined) metrics.githubRateLimitLimit.set(state.limit);
-        if (state.remaining !== undefined) metrics.githubRateLimitRemaining.set(state.remaining);
-        if (state.resetAt !== undefined) metrics.githubRateLimitReset.set(state.resetAt);
-      },
-    },
+    observer: telemetry.github(budget, (size) => pacer.received(size)),
   });
   const breaker = createCircuitBreaker({
     threshold: config.upstream.breakerThreshold,
     cooldownMs: config.upstream.breakerCooldownMs,
     now,
-    onChange: (state) => logger.warn("circuit breaker", { state }),
+    onChange: telemetry.breakerChanged,
   });
   const limiter = createConcurrencyLimiter(config.upstream.maxConcurrency);
   const upstream = createUpstream({
@@ -101,9 +73,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     limiter,
     timeoutMs: config.upstream.timeoutMs,
     retries: config.upstream.retries,
-    onRetry: () => metrics.githubRetries.inc(),
-    onFailure: ({ username, page, error, attempts }) =>
-      logger.warn("github request failed", { user: username, page, failure: error.kind, attempts, error: error.message }),
+    onRetry: telemetry.retried,
+    onFailure: telemetry.upstreamFailed,
     onRefused: (reason) => refusals.count(reason),
     now,
   });
@@ -112,10 +83,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cache: config.cache,
     shared,
     now,
-    // The upstream already logged a GitHub failure or counted a refusal: log only what it could not see.
-    onBackgroundError: (key, error) => {
-      if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
-    },
+    onBackgroundError: telemetry.backgroundFailed,
   });
   const answers = createGistsAnswers({
     ttlSeconds: config.cache.ttlSeconds,
@@ -129,7 +97,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cors: createCors(config.corsOrigins),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
-    onRateLimited: () => metrics.clientRateLimited.inc(),
+    onRateLimited: telemetry.rateLimited,
     logger,
     draining: () => !readiness.ready,
   });

@@ -1,0 +1,61 @@
+import type { BreakerState } from "./github/breaker.ts";
+import type { BudgetState, RateLimitBudget } from "./github/budget.ts";
+import { UpstreamError, type GithubObserver } from "./github/client.ts";
+import type { RefusalCounts } from "./github/refusal-summary.ts";
+import type { UpstreamFailureReport } from "./github/upstream.ts";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics/registry.ts";
+
+/**
+ * How the service's parts report to the log and the metrics, in one place: each part takes plain callbacks,
+ * and these are the ones the service gives them. GitHub failing is logged once per failed fetch and once per
+ * state change, refused fetches as a periodic summary.
+ */
+export function createTelemetry(logger: Logger, metrics: Metrics) {
+  return {
+    /** What the GitHub client tells about each request, and what it read: metrics, the budget, the memory pacer. */
+    github(budget: RateLimitBudget, received: (size: number) => void): GithubObserver {
+      return {
+        request: (status, seconds) => {
+          metrics.githubRequests.labels(status).inc();
+          metrics.githubRequestDuration.observe(seconds);
+        },
+        received,
+        rateLimit: (state) => {
+          budget.update(state);
+          if (state.limit !== undefined) metrics.githubRateLimitLimit.set(state.limit);
+          if (state.remaining !== undefined) metrics.githubRateLimitRemaining.set(state.remaining);
+          if (state.resetAt !== undefined) metrics.githubRateLimitReset.set(state.resetAt);
+        },
+      };
+    },
+    /** GitHub's budget moving between available and exhausted. */
+    budgetChanged(state: BudgetState, waitSeconds: number): void {
+      if (state === "exhausted") logger.warn("github rate limit exhausted", { reset_in_seconds: waitSeconds });
+      else logger.warn("github rate limit available again");
+    },
+    /** The circuit breaker changing state. */
+    breakerChanged(state: BreakerState): void {
+      logger.warn("circuit breaker", { state });
+    },
+    /** A fetch that failed at GitHub, after its retries. */
+    upstreamFailed({ username, page, error, attempts }: UpstreamFailureReport): void {
+      logger.warn("github request failed", { user: username, page, failure: error.kind, attempts, error: error.message });
+    },
+    /** The periodic line of fetches refused without asking GitHub. */
+    refusals(counts: RefusalCounts, seconds: number): void {
+      logger.warn("github requests refused", {
+        rate_limited: counts["rate-limited"],
+        breaker_open: counts["breaker-open"],
+        queue_timeout: counts["queue-timeout"],
+        seconds: Math.round(seconds * 10) / 10,
+      });
+    },
+    /** A background refresh that failed for a reason the upstream did not already log or count. */
+    backgroundFailed(key: string, error: unknown): void {
+      if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
+    },
+    retried: () => metrics.githubRetries.inc(),
+    rateLimited: () => metrics.clientRateLimited.inc(),
+  };
+}
