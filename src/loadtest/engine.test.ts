@@ -197,3 +197,30 @@ describe("the end of a run", () => {
     expect((await new Response(child.stdout).text()).trim()).toBe("0");
   }, 60_000);
 });
+
+describe("the raw socket reads answers as servers write them", () => {
+  test("any header case, a body split over writes, and Connection: close", async () => {
+    let served = 0;
+    const raw = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket) {
+          served++;
+          const body = "y".repeat(20_000);
+          const close = served % 3 === 0;
+          const head = `HTTP/1.1 201 Created\r\nCONTENT-LENGTH: ${body.length}\r\nx-CaChE:  hit \r\nServer: raw\r\n${close ? "connection: Close\r\n" : ""}\r\n`;
+          // The head and part of the body, then the rest a moment later: the reader must wait for it all.
+          socket.write(head + body.slice(0, 5000));
+          setTimeout(() => (socket.write(body.slice(5000)), close && socket.end()), 2);
+        },
+      },
+    });
+    try {
+      const result = await runLoad({ url: new URL(`http://127.0.0.1:${raw.port}/`), connections: 3, requests: 60, zipf: 1, warmupMs: 0, drainMs: 2000 }, socketTransport);
+      expect([result.requests, result.errors, result.status, result.cache.hit]).toEqual([60, 0, { "201": 60 }, 60]);
+    } finally {
+      raw.stop(true);
+    }
+  });
+});
