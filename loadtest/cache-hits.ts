@@ -1,17 +1,28 @@
 /**
- * Cache-hit throughput: one page, warmed, requested back to back. Encodes the hot-path budget:
- * at least 50,000 req/s with 32 connections, p99 under 20 ms, no errors, every answer a hit.
- *   bun loadtest/cache-hits.ts --url http://127.0.0.1:8080 [--duration 10s]
+ * Cache-hit throughput: one page, fetched once, then requested back to back after 2 s of unmeasured warm-up.
+ * Encodes the hot-path budget: at least 50,000 req/s with 32 connections, p99 under 20 ms, no errors, every
+ * answer a hit.
  */
-import { hitRatio, runScenario, scenarioFlags } from "./scenario.ts";
+import { allOk, defineScenario, hitRatio, runScenario } from "./scenario.ts";
 
-const flags = scenarioFlags({ duration: "10s" });
-const url = new URL("/octocat", flags.url);
-await fetch(url).then((response) => response.arrayBuffer());
-await runScenario(
-  "cache hits",
-  { url, connections: flags.connections, durationMs: flags.durationMs, zipf: 1, warmupMs: 2000, drainMs: 5000 },
-  ["rps>50000", "p99<20ms", "errors<0.01%"],
-  (result) => [{ name: "every answer is a cache hit (X-Cache: HIT)", passed: hitRatio(result) === 1, actual: `${(hitRatio(result) * 100).toFixed(2)}%` }],
-  flags,
-);
+const warmupMs = 2000;
+
+export default defineScenario({
+  summary: "the hot path: one warmed page requested back to back",
+  defaultDuration: "10s",
+  async run(flags) {
+    const url = new URL("/octocat", flags.url);
+    // One request first, so the page is cached before anything is measured.
+    await fetch(url).then((response) => response.arrayBuffer(), () => undefined);
+    await runScenario(
+      "cache hits",
+      { url, connections: flags.connections, durationMs: flags.durationMs, zipf: 1, warmupMs, drainMs: 5000 },
+      ["rps>50000", "p99<20ms", "errors<0.01%"],
+      (result) => [
+        allOk(result),
+        { name: "every answer is a cache hit (X-Cache: HIT)", passed: hitRatio(result) === 1, actual: `${(hitRatio(result) * 100).toFixed(2)}%` },
+      ],
+      flags,
+    );
+  },
+});

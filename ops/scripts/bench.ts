@@ -12,10 +12,8 @@ import { startFakeGithub } from "../../src/testing/fake-github.ts";
 import { slotOverheadBytes } from "../../src/cache/policy.ts";
 import { parsePrometheusText, sampleSum } from "../../src/testing/prometheus-text.ts";
 import {
-  autocannon,
   drive,
   freePort,
-  generator,
   measure,
   median,
   memoryOf,
@@ -26,6 +24,7 @@ import {
   zipfSampler,
   type WrkResult,
 } from "./bench/lib.ts";
+import { compareGenerators, type GeneratorName } from "./bench/generators.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -135,25 +134,35 @@ async function startBare(file: string, headersFile?: string): Promise<{ url: str
   return { url, process: child };
 }
 
-/** The load generator against autocannon (and wrk when present) on one fast loopback target, alternated. */
+/**
+ * The load generator against wrk (and autocannon) on one fast loopback target: each its own process, the order
+ * rotating round by round; throughput as the median of per-round ratios, and each generator's own CPU cost.
+ */
 async function generators(): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), "gists-bench-")), "body.json");
   writeFileSync(file, new Uint8Array(7700).fill(32));
   const { url, process: bare } = await startBare(file);
-  const runs: Record<string, WrkResult[]> = { ours: [], autocannon: [], wrk: [] };
-  for (let round = 0; round < 3; round++) {
-    runs.ours!.push(await generator(url, connections, duration));
-    runs.autocannon!.push(await autocannon(url, connections, duration));
-    if (Bun.which("wrk")) runs.wrk!.push(await wrk(url, connections, duration));
-  }
+  const names: GeneratorName[] = Bun.which("wrk") ? ["gists-api loadtest", "wrk -t1", "autocannon"] : ["gists-api loadtest", "autocannon"];
+  const runs = await compareGenerators(names, url, connections, duration, rounds);
   bare.kill("SIGTERM");
-  const rps = (name: string) => median(runs[name]!.map((run) => run.rps));
-  const ratios = runs.ours!.map((run, index) => run.rps / runs.autocannon![index]!.rps);
-  rows.push([
-    `load generators on a bare Bun.serve (${connections} connections, median of 3×${duration}s): gists-api loadtest / autocannon${runs.wrk!.length ? " / wrk" : ""}`,
-    `${rps("ours").toFixed(0)} / ${rps("autocannon").toFixed(0)}${runs.wrk!.length ? ` / ${rps("wrk").toFixed(0)}` : ""} req/s; ours/autocannon ${median(ratios).toFixed(2)}×`,
-    "≥ 1.0× autocannon",
-  ]);
+  const ours = runs["gists-api loadtest"]!;
+  const against = (name: GeneratorName) => median(ours.map((run, index) => run.rps / runs[name]![index]!.rps));
+  const cost = (name: GeneratorName) => `${median(runs[name]!.map((run) => run.cpuMicrosPerRequest)).toFixed(1)} µs`;
+  const cores = (name: GeneratorName) => median(runs[name]!.map((run) => run.cores)).toFixed(2);
+  const yardstick: GeneratorName = names.includes("wrk -t1") ? "wrk -t1" : "autocannon";
+  rows.push(
+    [
+      `load generators on a bare Bun.serve (${connections} connections, ${rounds} rotated rounds of ${duration} s): ${names.join(" / ")}`,
+      `${names.map((name) => median(runs[name]!.map((run) => run.rps)).toFixed(0)).join(" / ")} req/s; ours/${yardstick} ${against(yardstick).toFixed(2)}× (median of per-round ratios)` +
+        (yardstick === "wrk -t1" ? `, ours/autocannon ${against("autocannon").toFixed(2)}×` : ""),
+      yardstick === "wrk -t1" ? "≥ 0.9× wrk" : "≥ 1.0× autocannon (wrk not installed)",
+    ],
+    [
+      `load generators' own CPU per request (user + system), and cores busy: ${names.join(" / ")}`,
+      `${names.map(cost).join(" / ")}; ${names.map(cores).join(" / ")} cores`,
+      "",
+    ],
+  );
 }
 
 /** 100 concurrent cold requests for one user, GitHub answering in 200 ms. */

@@ -10,7 +10,9 @@ describeTargets("gists-api loadtest", (target) => {
     const result = await runCli(["loadtest", "--url", `${s.service.url}/octocat`, "--requests", "400", "--connections", "8", "--json"]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(Object.keys(report).sort()).toEqual(["cache", "duration_s", "errors", "latency_ms", "requests", "rps", "status"]);
+    expect(Object.keys(report).sort()).toEqual(["cache", "duration_s", "errors", "failures", "latency_ms", "requests", "rps", "status", "thresholds"]);
+    expect(report.failures).toEqual({});
+    expect(report.thresholds).toEqual([]);
     expect(Object.keys(report.latency_ms).sort()).toEqual(["max", "mean", "p50", "p90", "p99", "p999"]);
     expect(report.requests).toBe(400);
     expect(report.status).toEqual({ "200": 400 });
@@ -33,6 +35,44 @@ describeTargets("gists-api loadtest", (target) => {
     expect(failing.stdout).toContain("FAIL  rps>100000000");
   });
 
+  test.if(target === "binary")("--json carries each threshold's expression, measured value and verdict", async () => {
+    const args = ["loadtest", "--url", `${s.service.url}/octocat`, "--requests", "200", "--connections", "4", "--json"];
+    const result = await runCli([...args, "--threshold", "errors<1%", "--threshold", "rps>100000000", "--threshold", "max<60s"]);
+    expect(result.code).toBe(1);
+    const { thresholds, rps, latency_ms } = JSON.parse(result.stdout);
+    expect(thresholds).toEqual([
+      { expr: "errors<1%", actual: 0, ok: true },
+      { expr: "rps>100000000", actual: rps, ok: false },
+      { expr: "max<60s", actual: latency_ms.max, ok: true },
+    ]);
+  });
+
+  test.if(target === "binary")("a run where nothing answered exits 1 with one line saying why", async () => {
+    for (const [url, why] of [
+      ["http://127.0.0.1:1/octocat", "connection refused"],
+      ["http://no-such-host.invalid:8080/octocat", "host not found"],
+    ] as const) {
+      const result = await runCli(["loadtest", "--url", url, "--duration", "30s", "--connections", "4"]);
+      expect({ url, code: result.code }).toEqual({ url, code: 1 });
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toEqual([`gists-api loadtest: no answer from ${new URL(url).host}: ${why} (4 attempts)`]);
+      const json = await runCli(["loadtest", "--url", url, "--connections", "4", "--json"]);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ requests: 4, errors: 4, failures: { [why]: 4 } });
+    }
+  });
+
+  test.if(target === "binary")("{user} without --users, and https://, exit 2 with a message", async () => {
+    const templated = await runCli(["loadtest", "--url", "http://127.0.0.1:1/{user}"]);
+    expect(templated.code).toBe(2);
+    expect(templated.stderr).toContain("{user} in the URL needs --users N");
+    for (const transport of ["socket", "fetch"]) {
+      const tls = await runCli(["loadtest", "--url", "https://127.0.0.1:1/x", "--transport", transport]);
+      expect(tls.code).toBe(2);
+      expect(tls.stderr).toContain("--url must be an http:// URL (both transports speak plain HTTP/1.1)");
+    }
+  });
+
   test.if(target === "binary")("bad flags exit 2 and point to --help", async () => {
     for (const args of [
       ["loadtest"],
@@ -51,5 +91,15 @@ describeTargets("gists-api loadtest", (target) => {
     const result = await runCli(["loadtest", "--url", `${s.service.url}/octocat`, "--requests", "100", "--json"], {}, { target: "deno" });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).requests).toBe(100);
+  });
+
+  test.if(target === "deno")("under Deno a refused port is named too", async () => {
+    // Deno's fetch refuses port 1 itself, so the target is a port that was just free.
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+    const host = `127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    const result = await runCli(["loadtest", "--url", `http://${host}/octocat`, "--connections", "2"], {}, { target: "deno" });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`gists-api loadtest: no answer from ${host}: connection refused (2 attempts)`);
   });
 });

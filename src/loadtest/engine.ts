@@ -1,4 +1,5 @@
-import * as hdr from "hdr-histogram-js";
+import { failureReason } from "./failure.ts";
+import { latencyHistogram, latencySummary, type LatencySummary } from "./latency.ts";
 import type { Connection, Transport } from "./transport.ts";
 import { zipfSampler } from "./zipf.ts";
 
@@ -26,15 +27,20 @@ export interface Progress {
   errors: number;
 }
 
-/** What a run measured. Latencies are in milliseconds, from each request's intended send time in the open model. */
+/**
+ * What a run measured. `requests` counts attempts: answers plus failures (`failures` says why, by reason).
+ * Latencies are in milliseconds, from each request's intended send time in the open model.
+ */
 export interface LoadResult {
   requests: number;
   duration_s: number;
   rps: number;
   errors: number;
   status: Record<string, number>;
+  /** Requests that got no answer, by reason ("connection refused", "host not found", ...). */
+  failures: Record<string, number>;
   cache: { hit: number; miss: number; stale: number; revalidated: number; bypass: number; none: number };
-  latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  latency_ms: LatencySummary;
 }
 
 /** Runs the plan over `transport` and returns the measurements of the part after the warm-up. */
@@ -43,12 +49,13 @@ export async function runLoad(plan: LoadPlan, transport: Transport, onProgress?:
   const origin = new URL(target.origin);
   const pathOf = _paths(target, plan);
   const connections = Array.from({ length: plan.connections }, () => transport(origin));
+  const reach: Reach = { answered: false };
   try {
-    if (plan.warmupMs > 0) await _phase(plan, connections, pathOf, { durationMs: plan.warmupMs }, undefined);
+    if (plan.warmupMs > 0) await _phase(plan, connections, pathOf, { durationMs: plan.warmupMs }, undefined, reach);
     const recorder = _recorder();
     const ticker = onProgress ? setInterval(() => onProgress(recorder.progress()), 1000) : undefined;
     try {
-      await _phase(plan, connections, pathOf, { durationMs: plan.durationMs, requests: plan.requests }, recorder);
+      await _phase(plan, connections, pathOf, { durationMs: plan.durationMs, requests: plan.requests }, recorder, reach);
     } finally {
       if (ticker) clearInterval(ticker);
     }
@@ -60,9 +67,19 @@ export async function runLoad(plan: LoadPlan, transport: Transport, onProgress?:
 
 type Recorder = ReturnType<typeof _recorder>;
 
+// Whether the target has answered at all in this run: until it has, a connection whose request fails stops.
+interface Reach {
+  answered: boolean;
+}
+
+// A connection whose request failed waits this long before it tries again, doubling up to the cap.
+const reconnectBackoffMs = { first: 50, max: 1000 };
+
 function _recorder() {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
-  const status: Record<string, number> = {};
+  const histogram = latencyHistogram();
+  const statusByCode = new Map<number, number>();
+  let failedRequests = 0;
+  const failures: Record<string, number> = {};
   const cache = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0, none: 0 };
   let errors = 0;
   let requests = 0;
@@ -77,15 +94,21 @@ function _recorder() {
     answered(code: number, xCache: string | null, latencyMs: number) {
       requests++;
       histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-      status[code] = (status[code] ?? 0) + 1;
+      statusByCode.set(code, (statusByCode.get(code) ?? 0) + 1);
       if (code >= 500) errors++;
-      const verdict = (xCache ?? "none").toLowerCase() as keyof typeof cache;
-      if (verdict in cache) cache[verdict]++;
+      // The service writes its verdicts in upper case: the common answers cost a comparison, not a new string.
+      if (xCache === "HIT") cache.hit++;
+      else if (xCache === "MISS") cache.miss++;
+      else {
+        const verdict = (xCache ?? "none").toLowerCase() as keyof typeof cache;
+        if (verdict in cache) cache[verdict]++;
+      }
     },
-    failed() {
+    failed(reason: string) {
       requests++;
       errors++;
-      status.error = (status.error ?? 0) + 1;
+      failedRequests++;
+      failures[reason] = (failures[reason] ?? 0) + 1;
     },
     finish() {
       ended = performance.now();
@@ -98,23 +121,17 @@ function _recorder() {
     },
     result(): LoadResult {
       const seconds = Math.max(0.001, (ended - started) / 1000);
-      const ms = (micros: number) => Math.round(micros) / 1000;
-      const empty = histogram.totalCount === 0;
+      const status: Record<string, number> = Object.fromEntries([...statusByCode].sort(([a], [b]) => a - b).map(([code, count]) => [String(code), count]));
+      if (failedRequests > 0) status.error = failedRequests;
       return {
         requests,
         duration_s: Math.round(seconds * 1000) / 1000,
         rps: Math.round((requests / seconds) * 10) / 10,
         errors,
         status,
+        failures,
         cache,
-        latency_ms: {
-          p50: empty ? 0 : ms(histogram.getValueAtPercentile(50)),
-          p90: empty ? 0 : ms(histogram.getValueAtPercentile(90)),
-          p99: empty ? 0 : ms(histogram.getValueAtPercentile(99)),
-          p999: empty ? 0 : ms(histogram.getValueAtPercentile(99.9)),
-          max: empty ? 0 : ms(histogram.maxValue),
-          mean: empty ? 0 : ms(histogram.mean),
-        },
+        latency_ms: latencySummary(histogram),
       };
     },
   };
@@ -122,13 +139,15 @@ function _recorder() {
 
 // One phase: every connection runs a loop until the time or the request budget is spent. In the open model
 // request i is due at start + i/rate, and its latency counts from then, so a stalled server is not hidden
-// by the generator waiting for it (coordinated omission).
+// by the generator waiting for it (coordinated omission). A failed request is one attempt: its connection
+// stops when the target never answered, and otherwise backs off, so a dead target is not hammered in a spin.
 async function _phase(
   plan: LoadPlan,
   connections: Connection[],
   pathOf: () => string,
   limits: { durationMs?: number; requests?: number },
   recorder: Recorder | undefined,
+  reach: Reach,
 ): Promise<void> {
   recorder?.start();
   const start = performance.now();
@@ -137,6 +156,7 @@ async function _phase(
   const interval = plan.rate ? 1000 / plan.rate : 0;
   let issued = 0;
   const loop = async (connection: Connection) => {
+    let backoffMs = 0;
     for (;;) {
       if (issued >= budget) return;
       const index = issued++;
@@ -150,16 +170,25 @@ async function _phase(
       } else if (sentAt >= end) return;
       try {
         const answer = await connection.get(pathOf());
+        reach.answered = true;
+        backoffMs = 0;
         recorder?.answered(answer.status, answer.cache, performance.now() - sentAt);
-      } catch {
-        recorder?.failed();
+      } catch (error) {
+        recorder?.failed(failureReason(error));
+        if (!reach.answered) return;
+        backoffMs = Math.min(reconnectBackoffMs.max, backoffMs === 0 ? reconnectBackoffMs.first : backoffMs * 2);
+        await _sleep(Math.min(backoffMs, end - performance.now()));
       }
     }
   };
   const loops = Promise.all(connections.map(loop));
   if (Number.isFinite(end)) {
     // Answers still missing this long after the end are counted as failed when their connection closes.
-    const drained = await Promise.race([loops.then(() => true), _sleep(end - performance.now() + plan.drainMs).then(() => false)]);
+    let drainTimer: ReturnType<typeof setTimeout> | undefined;
+    const drainOver = new Promise<false>((resolve) => (drainTimer = setTimeout(() => resolve(false), Math.max(0, end - performance.now() + plan.drainMs))));
+    const drained = await Promise.race([loops.then(() => true), drainOver]);
+    // A pending drain timer would keep the process alive for drainMs after the run.
+    clearTimeout(drainTimer);
     if (!drained) for (const connection of connections) connection.close();
     await loops;
   } else await loops;

@@ -17,6 +17,31 @@ export function judge(result: LoadResult, thresholds: Threshold[]): Verdict[] {
   });
 }
 
+/** A verdict as `--json` prints it: the expression, the measured value in its unit (ms, %, req/s) and whether it held. */
+export interface VerdictJson {
+  expr: string;
+  actual: number;
+  ok: boolean;
+}
+
+/** The verdicts in `--json`'s shape. */
+export function verdictsJson(verdicts: Verdict[]): VerdictJson[] {
+  return verdicts.map(({ threshold, actual, passed }) => ({
+    expr: threshold.text,
+    actual: threshold.metric === "errors" ? Math.round(actual * 1_000_000) / 10_000 : actual,
+    ok: passed,
+  }));
+}
+
+/** One line saying why no request got an answer ("connection refused", "host not found"), or undefined when some did. */
+export function noAnswer(target: URL, result: LoadResult): string | undefined {
+  const failed = Object.values(result.failures).reduce((sum, count) => sum + count, 0);
+  if (result.requests === 0 || failed < result.requests) return undefined;
+  const reasons = Object.entries(result.failures).sort(([, a], [, b]) => b - a);
+  const why = reasons.map(([reason, count]) => (reasons.length === 1 ? reason : `${reason} ×${count}`)).join(", ");
+  return `no answer from ${target.host}: ${why} (${result.requests} ${result.requests === 1 ? "attempt" : "attempts"})`;
+}
+
 /** The human summary: throughput, latency percentiles, statuses, the cache's answers and the thresholds. */
 export function summary(target: string, model: string, result: LoadResult, verdicts: Verdict[]): string {
   const { latency_ms: latency } = result;
@@ -31,6 +56,8 @@ export function summary(target: string, model: string, result: LoadResult, verdi
     "",
     `Status   ${Object.entries(result.status).map(([code, count]) => `${code}: ${count}`).join("  ") || "none"}`,
   ];
+  const failures = Object.entries(result.failures);
+  if (failures.length > 0) lines.push(`Failed   ${failures.map(([reason, count]) => `${reason}: ${count}`).join("  ")}`);
   const cached = result.cache.hit + result.cache.miss + result.cache.stale + result.cache.revalidated + result.cache.bypass;
   if (cached > 0) {
     lines.push(

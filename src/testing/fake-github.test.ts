@@ -296,4 +296,20 @@ describe("as a process", () => {
       }
     });
   }
+
+  test("--auto-users PREFIX=COUNT makes every login with the prefix exist; a bad spec exits 2", async () => {
+    const proc = Bun.spawn([...commands.bun!, "--port", "0", "--auto-users", "user-=3"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    try {
+      const { value } = await proc.stdout.getReader().read();
+      const { url, autoUsers } = JSON.parse(new TextDecoder().decode(value).split("\n")[0]!);
+      expect(autoUsers).toEqual({ prefix: "user-", gists: 3 });
+      expect(((await (await fetch(`${url}/users/user-977/gists`)).json()) as any[]).length).toBe(3);
+      expect((await fetch(`${url}/users/octocat/gists`)).status).toBe(404);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    const bad = Bun.spawn([...commands.bun!, "--auto-users", "user-"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    expect(await bad.exited).toBe(2);
+    expect(await new Response(bad.stderr).text()).toContain("--auto-users takes PREFIX=COUNT");
+  });
 });
