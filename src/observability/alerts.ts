@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
 import { createQueries } from "./promql.ts";
+import { runbookAnnotations } from "./runbooks.ts";
 import { burnRatePairs, checkObjectives, sliRecord, sloRoute, sloWindows, unavailableStatus, type Objectives } from "./slo.ts";
 
 /** What the rule file is generated for. */
@@ -10,8 +11,8 @@ export interface AlertOptions {
   /** The Kubernetes container name, for the crash-loop alert (kube-state-metrics). */
   container: string;
   objectives: Objectives;
-  /** Prefix of every runbook_url; the alert's name and `.md` follow. */
-  runbookBase: string;
+  /** Absolute URL the runbooks are published under (the alert's name and `.md` follow); no runbook_url without it. */
+  runbookBase?: string;
 }
 
 /** One alerting rule as data: the shape every alert of the file shares. */
@@ -32,6 +33,7 @@ export interface RuleFile {
 /** The rule file: SLI recording rules, burn-rate alerts for both SLOs, and the service's cause alerts. */
 export function alertRules(options: AlertOptions): RuleFile {
   checkObjectives(options.objectives);
+  checkSelector(options.selector);
   const rule = (spec: AlertSpec) => ({
     alert: spec.alert,
     expr: spec.expr,
@@ -40,7 +42,7 @@ export function alertRules(options: AlertOptions): RuleFile {
     annotations: {
       summary: spec.summary,
       description: spec.description,
-      runbook_url: `${options.runbookBase}${spec.alert}.md`,
+      ...runbookAnnotations(spec.alert, options.runbookBase),
     },
   });
   return {
@@ -59,6 +61,14 @@ export function renderAlerts(options: AlertOptions): string {
     "# Do not edit: run `npm run export` after changing the catalog or the generators.",
   ].join("\n");
   return `${header}\n${stringify(alertRules(options), { lineWidth: 0 })}`;
+}
+
+/** Throws when the selector would match nothing useful: every rule reads the service's series through it. */
+export function checkSelector(selector: string): void {
+  // Braces or an empty selector would make `up{}` or `up{{...}}`: Prometheus refuses the whole file.
+  if (selector.trim() === "" || /[{}]/.test(selector)) {
+    throw new Error(`--selector takes the matchers inside the braces, e.g. job="gists-api", namespace="prod"; got ${JSON.stringify(selector)}`);
+  }
 }
 
 /** Every alert's name, for runbooks and tests. */
@@ -116,7 +126,6 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
 
 function causeAlerts(options: AlertOptions): AlertSpec[] {
   const q = createQueries(options.selector, "5m");
-  const job = options.selector;
   // One alert per deployment: two namespaces (or jobs) never mask or trip each other.
   const by = "namespace, job";
   const podLabels = "namespace, pod, container";
@@ -185,7 +194,8 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiTargetDown",
-      expr: `up{${job}} == 0 or absent(up{${job}})`,
+      // absent() reads the same selector: under any other job name it would fire forever.
+      expr: `${q.series("up")} == 0 or absent(${q.series("up")})`,
       for: "2m",
       severity: "critical",
       summary: "Prometheus cannot scrape gists-api",
