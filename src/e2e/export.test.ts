@@ -58,7 +58,7 @@ describe.if(targetsFromEnv().includes("binary"))("gists-api export [binary]", ()
     ]);
     const alerts = await runCli(["export", "alerts", "--availability-objective", "0.99"]);
     expect(alerts.code).toBe(0);
-    expect(alerts.stdout).toContain("gists_api:availability_errors:ratio_rate1h > 0.144");
+    expect(alerts.stdout).toContain('gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.144');
   });
 
   test("--check lints every query against the catalog", async () => {

@@ -65,10 +65,24 @@ export function renderAlerts(options: AlertOptions): string {
 
 /** Throws when the selector would match nothing useful: every rule reads the service's series through it. */
 export function checkSelector(selector: string): void {
-  // Braces or an empty selector would make `up{}` or `up{{...}}`: Prometheus refuses the whole file.
-  if (selector.trim() === "" || /[{}]/.test(selector)) {
+  // Anything but matchers (braces, a metric name, nothing) would make `up{}` or `up{{...}}`: Prometheus refuses the file.
+  const one = _matcher.source;
+  if (!new RegExp(`^\\s*${one}(\\s*,\\s*${one})*\\s*,?\\s*$`).test(selector)) {
     throw new Error(`--selector takes the matchers inside the braces, e.g. job="gists-api", namespace="prod"; got ${JSON.stringify(selector)}`);
   }
+}
+
+/** The label names the selector matches on, in order, once each. */
+export function selectorLabels(selector: string): string[] {
+  return [...new Set([...selector.matchAll(_matcher)].map((match) => match[1]!))];
+}
+
+const _matcher = /([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"/g;
+
+// The SLI records keep the namespace and job, and every label the selector matches on, so the burn-rate alerts
+// can read them through the same selector: two exports loaded side by side never read each other's records.
+function _sliLabels(options: AlertOptions): string {
+  return [...new Set(["namespace", "job", ...selectorLabels(options.selector)])].join(", ");
 }
 
 /** Every alert's name, for runbooks and tests. */
@@ -78,8 +92,8 @@ export function alertNames(options: AlertOptions): string[] {
 
 function sliRecordingRules(options: AlertOptions): Record<string, unknown>[] {
   const threshold = `le="${options.objectives.latencySeconds}"`;
-  // Kept per namespace and job, so one rule file serves several deployments.
-  const by = "namespace, job";
+  // Kept per namespace and job (and the selector's labels), so one rule file serves several deployments.
+  const by = _sliLabels(options);
   return sloWindows.flatMap((window) => {
     const q = createQueries(options.selector, window);
     return [
@@ -106,7 +120,8 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
       const expr = pairs
         .map((pair) => {
           const limit = _number(pair.factor * slo.budget);
-          return `(${record(pair.long)} > ${limit} and ${record(pair.short)} > ${limit})`;
+          const read = (window: string) => `${record(window)}{${options.selector}}`;
+          return `(${read(pair.long)} > ${limit} and ${read(pair.short)} > ${limit})`;
         })
         .join("\nor\n");
       const windows = pairs.map((pair) => `${pair.factor}x over ${pair.long} and ${pair.short}`).join(", or ");

@@ -117,17 +117,26 @@ describe("alerts", () => {
     const rules = exprs({ ...defaults, selector, container: "gists" });
     expect(rules.filter((r) => r.expr.includes("gists-api"))).toEqual([]);
     // kube-state-metrics has its own job: the crash-loop alert picks the container instead.
-    const own = rules.filter((r) => r.rule !== "GistsApiPodCrashLooping" && !/^gists_api:[a-z_:]+ratio_rate/.test(r.expr));
+    const own = rules.filter((r) => r.rule !== "GistsApiPodCrashLooping");
     for (const { rule, expr } of own) {
-      const selectors = [...expr.matchAll(/\b([a-z_]+)\{([^}]*)\}/g)].filter(([, name]) => !name!.startsWith("gists_api"));
+      // The burn-rate alerts read the SLI records through it too: two exports side by side never mix.
+      const selectors = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/g)];
+      expect(selectors.length).toBeGreaterThan(0);
       expect({ rule, unselected: selectors.filter(([, , matchers]) => !matchers!.startsWith(selector)).map(([s]) => s) }).toEqual({ rule, unselected: [] });
     }
     const down = rules.find((r) => r.rule === "GistsApiTargetDown")!;
     expect(down.expr).toBe(`up{${selector}} == 0 or absent(up{${selector}})`);
   });
 
+  test("the SLI records keep every label the selector matches on, so the alerts can select them by it", () => {
+    const file = alertRules({ ...defaults, selector: 'job="gists", service="gists-api-canary"' });
+    const records = file.groups[0]!.rules as { expr: string }[];
+    for (const record of records) expect(record.expr).toContain("sum by (namespace, job, service)");
+  });
+
   test("a selector with braces, or none, is refused before it makes a rule file Prometheus rejects", () => {
-    for (const selector of ["", " ", '{job="x"}']) expect(() => alertRules({ ...defaults, selector })).toThrow("--selector");
+    for (const selector of ["", " ", "job", '{job="x"}', 'up{job="x"}', 'job="a" job="b"']) expect(() => alertRules({ ...defaults, selector })).toThrow("--selector");
+    expect(() => alertRules({ ...defaults, selector: 'job=~"a|b", namespace!="x\\"y",' })).not.toThrow();
   });
 
   test("the PrometheusRule carries exactly the rule file's groups", () => {
@@ -142,16 +151,16 @@ describe("alerts", () => {
 
   test("burn-rate alerts use the workbook's windows and factors", () => {
     const fast = alerts.find((alert) => alert.alert === "GistsApiAvailabilityBudgetBurnFast")!;
-    expect(fast.expr).toContain("gists_api:availability_errors:ratio_rate1h > 0.0144 and gists_api:availability_errors:ratio_rate5m > 0.0144");
-    expect(fast.expr).toContain("ratio_rate6h > 0.006 and gists_api:availability_errors:ratio_rate30m > 0.006");
+    expect(fast.expr).toContain(`gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.0144 and gists_api:availability_errors:ratio_rate5m{job="gists-api"} > 0.0144`);
+    expect(fast.expr).toContain(`ratio_rate6h{job="gists-api"} > 0.006 and gists_api:availability_errors:ratio_rate30m{job="gists-api"} > 0.006`);
     const slow = alerts.find((alert) => alert.alert === "GistsApiLatencyBudgetBurnSlow")!;
-    expect(slow.expr).toContain("gists_api:latency_slow:ratio_rate1d > 0.03 and gists_api:latency_slow:ratio_rate2h > 0.03");
-    expect(slow.expr).toContain("gists_api:latency_slow:ratio_rate3d > 0.01 and gists_api:latency_slow:ratio_rate6h > 0.01");
+    expect(slow.expr).toContain(`gists_api:latency_slow:ratio_rate1d{job="gists-api"} > 0.03 and gists_api:latency_slow:ratio_rate2h{job="gists-api"} > 0.03`);
+    expect(slow.expr).toContain(`gists_api:latency_slow:ratio_rate3d{job="gists-api"} > 0.01 and gists_api:latency_slow:ratio_rate6h{job="gists-api"} > 0.01`);
   });
 
   test("objectives from flags change the thresholds, and a threshold must be a bucket", () => {
     const strict = alertRules({ ...defaults, objectives: { ...defaultObjectives, availability: 0.9995 } });
-    expect(JSON.stringify(strict)).toContain("ratio_rate1h > 0.0072");
+    expect(JSON.stringify(strict)).toContain('ratio_rate1h{job=\\"gists-api\\"} > 0.0072');
     expect(() => alertRules({ ...defaults, objectives: { ...defaultObjectives, latencySeconds: 0.3 } })).toThrow("bucket");
     expect(() => alertRules({ ...defaults, objectives: { ...defaultObjectives, availability: 99.9 } })).toThrow("between 0 and 1");
   });
