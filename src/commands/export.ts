@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { defineCommand, usageError } from "../command.ts";
-import { alertRules, checkSelector, renderAlerts, type AlertOptions } from "../observability/alerts.ts";
+import { alertRules, renderAlerts, type AlertOptions } from "../observability/alerts.ts";
 import { buildDashboards, renderDashboards } from "../observability/dashboards.ts";
 import { dashboardQueries, knownSeries, lintCatalog, lintQuery, ruleQueries, type LintProblem } from "../observability/lint.ts";
 import { renderPrometheusRule } from "../observability/prometheus-rule.ts";
 import { checkRunbookBase } from "../observability/runbooks.ts";
+import { checkSelector } from "../observability/selector.ts";
 import { checkObjectives, defaultObjectives, type Objectives } from "../observability/slo.ts";
 import { writeStderr, writeStdout } from "../runtime.ts";
 

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
 import { createQueries } from "./promql.ts";
 import { runbookAnnotations } from "./runbooks.ts";
+import { checkSelector, selectorLabels } from "./selector.ts";
 import { burnRatePairs, checkObjectives, sliRecord, sloRoute, sloWindows, unavailableStatus, type Objectives } from "./slo.ts";
 
 /** What the rule file is generated for. */
@@ -62,22 +63,6 @@ export function renderAlerts(options: AlertOptions): string {
   ].join("\n");
   return `${header}\n${stringify(alertRules(options), { lineWidth: 0 })}`;
 }
-
-/** Throws when the selector would match nothing useful: every rule reads the service's series through it. */
-export function checkSelector(selector: string): void {
-  // Anything but matchers (braces, a metric name, nothing) would make `up{}` or `up{{...}}`: Prometheus refuses the file.
-  const one = _matcher.source;
-  if (!new RegExp(`^\\s*${one}(\\s*,\\s*${one})*\\s*,?\\s*$`).test(selector)) {
-    throw new Error(`--selector takes the matchers inside the braces, e.g. job="gists-api", namespace="prod"; got ${JSON.stringify(selector)}`);
-  }
-}
-
-/** The label names the selector matches on, in order, once each. */
-export function selectorLabels(selector: string): string[] {
-  return [...new Set([...selector.matchAll(_matcher)].map((match) => match[1]!))];
-}
-
-const _matcher = /([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"/g;
 
 // The SLI records keep the namespace and job, and every label the selector matches on, so the burn-rate alerts
 // can read them through the same selector: two exports loaded side by side never read each other's records.
