@@ -23,7 +23,7 @@ export default defineCommand({
     "latency-threshold": { type: "string", value: "seconds", description: "Latency SLO threshold, a histogram bucket (default 0.25)" },
     selector: { type: "string", value: "matchers", description: `Alerts: series selector (default job="gists-api")` },
     container: { type: "string", value: "name", description: "Alerts: container name for the crash-loop alert (default gists-api)" },
-    format: { type: "string", value: "format", description: "Alerts: a Prometheus rule file (rules, default) or a PrometheusRule object (prometheusrule)" },
+    format: { type: "string", value: "kind", description: "Alerts: rules (a rule file, default) or prometheusrule (a PrometheusRule object)" },
     "runbook-base": { type: "string", value: "url", description: "Alerts: absolute URL the runbooks are published under; without it, no runbook_url" },
   },
   examples: [
