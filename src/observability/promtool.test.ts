@@ -72,6 +72,45 @@ describe("promtool, rules exported for another job", () => {
     }
   });
 
+  test("two exports loaded side by side: each burn-rate alert reads its own job's records only", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
+    try {
+      const exported = (job: string) => ({ ...options, selector: `job="${job}"` });
+      writeFileSync(join(dir, "prod.yaml"), renderAlerts(exported("prod")));
+      writeFileSync(join(dir, "canary.yaml"), renderAlerts(exported("canary")));
+      const canaryRule = alertRules(exported("canary")).groups.flatMap((group) => group.rules).find((r) => r.alert === "GistsApiAvailabilityBudgetBurnFast")!;
+      const requests = (job: string, status: string) => `http_requests_total{job="${job}",namespace="gists",route="/:username",status="${status}"}`;
+      const unitTests = {
+        rule_files: ["prod.yaml", "canary.yaml"],
+        evaluation_interval: "1m",
+        group_eval_order: ["gists-api-slo-recording", "gists-api-slo-alerts"],
+        tests: [
+          {
+            interval: "1m",
+            // Prod answers every request; half of the canary's fail.
+            input_series: [
+              { series: requests("prod", "200"), values: "0+60x80" },
+              { series: requests("canary", "200"), values: "0+60x80" },
+              { series: requests("canary", "500"), values: "0+60x80" },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: "75m",
+                alertname: "GistsApiAvailabilityBudgetBurnFast",
+                exp_alerts: [{ exp_labels: { alertname: "GistsApiAvailabilityBudgetBurnFast", severity: "critical", job: "canary", namespace: "gists" }, exp_annotations: canaryRule.annotations }],
+              },
+            ],
+          },
+        ],
+      };
+      writeFileSync(join(dir, "tests.yaml"), stringifyYaml(unitTests));
+      const run = await _promtool(["test", "rules", "tests.yaml"], dir);
+      expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the PrometheusRule's groups pass `promtool check rules`", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
     try {
