@@ -16,6 +16,27 @@ describe.if(targetsFromEnv().includes("binary"))("gists-api export [binary]", ()
     expect(readFileSync(out, "utf8")).toBe(readFileSync(join(repoRoot, "ops/prometheus/alerts.yaml"), "utf8"));
   });
 
+  test("export alerts --format prometheusrule --out writes the component's PrometheusRule byte for byte", async () => {
+    const out = join(dir, "prometheusrule.yaml");
+    const result = await runCli(["export", "alerts", "--format", "prometheusrule", "--out", out]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(join(repoRoot, "k8s/components/prometheus-operator/prometheusrule.yaml"), "utf8"));
+  });
+
+  test("a relative --runbook-base, a selector in braces or an unknown --format exits 2 naming the flag", async () => {
+    for (const [args, flag] of [
+      [["--runbook-base", "ops/runbooks/"], "--runbook-base"],
+      [["--selector", '{job="gists"}'], "--selector"],
+      [["--format", "yaml"], "--format"],
+    ] as const) {
+      const result = await runCli(["export", "alerts", ...args]);
+      expect({ args, code: result.code, named: result.stderr.includes(flag) }).toEqual({ args, code: 2, named: true });
+    }
+    const published = await runCli(["export", "alerts", "--runbook-base", "https://git.example/gists-api/-/blob/main/ops/runbooks/"]);
+    expect(published.code).toBe(0);
+    expect(published.stdout).toContain("runbook_url: https://git.example/gists-api/-/blob/main/ops/runbooks/GistsApiTargetDown.md");
+  });
+
   test("export dashboards --out writes grafana/dashboards/ file for file", async () => {
     const out = join(dir, "dashboards");
     const result = await runCli(["export", "dashboards", "--out", out]);
@@ -37,7 +58,7 @@ describe.if(targetsFromEnv().includes("binary"))("gists-api export [binary]", ()
     ]);
     const alerts = await runCli(["export", "alerts", "--availability-objective", "0.99"]);
     expect(alerts.code).toBe(0);
-    expect(alerts.stdout).toContain("gists_api:availability_errors:ratio_rate1h > 0.144");
+    expect(alerts.stdout).toContain('gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.144');
   });
 
   test("--check lints every query against the catalog", async () => {

@@ -65,7 +65,7 @@ describe("k8s manifests", () => {
 
   test("every overlay, and every component on the base, renders offline", () => {
     expect([...renders.keys()]).toEqual(
-      expect.arrayContaining(["base", "overlays/kind", "overlays/production", "components/istio", "components/metallb", "components/monitoring"]),
+      expect.arrayContaining(["base", "overlays/kind", "overlays/production", "components/istio", "components/metallb", "components/monitoring", "components/prometheus-operator"]),
     );
     for (const [name, objects] of renders) {
       const ids = objects.map(_id);
@@ -86,7 +86,7 @@ describe("k8s manifests", () => {
     // silently drops them (a misspelt probe would simply be missing). TypeScript's excess-property check on the
     // models' interfaces finds them offline: each object becomes a typed literal, one per line.
     const unique = new Map<string, K8sObject>();
-    for (const objects of renders.values()) for (const o of objects) if (!o.apiVersion.startsWith("metallb.io/")) unique.set(JSON.stringify(o), o);
+    for (const objects of renders.values()) for (const o of objects) if (!_crdSchemas[o.apiVersion]) unique.set(JSON.stringify(o), o);
     const objects = [...unique.values()];
     const source = objects.map(
       (o, i) => `import type { I${o.kind} as T${i} } from "${_modelModule(o)}"; export const o${i}: T${i} = ${JSON.stringify(o)};`,
@@ -675,6 +675,73 @@ describe("k8s manifests", () => {
     }, 20_000);
   });
 
+  describe("prometheus-operator", () => {
+    // Rendered on the base; what only a live cluster shows: that the operator's CRDs are installed, that its
+    // Prometheus selects these objects (ruleSelector, serviceMonitorSelector), and that the handshake succeeds.
+    const objects = () => renders.get("components/prometheus-operator")!;
+    const componentDir = `${k8sDir}components/prometheus-operator/`;
+
+    test("the PrometheusRule is the committed export, placed beside the service", () => {
+      const rule = _one(objects(), "PrometheusRule", "gists-api");
+      const committed = parseYaml(readFileSync(`${componentDir}prometheusrule.yaml`, "utf8"));
+      expect(rule.metadata.namespace).toBe(app.namespace);
+      expect(rule.spec).toEqual(committed.spec);
+    });
+
+    test("the ServiceMonitor selects the service's Service alone, on a port that reaches the container's metrics", () => {
+      const monitor = _one(objects(), "ServiceMonitor", "gists-api");
+      const services = _all(objects(), "Service").filter(
+        (s) => s.metadata.namespace === monitor.metadata.namespace && _matchesSelector(monitor.spec.selector, s.metadata.labels),
+      );
+      expect(services.map((s) => s.metadata.name)).toEqual([app.name]);
+      const pod = _appDeployment(objects()).spec.template;
+      for (const endpoint of monitor.spec.endpoints) {
+        const port = services[0]!.spec.ports.find((p: any) => p.name === endpoint.port);
+        expect(port).toBeDefined();
+        const containerPort = _containerPort({ owner: app.name, containers: pod.spec.containers }, port.targetPort);
+        expect({ port: containerPort, path: endpoint.path }).toEqual({
+          port: Number(pod.metadata.annotations["prometheus.io/port"]),
+          path: pod.metadata.annotations["prometheus.io/path"],
+        });
+      }
+    });
+
+    test("its job is the Service's name, the job every exported rule selects", () => {
+      const monitor = _one(objects(), "ServiceMonitor", "gists-api");
+      // Without jobLabel (or with a label the Service lacks) the operator names the job after the Service.
+      const service = _byName(objects(), "Service", app.name, app.namespace);
+      const job = (monitor.spec.jobLabel && service.metadata.labels?.[monitor.spec.jobLabel]) || service.metadata.name;
+      const rule = _one(objects(), "PrometheusRule", "gists-api");
+      const down = rule.spec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "GistsApiTargetDown");
+      expect(down.expr).toContain(`up{job="${job}"}`);
+    });
+
+    test("it scrapes over mTLS with the certificate files the documented Prometheus fields provide", () => {
+      const monitor = _one(objects(), "ServiceMonitor", "gists-api");
+      const fields = parseYaml(readFileSync(`${componentDir}prometheus-fields.yaml`, "utf8")).spec;
+      const certDir = fields.volumeMounts.find((m: any) => m.name === "istio-certs").mountPath;
+      for (const endpoint of monitor.spec.endpoints) {
+        expect(endpoint.scheme).toBe("https");
+        for (const file of ["caFile", "certFile", "keyFile"]) expect(endpoint.tlsConfig[file].startsWith(`${certDir}/`)).toBe(true);
+      }
+      expect(fields.volumes.find((v: any) => v.name === "istio-certs").emptyDir).toBeDefined();
+      const annotations = fields.podMetadata.annotations;
+      const sidecarMount = JSON.parse(annotations["sidecar.istio.io/userVolumeMount"])[0];
+      expect(sidecarMount.name).toBe("istio-certs");
+      expect(parseYaml(annotations["proxy.istio.io/config"]).proxyMetadata.OUTPUT_CERTS).toBe(sidecarMount.mountPath);
+      expect(fields.podMetadata.labels["sidecar.istio.io/inject"]).toBe("true");
+      // The same recipe as the bundled Prometheus, whose scrape job the same mesh policies admit.
+      const bundled = _byName(renders.get("overlays/kind")!, "Deployment", "prometheus", "monitoring").spec.template.metadata.annotations;
+      for (const key of Object.keys(annotations)) expect({ key, value: annotations[key] }).toEqual({ key, value: bundled[key] });
+    });
+
+    test("no overlay brings it: a cluster without the operator's CRDs would refuse the apply", () => {
+      for (const name of ["kind", "production"]) {
+        expect(overlay(name).filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map(_id)).toEqual([]);
+      }
+    });
+  });
+
   describe("metallb", () => {
     test("the pool is a range inside Kind's docker network, reserved for the gateway, and advertised", () => {
       const objects = overlay("kind");
@@ -918,9 +985,13 @@ const _models: Record<string, Record<string, unknown>> = {
   "security.istio.io/v1": istioSecurityV1,
 };
 
-const _metallbSchema = JSON.parse(readFileSync(`${repoRoot}k8s/schemas/metallb.io-v1beta1.schema.json`, "utf8"));
+/** API groups no models package covers, checked against the fields recorded from their CRDs (k8s/schemas/). */
+const _crdSchemas: Record<string, string> = {
+  "metallb.io/v1beta1": "metallb.io-v1beta1",
+  "monitoring.coreos.com/v1": "monitoring.coreos.com-v1",
+};
 const _ajv = new Ajv({ allErrors: true });
-_ajv.addSchema(_metallbSchema, "metallb");
+for (const id of Object.values(_crdSchemas)) _ajv.addSchema(JSON.parse(readFileSync(`${repoRoot}k8s/schemas/${id}.schema.json`, "utf8")), id);
 
 /** Render the base, every overlay, and every component composed alone on the base. */
 async function _renderAll(): Promise<Map<string, K8sObject[]>> {
@@ -965,9 +1036,10 @@ function _dirs(path: string): string[] {
 }
 
 function _schemaProblems(object: K8sObject): string[] {
-  if (object.apiVersion === "metallb.io/v1beta1") {
-    const validate = _ajv.getSchema(`metallb#/$defs/${object.kind}`);
-    if (!validate) return [`${_id(object)}: no MetalLB schema for ${object.kind}`];
+  const crdSchema = _crdSchemas[object.apiVersion];
+  if (crdSchema) {
+    const validate = _ajv.getSchema(`${crdSchema}#/$defs/${object.kind}`);
+    if (!validate) return [`${_id(object)}: no ${crdSchema} schema for ${object.kind}`];
     return validate(object) ? [] : [`${_id(object)}: ${_ajv.errorsText(validate.errors)}`];
   }
   const model = _models[object.apiVersion]?.[object.kind] as Model | undefined;

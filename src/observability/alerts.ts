@@ -1,6 +1,8 @@
 import { stringify } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
 import { createQueries } from "./promql.ts";
+import { runbookAnnotations } from "./runbooks.ts";
+import { checkSelector, selectorLabels } from "./selector.ts";
 import { burnRatePairs, checkObjectives, sliRecord, sloRoute, sloWindows, unavailableStatus, type Objectives } from "./slo.ts";
 
 /** What the rule file is generated for. */
@@ -10,8 +12,8 @@ export interface AlertOptions {
   /** The Kubernetes container name, for the crash-loop alert (kube-state-metrics). */
   container: string;
   objectives: Objectives;
-  /** Prefix of every runbook_url; the alert's name and `.md` follow. */
-  runbookBase: string;
+  /** Absolute URL the runbooks are published under (the alert's name and `.md` follow); no runbook_url without it. */
+  runbookBase?: string;
 }
 
 /** One alerting rule as data: the shape every alert of the file shares. */
@@ -32,6 +34,7 @@ export interface RuleFile {
 /** The rule file: SLI recording rules, burn-rate alerts for both SLOs, and the service's cause alerts. */
 export function alertRules(options: AlertOptions): RuleFile {
   checkObjectives(options.objectives);
+  checkSelector(options.selector);
   const rule = (spec: AlertSpec) => ({
     alert: spec.alert,
     expr: spec.expr,
@@ -40,7 +43,7 @@ export function alertRules(options: AlertOptions): RuleFile {
     annotations: {
       summary: spec.summary,
       description: spec.description,
-      runbook_url: `${options.runbookBase}${spec.alert}.md`,
+      ...runbookAnnotations(spec.alert, options.runbookBase),
     },
   });
   return {
@@ -61,6 +64,12 @@ export function renderAlerts(options: AlertOptions): string {
   return `${header}\n${stringify(alertRules(options), { lineWidth: 0 })}`;
 }
 
+// The SLI records keep the namespace and job, and every label the selector matches on, so the burn-rate alerts
+// can read them through the same selector: two exports loaded side by side never read each other's records.
+function _sliLabels(options: AlertOptions): string {
+  return [...new Set(["namespace", "job", ...selectorLabels(options.selector)])].join(", ");
+}
+
 /** Every alert's name, for runbooks and tests. */
 export function alertNames(options: AlertOptions): string[] {
   return [...sloAlerts(options), ...causeAlerts(options)].map((spec) => spec.alert);
@@ -68,8 +77,8 @@ export function alertNames(options: AlertOptions): string[] {
 
 function sliRecordingRules(options: AlertOptions): Record<string, unknown>[] {
   const threshold = `le="${options.objectives.latencySeconds}"`;
-  // Kept per namespace and job, so one rule file serves several deployments.
-  const by = "namespace, job";
+  // Kept per namespace and job (and the selector's labels), so one rule file serves several deployments.
+  const by = _sliLabels(options);
   return sloWindows.flatMap((window) => {
     const q = createQueries(options.selector, window);
     return [
@@ -96,7 +105,8 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
       const expr = pairs
         .map((pair) => {
           const limit = _number(pair.factor * slo.budget);
-          return `(${record(pair.long)} > ${limit} and ${record(pair.short)} > ${limit})`;
+          const read = (window: string) => `${record(window)}{${options.selector}}`;
+          return `(${read(pair.long)} > ${limit} and ${read(pair.short)} > ${limit})`;
         })
         .join("\nor\n");
       const windows = pairs.map((pair) => `${pair.factor}x over ${pair.long} and ${pair.short}`).join(", or ");
@@ -116,7 +126,6 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
 
 function causeAlerts(options: AlertOptions): AlertSpec[] {
   const q = createQueries(options.selector, "5m");
-  const job = options.selector;
   // One alert per deployment: two namespaces (or jobs) never mask or trip each other.
   const by = "namespace, job";
   const podLabels = "namespace, pod, container";
@@ -185,7 +194,8 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
     },
     {
       alert: "GistsApiTargetDown",
-      expr: `up{${job}} == 0 or absent(up{${job}})`,
+      // absent() reads the same selector: under any other job name it would fire forever.
+      expr: `${q.series("up")} == 0 or absent(${q.series("up")})`,
       for: "2m",
       severity: "critical",
       summary: "Prometheus cannot scrape gists-api",

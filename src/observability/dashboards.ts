@@ -217,16 +217,17 @@ function runtime(): DashboardJson {
     .withPanel(timeseries("Event-loop lag p99", "s", [{ expr: `max by (pod) (${q.series("nodejs_eventloop_lag_p99_seconds")})`, legend: "{{pod}}" }], { span: 8 }))
     .withPanel(timeseries("Open file descriptors", "short", [{ expr: perPod("process_open_fds"), legend: "{{pod}}" }], { span: 8 }))
     .withPanel(timeseries("Scrape targets up", "short", [{ expr: `sum (up{job=~"$job", namespace=~"$namespace"})`, legend: "up" }], { span: 8 }))
+    // kube-state-metrics and Envoy scrape under jobs of their own: the pods the job variable chose pick them out.
     .withRow(new RowBuilder("Kubernetes and Istio (when present)"))
     .withPanel(
       timeseries("Pod restarts", "short", [
-        { expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace", container="gists-api"}[1h]))`, legend: "{{pod}}" },
+        { expr: `sum by (pod) (increase(kube_pod_container_status_restarts_total{namespace=~"$namespace", pod=~"$pod", container="gists-api"}[1h]))`, legend: "{{pod}}" },
       ]),
     )
     .withPanel(
       timeseries("Istio requests to gists-api by response code", "reqps", [
         {
-          expr: `sum by (response_code) (rate(istio_requests_total{reporter="destination", destination_workload_namespace=~"$namespace", destination_workload=~"gists-api.*"}[$__rate_interval]))`,
+          expr: `sum by (response_code) (rate(istio_requests_total{reporter="destination", namespace=~"$namespace", pod=~"$pod"}[$__rate_interval]))`,
           legend: "{{response_code}}",
         },
       ]),

@@ -3,11 +3,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { alertNames, alertRules, renderAlerts, type AlertOptions } from "./alerts.ts";
 import { buildDashboards, renderDashboards } from "./dashboards.ts";
 import { dashboardQueries, knownSeries, lintQuery, ruleQueries } from "./lint.ts";
+import { prometheusRule, renderPrometheusRule } from "./prometheus-rule.ts";
 import { defaultObjectives, sloPeriod } from "./slo.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
-const defaults: AlertOptions = { selector: 'job="gists-api"', container: "gists-api", runbookBase: "ops/runbooks/", objectives: defaultObjectives };
+const defaults: AlertOptions = { selector: 'job="gists-api"', container: "gists-api", objectives: defaultObjectives };
+const exprs = (options: AlertOptions) => alertRules(options).groups.flatMap((group) => group.rules.map((rule) => ({ rule: rule.alert ?? rule.record, expr: String(rule.expr) })));
 
 describe("committed artifacts are exactly what the generators produce (run `npm run export`)", () => {
   test("grafana/dashboards/", () => {
@@ -18,6 +20,10 @@ describe("committed artifacts are exactly what the generators produce (run `npm 
 
   test("ops/prometheus/alerts.yaml", () => {
     expect(read("ops/prometheus/alerts.yaml")).toBe(renderAlerts(defaults));
+  });
+
+  test("k8s/components/prometheus-operator/prometheusrule.yaml", () => {
+    expect(read("k8s/components/prometheus-operator/prometheusrule.yaml")).toBe(renderPrometheusRule(defaults));
   });
 
   test("grafana/kustomization.yaml ships every dashboard", () => {
@@ -37,6 +43,18 @@ describe("dashboards", () => {
     for (const board of Object.values(boards)) {
       const variables = (board.templating?.list ?? []).map((variable) => `${variable.type}:${variable.name}`);
       expect(variables).toEqual(["datasource:datasource", "query:namespace", "query:job", "query:pod"]);
+    }
+  });
+
+  test("every query selects through the variables: a namespace and the job or its pods, never a fixed job", () => {
+    // The variables' own queries are the chain that narrows them (namespace, then job, then pod).
+    for (const query of dashboardQueries(boards).filter((q) => !q.where.includes(" / $"))) {
+      expect({ where: query.where, namespace: query.expr.includes('namespace=~"$namespace"'), chosen: /(job|pod)=~"\$(job|pod)"/.test(query.expr), fixed: /\bjob=~?"[^$]/.test(query.expr) }).toEqual({
+        where: query.where,
+        namespace: true,
+        chosen: true,
+        fixed: false,
+      });
     }
   });
 
@@ -72,29 +90,77 @@ describe("alerts", () => {
   const file = alertRules(defaults);
   const alerts = file.groups.flatMap((group) => group.rules).filter((rule) => "alert" in rule) as Record<string, any>[];
 
-  test("every alert has a severity, summary, description and a runbook that exists", () => {
+  test("every alert has a severity, summary, description and a runbook page that exists", () => {
     expect(alerts.length).toBe(alertNames(defaults).length);
     for (const alert of alerts) {
       expect(["critical", "warning"]).toContain(alert.labels.severity);
       expect(alert.annotations.summary.length).toBeGreaterThan(10);
       expect(alert.annotations.description.length).toBeGreaterThan(10);
-      expect(alert.annotations.runbook_url).toBe(`ops/runbooks/${alert.alert}.md`);
-      expect(existsSync(new URL(alert.annotations.runbook_url, root))).toBe(true);
+      expect(alert.annotations.runbook_path).toBe(`ops/runbooks/${alert.alert}.md`);
+      expect(existsSync(new URL(alert.annotations.runbook_path, root))).toBe(true);
     }
+  });
+
+  test("runbook_url is a link only where the runbooks are published: absent without --runbook-base, never relative", () => {
+    for (const alert of alerts) expect(alert.annotations.runbook_url).toBeUndefined();
+    const published = alertRules({ ...defaults, runbookBase: "https://git.example/gists-api/-/blob/main/ops/runbooks" });
+    const urls = published.groups.flatMap((group) => group.rules).flatMap((rule: any) => (rule.alert ? [rule.annotations.runbook_url] : []));
+    expect(urls).toContain("https://git.example/gists-api/-/blob/main/ops/runbooks/GistsApiTargetDown.md");
+    expect(urls.length).toBe(alerts.length);
+    for (const base of ["ops/runbooks/", "/ops/runbooks/", "file:///srv/runbooks/"]) {
+      expect(() => alertRules({ ...defaults, runbookBase: base })).toThrow("--runbook-base");
+    }
+  });
+
+  test("under another job every rule reads through the selector, absent() and the recording rules included", () => {
+    const selector = 'job="gists", namespace="prod"';
+    const rules = exprs({ ...defaults, selector, container: "gists" });
+    expect(rules.filter((r) => r.expr.includes("gists-api"))).toEqual([]);
+    // kube-state-metrics has its own job: the crash-loop alert picks the container instead.
+    const own = rules.filter((r) => r.rule !== "GistsApiPodCrashLooping");
+    for (const { rule, expr } of own) {
+      // The burn-rate alerts read the SLI records through it too: two exports side by side never mix.
+      const selectors = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/g)];
+      expect(selectors.length).toBeGreaterThan(0);
+      expect({ rule, unselected: selectors.filter(([, , matchers]) => !matchers!.startsWith(selector)).map(([s]) => s) }).toEqual({ rule, unselected: [] });
+    }
+    const down = rules.find((r) => r.rule === "GistsApiTargetDown")!;
+    expect(down.expr).toBe(`up{${selector}} == 0 or absent(up{${selector}})`);
+  });
+
+  test("the SLI records keep every label the selector matches on, so the alerts can select them by it", () => {
+    const file = alertRules({ ...defaults, selector: 'job="gists", service="gists-api-canary"' });
+    const records = file.groups[0]!.rules as { expr: string }[];
+    for (const record of records) expect(record.expr).toContain("sum by (namespace, job, service)");
+  });
+
+  test("a selector with braces, or none, is refused before it makes a rule file Prometheus rejects", () => {
+    for (const selector of ["", " ", "job", '{job="x"}', 'up{job="x"}', 'job="a" job="b"']) expect(() => alertRules({ ...defaults, selector })).toThrow("--selector");
+    expect(() => alertRules({ ...defaults, selector: 'job=~"a|b", namespace!="x\\"y",' })).not.toThrow();
+  });
+
+  test("the PrometheusRule carries exactly the rule file's groups", () => {
+    const object = prometheusRule(defaults);
+    expect({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name }).toEqual({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      name: "gists-api",
+    });
+    expect(object.spec).toEqual(alertRules(defaults));
   });
 
   test("burn-rate alerts use the workbook's windows and factors", () => {
     const fast = alerts.find((alert) => alert.alert === "GistsApiAvailabilityBudgetBurnFast")!;
-    expect(fast.expr).toContain("gists_api:availability_errors:ratio_rate1h > 0.0144 and gists_api:availability_errors:ratio_rate5m > 0.0144");
-    expect(fast.expr).toContain("ratio_rate6h > 0.006 and gists_api:availability_errors:ratio_rate30m > 0.006");
+    expect(fast.expr).toContain(`gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.0144 and gists_api:availability_errors:ratio_rate5m{job="gists-api"} > 0.0144`);
+    expect(fast.expr).toContain(`ratio_rate6h{job="gists-api"} > 0.006 and gists_api:availability_errors:ratio_rate30m{job="gists-api"} > 0.006`);
     const slow = alerts.find((alert) => alert.alert === "GistsApiLatencyBudgetBurnSlow")!;
-    expect(slow.expr).toContain("gists_api:latency_slow:ratio_rate1d > 0.03 and gists_api:latency_slow:ratio_rate2h > 0.03");
-    expect(slow.expr).toContain("gists_api:latency_slow:ratio_rate3d > 0.01 and gists_api:latency_slow:ratio_rate6h > 0.01");
+    expect(slow.expr).toContain(`gists_api:latency_slow:ratio_rate1d{job="gists-api"} > 0.03 and gists_api:latency_slow:ratio_rate2h{job="gists-api"} > 0.03`);
+    expect(slow.expr).toContain(`gists_api:latency_slow:ratio_rate3d{job="gists-api"} > 0.01 and gists_api:latency_slow:ratio_rate6h{job="gists-api"} > 0.01`);
   });
 
   test("objectives from flags change the thresholds, and a threshold must be a bucket", () => {
     const strict = alertRules({ ...defaults, objectives: { ...defaultObjectives, availability: 0.9995 } });
-    expect(JSON.stringify(strict)).toContain("ratio_rate1h > 0.0072");
+    expect(JSON.stringify(strict)).toContain('ratio_rate1h{job=\\"gists-api\\"} > 0.0072');
     expect(() => alertRules({ ...defaults, objectives: { ...defaultObjectives, latencySeconds: 0.3 } })).toThrow("bucket");
     expect(() => alertRules({ ...defaults, objectives: { ...defaultObjectives, availability: 99.9 } })).toThrow("between 0 and 1");
   });

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { alertRules, renderAlerts } from "./alerts.ts";
+import { renderPrometheusRule } from "./prometheus-rule.ts";
+import { defaultObjectives } from "./slo.ts";
 
 // The committed rule file and its promtool unit tests (ops/prometheus/tests/*.yaml), run as CI runs them.
 const prometheusDir = new URL("../../ops/prometheus/", import.meta.url).pathname;
@@ -27,6 +32,95 @@ describe("promtool", () => {
     },
     promtoolMs,
   );
+});
+
+describe("promtool, rules exported for another job", () => {
+  const selector = 'job="gists", namespace="prod"';
+  const options = { selector, container: "gists-api", objectives: defaultObjectives };
+
+  test("the target-down alert watches that job: quiet while it is up, firing once it is gone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
+    try {
+      writeFileSync(join(dir, "alerts.yaml"), renderAlerts(options));
+      const rule = alertRules(options).groups.flatMap((group) => group.rules).find((r) => r.alert === "GistsApiTargetDown")!;
+      const labels = { alertname: "GistsApiTargetDown", severity: "critical" };
+      const unitTests = {
+        rule_files: ["alerts.yaml"],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            // Up under the exported job for 5 minutes, then gone: the default job="gists-api" is never scraped.
+            input_series: [{ series: 'up{job="gists",namespace="prod",pod="gists-api-0"}', values: "1x5 _x10" }],
+            alert_rule_test: [
+              { eval_time: "5m", alertname: "GistsApiTargetDown", exp_alerts: [] },
+              // Absent once the last sample leaves the 5-minute lookback (10m), then 2 minutes pending.
+              {
+                eval_time: "15m",
+                alertname: "GistsApiTargetDown",
+                exp_alerts: [{ exp_labels: { ...labels, job: "gists", namespace: "prod" }, exp_annotations: rule.annotations }],
+              },
+            ],
+          },
+        ],
+      };
+      writeFileSync(join(dir, "tests.yaml"), stringifyYaml(unitTests));
+      const run = await _promtool(["test", "rules", "tests.yaml"], dir);
+      expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("two exports loaded side by side: each burn-rate alert reads its own job's records only", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
+    try {
+      const exported = (job: string) => ({ ...options, selector: `job="${job}"` });
+      writeFileSync(join(dir, "prod.yaml"), renderAlerts(exported("prod")));
+      writeFileSync(join(dir, "canary.yaml"), renderAlerts(exported("canary")));
+      const canaryRule = alertRules(exported("canary")).groups.flatMap((group) => group.rules).find((r) => r.alert === "GistsApiAvailabilityBudgetBurnFast")!;
+      const requests = (job: string, status: string) => `http_requests_total{job="${job}",namespace="gists",route="/:username",status="${status}"}`;
+      const unitTests = {
+        rule_files: ["prod.yaml", "canary.yaml"],
+        evaluation_interval: "1m",
+        group_eval_order: ["gists-api-slo-recording", "gists-api-slo-alerts"],
+        tests: [
+          {
+            interval: "1m",
+            // Prod answers every request; half of the canary's fail.
+            input_series: [
+              { series: requests("prod", "200"), values: "0+60x80" },
+              { series: requests("canary", "200"), values: "0+60x80" },
+              { series: requests("canary", "500"), values: "0+60x80" },
+            ],
+            alert_rule_test: [
+              {
+                eval_time: "75m",
+                alertname: "GistsApiAvailabilityBudgetBurnFast",
+                exp_alerts: [{ exp_labels: { alertname: "GistsApiAvailabilityBudgetBurnFast", severity: "critical", job: "canary", namespace: "gists" }, exp_annotations: canaryRule.annotations }],
+              },
+            ],
+          },
+        ],
+      };
+      writeFileSync(join(dir, "tests.yaml"), stringifyYaml(unitTests));
+      const run = await _promtool(["test", "rules", "tests.yaml"], dir);
+      expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the PrometheusRule's groups pass `promtool check rules`", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
+    try {
+      writeFileSync(join(dir, "rules.yaml"), stringifyYaml(parseYaml(renderPrometheusRule(options)).spec));
+      const run = await _promtool(["check", "rules", "rules.yaml"], dir);
+      expect({ code: run.code, output: run.code === 0 ? "" : run.output }).toEqual({ code: 0, output: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("the unit tests cover every alert", () => {
@@ -68,12 +162,12 @@ interface AlertCase {
 }
 
 // Runs promtool from ops/prometheus/, where the test files' `../alerts.yaml` resolves; output is kept for failures.
-async function _promtool(args: string[]): Promise<{ code: number; output: string }> {
+async function _promtool(args: string[], cwd = prometheusDir): Promise<{ code: number; output: string }> {
   const promtool = Bun.which("promtool");
   if (!promtool) {
     throw new Error("promtool is not on PATH: install it with `apt-get install prometheus` (CI installs it)");
   }
-  const proc = Bun.spawn([promtool, ...args], { cwd: prometheusDir, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([promtool, ...args], { cwd, stdout: "pipe", stderr: "pipe" });
   const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   return { code, output: `promtool ${args.join(" ")}\n${stdout}${stderr}` };
 }
