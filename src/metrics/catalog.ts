@@ -77,7 +77,7 @@ export const catalog = {
   cacheMisses: define({
     name: "cache_misses_total",
     type: "counter",
-    help: "Gists requests that had to ask GitHub.",
+    help: "Gists requests that waited for GitHub (those that joined another request's fetch, counted as coalesced, included).",
     labels: [],
   }),
   cacheEntries: define({

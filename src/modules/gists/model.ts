@@ -154,7 +154,7 @@ export const cacheStats = t.Object(
   {
   size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
   hits: t.Integer({ description: "Answers from a fresh copy" }),
-  misses: t.Integer({ description: "Answers that had to ask GitHub" }),
+  misses: t.Integer({ description: "Answers that waited for GitHub (coalesced ones included)" }),
   hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
   ttl_seconds: t.Integer(),
   stale_ttl_seconds: t.Integer(),
