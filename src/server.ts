@@ -10,12 +10,12 @@ import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
 import { createFrontDoor } from "./http/front-door.ts";
 import type { Logger } from "./logger.ts";
-import { createRequestRecorder } from "./metrics/plugin.ts";
+import { createRequestRecorder, metricsPath } from "./metrics/plugin.ts";
 import { createMetrics } from "./metrics/registry.ts";
 import { createGistsAnswers } from "./modules/gists/answer.ts";
 import { createGistsHitPath } from "./modules/gists/hit-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
-import type { Readiness } from "./modules/health/index.ts";
+import { probePaths, type Readiness } from "./modules/health/index.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
 import { createSharedCache } from "./fleet/shared-cache.ts";
 import { entryCodec } from "./modules/gists/entry-codec.ts";
@@ -97,6 +97,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cors: createCors(config.corsOrigins),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
+    // Probes and scrapes: a throttled kubelet would restart a healthy pod.
+    unlimitedPaths: new Set([...probePaths, metricsPath]),
     onRateLimited: telemetry.rateLimited,
     logger,
     draining: () => !readiness.ready,

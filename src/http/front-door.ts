@@ -22,6 +22,8 @@ export interface FrontDoorDeps {
   cors: Cors;
   recorder: RequestRecorder;
   rateLimiter: ClientRateLimiter;
+  /** Paths the per-client rate limit never applies to (probes and scrapes: a throttled kubelet restarts a healthy pod). */
+  unlimitedPaths: ReadonlySet<string>;
   onRateLimited?: () => void;
   logger: Logger;
   /** True once shutdown has begun. */
@@ -34,9 +36,6 @@ export interface FrontDoor {
   readonly inFlight: number;
 }
 
-// Probes and scrapes are never rate limited: a throttled kubelet would restart a healthy pod.
-const unlimitedPaths = new Set(["/healthz", "/readyz", "/health", "/metrics"]);
-
 const validRequestId = /^[\w.:-]{1,128}$/;
 
 /**
@@ -45,7 +44,7 @@ const validRequestId = /^[\w.:-]{1,128}$/;
  * draining header, CORS headers, metrics and one access-log line. It knows no route: modules name theirs.
  */
 export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
-  const { route, early, cors, recorder, rateLimiter, logger } = deps;
+  const { route, early, cors, recorder, rateLimiter, unlimitedPaths, logger } = deps;
   const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
   let inFlight = 0;
 

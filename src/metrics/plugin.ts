@@ -2,10 +2,13 @@ import { Elysia } from "elysia";
 import type { HotCounterChild, HotHistogramChild } from "./hot.ts";
 import type { Metrics } from "./registry.ts";
 
+/** Where Prometheus scrapes. */
+export const metricsPath = "/metrics";
+
 /** `GET /metrics`: the registry in Prometheus text format. */
 export function metricsModule(metrics: Metrics) {
   return new Elysia({ name: "metrics" }).get(
-    "/metrics",
+    metricsPath,
     async () =>
       new Response(await metrics.registry.metrics(), {
         headers: { "content-type": metrics.registry.contentType },

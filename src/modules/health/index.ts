@@ -9,6 +9,9 @@ export interface Readiness {
 const healthBody = t.Object({ status: t.String(), service: t.String() }, { description: "The service is up" });
 const probeBody = (description: string) => t.Object({ status: t.String() }, { description });
 
+/** The paths probes ask, which no per-client rate limit may refuse. */
+export const probePaths = ["/health", "/healthz", "/readyz"] as const;
+
 /** `/`, `/health`, `/healthz` (liveness) and `/readyz` (readiness: 503 while shutting down). */
 export function healthModule(readiness: Readiness) {
   const healthy = () => ({ status: "healthy", service: serviceName });
