@@ -2,7 +2,8 @@
  * `npm run bench`: the performance budget, measured side by side in one run on this machine.
  * Prints a markdown table (and writes it to --out FILE). Needs wrk (Debian package `wrk`) and dist/gists-api.
  * `--only hits,memory` runs some sections (hits, generators, stampede, concurrency, zipf, memory; overhead only by name);
- * `--memory-runs N` repeats each memory case N times (default 3) and reports medians.
+ * `--memory-runs N` repeats each memory case N times (default 3) and reports medians; `--before BINARY` adds an
+ * earlier build to the hits rounds, each build against a bare server sending its own bytes.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +34,8 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "32" },
     out: { type: "string" },
     only: { type: "string" },
+    // An earlier build, measured in the same rounds against its own same-bytes yardstick: before and after in one run.
+    before: { type: "string" },
     "memory-runs": { type: "string", default: "3" },
   },
 });
@@ -69,6 +72,66 @@ async function cachedHits(): Promise<void> {
   await Bun.sleep(500);
   const idleRss = rssMiB(service.pid);
   const target = `${service.url}/octocat`;
+  const { body, sameHeaders, yardsticks } = await _hitAndYardsticks(target);
+  const before = flags.before ? await startBinary({ GITHUB_API_URL: github.url }, flags.before) : undefined;
+  const beforeHit = before ? await _hitAndYardsticks(`${before.url}/octocat`) : undefined;
+  const beforeRuns: WrkResult[] = [];
+  const beforeBareRuns: WrkResult[] = [];
+
+  const bareRuns: WrkResult[] = [];
+  const plainRuns: WrkResult[] = [];
+  const serviceRuns: WrkResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    bareRuns.push(await measure(yardsticks[0]!.url, connections, duration));
+    serviceRuns.push(await measure(target, connections, duration));
+    plainRuns.push(await measure(yardsticks[1]!.url, connections, duration));
+    if (before && beforeHit) {
+      beforeBareRuns.push(await measure(beforeHit.yardsticks[0]!.url, connections, duration));
+      beforeRuns.push(await measure(`${before.url}/octocat`, connections, duration));
+      console.error(`hits round ${round}/${rounds}, before: bare ${beforeBareRuns.at(-1)!.rps.toFixed(0)}/s, service ${beforeRuns.at(-1)!.rps.toFixed(0)}/s`);
+    }
+    console.error(
+      `hits round ${round}/${rounds}: bare ${bareRuns.at(-1)!.rps.toFixed(0)}/s, service ${serviceRuns.at(-1)!.rps.toFixed(0)}/s, ` +
+        `bare with a content type only ${plainRuns.at(-1)!.rps.toFixed(0)}/s`,
+    );
+  }
+  const loadedRss = rssMiB(service.pid);
+  for (const yardstick of [...yardsticks, ...(beforeHit?.yardsticks ?? [])]) yardstick.process.kill("SIGTERM");
+  await service.stop();
+  await before?.stop();
+
+  const startups = [];
+  for (let run = 0; run < 5; run++) {
+    const probe = await startBinary({ GITHUB_API_URL: github.url, LOG_LEVEL: "warn" });
+    startups.push(probe.startupMs);
+    await probe.stop();
+  }
+  await github.close();
+
+  const ratios = serviceRuns.map((run, index) => run.rps / bareRuns[index]!.rps);
+  const plainRatios = serviceRuns.map((run, index) => run.rps / plainRuns[index]!.rps);
+  const headerCount = Object.keys(sameHeaders).length;
+  rows.push(
+    [`cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
+    [`bare \`Bun.serve\` sending the same bytes (body and ${headerCount} headers), same run`, `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`, "yardstick"],
+    [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.85×"],
+    [`service / bare sending the body with a content type only (${plainRatios.map((r) => r.toFixed(2)).join(", ")})`, `${median(plainRatios).toFixed(2)}× (${median(plainRuns.map((r) => r.rps)).toFixed(0)} req/s)`, "for reference"],
+    [`p99 at ${connections} connections, service / bare`, `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`, ""],
+    ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
+    ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
+  );
+  if (beforeHit) {
+    const beforeRatios = beforeRuns.map((run, index) => run.rps / beforeBareRuns[index]!.rps);
+    rows.push([
+      `before (${flags.before}, ${beforeHit.body.length} B): service / its same-bytes bare, same rounds (${beforeRatios.map((r) => r.toFixed(2)).join(", ")})`,
+      `${median(beforeRatios).toFixed(2)}× (${median(beforeRuns.map((r) => r.rps)).toFixed(0)} req/s)`,
+      "before",
+    ]);
+  }
+}
+
+/** A hit's body and headers as wrk gets them, and the bare servers that send the same bytes (and the body alone). */
+async function _hitAndYardsticks(target: string) {
   // Asked like wrk asks (no compression), so the yardstick gets the very headers and body wrk will get.
   const plain = { headers: { "accept-encoding": "identity" } };
   await fetch(target, plain).then((response) => response.arrayBuffer());
@@ -85,43 +148,7 @@ async function cachedHits(): Promise<void> {
     await startBare(file, headersFile), // the budget's yardstick: the same body and headers
     await startBare(file), // the body with a content type only
   ];
-
-  const bareRuns: WrkResult[] = [];
-  const plainRuns: WrkResult[] = [];
-  const serviceRuns: WrkResult[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    bareRuns.push(await measure(yardsticks[0]!.url, connections, duration));
-    serviceRuns.push(await measure(target, connections, duration));
-    plainRuns.push(await measure(yardsticks[1]!.url, connections, duration));
-    console.error(
-      `hits round ${round}/${rounds}: bare ${bareRuns.at(-1)!.rps.toFixed(0)}/s, service ${serviceRuns.at(-1)!.rps.toFixed(0)}/s, ` +
-        `bare with a content type only ${plainRuns.at(-1)!.rps.toFixed(0)}/s`,
-    );
-  }
-  const loadedRss = rssMiB(service.pid);
-  for (const yardstick of yardsticks) yardstick.process.kill("SIGTERM");
-  await service.stop();
-
-  const startups = [];
-  for (let run = 0; run < 5; run++) {
-    const probe = await startBinary({ GITHUB_API_URL: github.url, LOG_LEVEL: "warn" });
-    startups.push(probe.startupMs);
-    await probe.stop();
-  }
-  await github.close();
-
-  const ratios = serviceRuns.map((run, index) => run.rps / bareRuns[index]!.rps);
-  const plainRatios = serviceRuns.map((run, index) => run.rps / plainRuns[index]!.rps);
-  const headerCount = Object.keys(sameHeaders).length;
-  rows.push(
-    [`cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
-    [`bare \`Bun.serve\` sending the same bytes (body and ${headerCount} headers), same run`, `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`, "yardstick"],
-    [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.80×"],
-    [`service / bare sending the body with a content type only (${plainRatios.map((r) => r.toFixed(2)).join(", ")})`, `${median(plainRatios).toFixed(2)}× (${median(plainRuns.map((r) => r.rps)).toFixed(0)} req/s)`, "for reference"],
-    [`p99 at ${connections} connections, service / bare`, `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`, ""],
-    ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
-    ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
-  );
+  return { body, sameHeaders, yardsticks };
 }
 
 /** Starts the bare yardstick server on a free port, answering the body in `file` (with the headers in `headersFile`). */
