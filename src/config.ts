@@ -1,3 +1,5 @@
+import { slotOverheadBytes } from "./cache/policy.ts";
+
 /** The service's configuration: read once from the environment (flags may override), validated, passed down. */
 export interface Config {
   port: number;
@@ -81,7 +83,7 @@ export const settings: SettingDoc[] = [
   { env: "CACHE_STALE_TTL", default: "3600", description: "Seconds after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background" },
   { env: "CACHE_NEGATIVE_TTL", default: "60", description: "Seconds an unknown user's 404 is cached" },
   { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most entries kept (least recently used go first)" },
-  { env: "CACHE_MAX_BYTES", default: "67108864", description: "Most bytes of stored answers kept (64 MiB), counting bodies, compressed forms and 2.5 KB of bookkeeping per entry" },
+  { env: "CACHE_MAX_BYTES", default: "67108864", description: `Most bytes of stored answers kept (64 MiB), counting bodies at their allocator size, compressed forms and ${(slotOverheadBytes / 1024).toFixed(1)} KB of bookkeeping per entry` },
   { env: "CACHE_REVALIDATE", default: "true", description: "Revalidate expired pages with If-None-Match instead of fetching them whole" },
   { env: "GISTS_MAX_PAGES", default: "30", description: "Most GitHub pages (of 100) that `?all=true` follows" },
   { env: "UPSTREAM_TIMEOUT_MS", default: "5000", description: "Deadline for a GitHub request, queueing and retries included" },
