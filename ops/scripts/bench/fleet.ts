@@ -21,7 +21,7 @@ const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     duration: { type: "string", default: "5" },
-    users: { type: "string", default: "5000" },
+    users: { type: "string", default: "1000" },
     out: { type: "string" },
   },
 });
@@ -61,7 +61,7 @@ if (flags.out) writeFileSync(flags.out, `${header}${table}\n`);
 process.exit(0);
 
 /**
- * Replica A stores `users` pages (and keeps them in its local tier); replica B keeps one entry locally
+ * Replica A stores `users` pages (few enough to all stay in its local tier); replica B keeps one entry locally
  * (CACHE_MAX_ENTRIES=1), so every request it gets for those pages is a shared-tier hit: a Redis read, a check
  * of the entry, a local install and the routed answer. wrk cycles through the pages on both, alternated.
  */
