@@ -47,14 +47,15 @@ describeTargets("graceful shutdown", (target: Target) => {
   test("SIGTERM drains: readiness turns 503, the in-flight request completes 200, exit 0 within 10 s", async () => {
     const service = await start({ GITHUB_TOKEN: token, LOG_LEVEL: "debug" });
     try {
-      fake.setFault("slowpoke", { kind: "latency", ms: 1_500 });
+      // The request stays in flight for 3 s, so the drain (and the listener) lasts that long whatever the load.
+      fake.setFault("slowpoke", { kind: "latency", ms: 3_000 });
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
       const inFlight = fetch(`${service.url}/slowpoke`).then(async (res) => ({ status: res.status, body: (await res.json()) as any }));
       await until(() => fake.inFlight === 1, 5_000, "the request to reach GitHub");
       const signalledAt = Date.now();
       service.signal("SIGTERM");
       const readiness: Array<number | string> = [];
-      while (!readiness.includes(503) && Date.now() - signalledAt < 1_200) {
+      while (!readiness.includes(503) && Date.now() - signalledAt < 2_500) {
         readiness.push(await fetch(`${service.url}/readyz`).then((r) => r.status, (e: Error) => e.name));
         await Bun.sleep(50);
       }

@@ -63,7 +63,8 @@ describe("runLoad", () => {
       expect(result.requests).toBe(200);
       expect(result.errors).toBe(0);
       expect(result.latency_ms.p50).toBeGreaterThanOrEqual(19);
-      expect(result.latency_ms.p50).toBeLessThan(30);
+      // The lower bound is the point (the wait is measured); the upper one leaves room for a busy machine.
+      expect(result.latency_ms.p50).toBeLessThan(50);
       expect(result.latency_ms.max).toBeGreaterThanOrEqual(result.latency_ms.p99);
       expect(result.status).toEqual({ "200": 200 });
     });
