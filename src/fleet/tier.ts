@@ -141,7 +141,11 @@ export function createRedisTier<V extends CachedValue>(options: RedisTierOptions
         if (copy === undefined) return settle("failed");
         if (copy !== null && copy.storedAt > newerThan) return settle("filled", copy);
         const held = await link.run("wait", (redis) => redis.exists(leaseKey(key)));
-        if (held !== 1) return settle("failed");
+        if (held !== 1) {
+          // The holder stores before it lets go: a lease gone since the read above may have left its copy.
+          const after = held === 0 ? await read(key) : undefined;
+          return after && after.storedAt > newerThan ? settle("filled", after) : settle("failed");
+        }
       }
       return settle("timeout");
     },
