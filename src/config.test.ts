@@ -57,12 +57,7 @@ describe("loadConfig", () => {
     ["RATE_LIMIT_RPS", "fast"],
     ["GISTS_MAX_PAGES", "0"],
   ])("rejects %s=%s naming the variable", (name, value) => {
-    let caught: unknown;
-    try {
-      loadConfig({ [name]: value });
-    } catch (error) {
-      caught = error;
-    }
+    const caught = configErrorOf({ [name]: value });
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(name);
     expect((caught as Error).message).toStartWith(`${name}:`);
@@ -78,12 +73,7 @@ describe("loadConfig", () => {
 
   test.each(["GITHUB_TOKEN", "ADMIN_TOKEN"])("%s holding whitespace or a control character is refused, naming it and never the value", (name) => {
     for (const value of ["ghp_sec ret", "ghp_sec\nret", "ghp_sec\tret", "ghp_sec\u0000ret", "ghp_sec\u007fret", "ghp_séc"]) {
-      let caught: unknown;
-      try {
-        loadConfig({ [name]: value });
-      } catch (error) {
-        caught = error;
-      }
+      const caught = configErrorOf({ [name]: value });
       expect(caught).toBeInstanceOf(ConfigError);
       expect((caught as ConfigError).variable).toBe(name);
       expect((caught as Error).message).toStartWith(`${name}:`);
@@ -114,12 +104,7 @@ describe("the shared tier's settings", () => {
 
   test("a bad REDIS_URL names the variable and never echoes the password", () => {
     for (const url of ["http://:s3cret@redis:6379", "redis://:s3cret@redis:6379/zero", "s3cret", "redis://:s3cret@redis:6379/0?x=1"]) {
-      let caught: unknown;
-      try {
-        loadConfig({ REDIS_URL: url });
-      } catch (error) {
-        caught = error;
-      }
+      const caught = configErrorOf({ REDIS_URL: url });
       expect(caught).toBeInstanceOf(ConfigError);
       expect((caught as ConfigError).variable).toBe("REDIS_URL");
       expect((caught as ConfigError).message).not.toContain("s3cret");
@@ -132,3 +117,13 @@ describe("the shared tier's settings", () => {
     expect(() => loadConfig({ REDIS_TIMEOUT_MS: "0" })).toThrow("REDIS_TIMEOUT_MS");
   });
 });
+
+/** What loadConfig threw for `env`, or undefined when it did not throw. */
+function configErrorOf(env: Record<string, string>): unknown {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -51,9 +51,8 @@ describeTargets("the warnings of a GitHub outage under load", (target: Target) =
       env: { GITHUB_API_URL: fake.url, LOG_LEVEL: "info", UPSTREAM_RETRIES: "0", BREAKER_THRESHOLD: "3", BREAKER_COOLDOWN_MS: "600000" },
     });
 
-  test("every failure at GitHub is logged once, the breaker opening once, and refused requests only as summaries", async () => {
-    fake.reset();
-    fake.setFault("*", { kind: "status", status: 500 });
+  // One service through the load of cold users: what it answered, what reached GitHub, what it warned.
+  const outage = async () => {
     const service = await start();
     let statuses: Record<number, number>;
     try {
@@ -61,8 +60,13 @@ describeTargets("the warnings of a GitHub outage under load", (target: Target) =
     } finally {
       await service.stop();
     }
-    const sent = fake.requestCount();
-    const logged = warnings(service);
+    return { statuses, sent: fake.requestCount(), logged: warnings(service) };
+  };
+
+  test("every failure at GitHub is logged once, the breaker opening once, and refused requests only as summaries", async () => {
+    fake.reset();
+    fake.setFault("*", { kind: "status", status: 500 });
+    const { statuses, sent, logged } = await outage();
     expect(statuses).toEqual({ 502: requests });
     expect(Object.keys(logged).sort()).toEqual(["circuit breaker", "github request failed", "github requests refused"]);
     expect(logged["github request failed"]!.length).toBe(sent);
@@ -77,15 +81,7 @@ describeTargets("the warnings of a GitHub outage under load", (target: Target) =
     fake.reset();
     // A reset far away, so the whole load meets the exhausted window however slow the machine is.
     fake.setRateLimit({ remaining: 0, resetAt: Math.ceil(Date.now() / 1000) + 3600, exceededStatus: 403 });
-    const service = await start();
-    let statuses: Record<number, number>;
-    try {
-      statuses = await loadColdUsers(service);
-    } finally {
-      await service.stop();
-    }
-    const sent = fake.requestCount();
-    const logged = warnings(service);
+    const { statuses, sent, logged } = await outage();
     expect(statuses).toEqual({ 429: requests });
     expect(Object.keys(logged).sort()).toEqual(["github rate limit exhausted", "github request failed", "github requests refused"]);
     expect(logged["github rate limit exhausted"]!.length).toBe(1);

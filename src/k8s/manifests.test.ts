@@ -38,7 +38,7 @@ const gateway = { namespace: "istio-ingress", labels: { istio: "ingressgateway" 
 const lastAppliedLimitBytes = 262_144;
 /** Kind's default docker network (`docker network inspect kind`); the MetalLB pool must lie inside it. */
 const kindSubnet = "172.18.0.0/16";
-/** The user the image runs as when there is no Dockerfile to read yet (README, issue 7). */
+/** The user the image runs as when there is no Dockerfile to read yet (as the README documents it). */
 const documentedImageUser = 65532;
 
 describe("k8s manifests", () => {
