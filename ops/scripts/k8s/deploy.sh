@@ -39,3 +39,4 @@ kubectl -n "$NAMESPACE" rollout status deployment/gists-api-redis --timeout=300s
 kubectl -n "$NAMESPACE" rollout status deployment/gists-api --timeout=300s
 kubectl -n monitoring rollout status deployment/prometheus --timeout=300s
 kubectl -n monitoring rollout status deployment/grafana --timeout=300s
+kubectl -n monitoring rollout status deployment/tempo --timeout=300s
