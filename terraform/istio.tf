@@ -11,6 +11,12 @@ locals {
   gateway_namespace = yamldecode(file("${local.k8s_dir}/components/metallb/ipaddresspool.yaml")).spec.serviceAllocation.namespaces[0]
   gateway_host      = yamldecode(file("${local.k8s_dir}/components/istio/gateway.yaml")).spec.servers[0].hosts[0]
   gateway_tls_name  = yamldecode(file("${local.k8s_dir}/components/istio/gateway.yaml")).spec.servers[1].tls.credentialName
+
+  # The mesh's tracing provider: the name k8s/components/istio's Telemetry selects, pointed at the monitoring
+  # component's Tempo Service on its OTLP/gRPC port (Envoy's OpenTelemetry tracer speaks gRPC).
+  tracing_provider = yamldecode(file("${local.k8s_dir}/components/istio/telemetry.yaml")).spec.tracing[0].providers[0].name
+  tempo_service    = yamldecode(file("${local.k8s_dir}/components/monitoring/tempo-service.yaml"))
+  tempo_otlp_grpc  = one([for port in local.tempo_service.spec.ports : port.port if port.name == "grpc-otlp"])
 }
 
 resource "helm_release" "istio_base" {
@@ -42,12 +48,19 @@ resource "helm_release" "istiod" {
   namespace  = "istio-system"
   wait       = true
   # The mesh settings ops/scripts/k8s/platform.sh gives istioctl: only known hosts (k8s/components/istio has
-  # the ServiceEntry for api.github.com) and access logs on the proxies' stdout.
+  # the ServiceEntry for api.github.com), access logs on the proxies' stdout, and the tracing provider.
   values = [yamlencode({
     pilot = { cni = { enabled = true } }
     meshConfig = {
       outboundTrafficPolicy = { mode = "REGISTRY_ONLY" }
       accessLogFile         = "/dev/stdout"
+      extensionProviders = [{
+        name = local.tracing_provider
+        opentelemetry = {
+          service = "${local.tempo_service.metadata.name}.${local.tempo_service.metadata.namespace}.svc.cluster.local"
+          port    = local.tempo_otlp_grpc
+        }
+      }]
     }
   })]
 
