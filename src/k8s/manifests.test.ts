@@ -10,6 +10,7 @@ import { join, relative } from "node:path";
 import Ajv from "ajv";
 import * as istioNetworkingV1 from "@kubernetes-models/istio/networking.istio.io/v1";
 import * as istioSecurityV1 from "@kubernetes-models/istio/security.istio.io/v1";
+import * as istioTelemetryV1 from "@kubernetes-models/istio/telemetry.istio.io/v1";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
@@ -30,6 +31,22 @@ const appSecret = "gists-api-secrets";
 /** The shared tier's connection setting (src/config.ts). */
 const sharedTierEnv = "REDIS_URL";
 const redis = { name: "gists-api-redis", container: "redis", port: 6379 };
+/** The monitoring component's trace backend and the ports the service's pods send to: OTLP/HTTP (SDK), OTLP/gRPC (sidecar). */
+const tempo = { name: "tempo", namespace: "monitoring", ports: [4317, 4318] };
+/**
+ * The OpenTelemetry SDK's own variables the service reads for traces, documented by the SDK's specification rather
+ * than src/config.ts; POD_NAME and POD_NAMESPACE only feed OTEL_RESOURCE_ATTRIBUTES.
+ */
+const openTelemetryEnv = new Set([
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
+]);
 /** Namespaces the platform brings (Kind, istioctl, MetalLB's manifest), never the manifests. */
 const platformNamespaces = new Set(["kube-system", "istio-system", "istio-ingress", "metallb-system"]);
 /** Where the ingress gateway runs (its own namespace, as Istio's "Installing Gateways" advises) and its label. */
@@ -180,7 +197,7 @@ describe("k8s manifests", () => {
     "the service's environment is its documented settings: the ConfigMap holds all but the secrets, the Secret those",
     each((objects) => {
       const container = _appContainer(objects);
-      const documented = new Set(settings.map((s) => s.env));
+      const documented = new Set([...settings.map((s) => s.env), ...openTelemetryEnv]);
       const config = _configData(objects);
       for (const name of Object.keys(config)) expect({ name, documented: documented.has(name) }).toEqual({ name, documented: true });
       for (const name of secretSettings) expect(Object.keys(config)).not.toContain(name);
@@ -294,7 +311,10 @@ describe("k8s manifests", () => {
       // The service's policies; the shared tier's own are checked with the redis component.
       const policies = _all(objects, "NetworkPolicy").filter((p) => appPods.some((pod) => _matchesSelector(p.spec.podSelector, pod.labels)));
       const allowedEgress = new Set(["UDP/53", "TCP/53", "TCP/443", "TCP/15012"]);
-      for (const policy of _all(objects, "NetworkPolicy")) expect(pods.some((p) => _matchesSelector(policy.spec.podSelector, p.labels))).toBe(true);
+      for (const policy of _all(objects, "NetworkPolicy")) {
+        const selected = _podTemplates(objects).filter((p) => p.namespace === policy.metadata.namespace && _matchesSelector(policy.spec.podSelector, p.labels));
+        expect({ policy: _id(policy), selects: selected.length > 0 }).toEqual({ policy: _id(policy), selects: true });
+      }
       for (const policy of policies) {
         // Each policy restricts exactly the directions it lists rules for (a listed type without rules denies all).
         expect([...policy.spec.policyTypes].sort()).toEqual(["Ingress", "Egress"].filter((t) => policy.spec[t.toLowerCase()]).sort());
@@ -308,8 +328,10 @@ describe("k8s manifests", () => {
         }
         for (const rule of policy.spec.egress ?? []) {
           const toRedis = rule.to.every((peer: any) => _describePeer(peer) === `pods:app.kubernetes.io/name=${redis.name}`);
+          const toTempo = rule.to.every((peer: any) => _describePeer(peer) === `ns:${tempo.namespace} pods:app.kubernetes.io/name=${tempo.name}`);
           for (const port of rule.ports) {
-            const allowed = allowedEgress.has(`${port.protocol}/${port.port}`) || (toRedis && port.port === redis.port);
+            const allowed =
+              allowedEgress.has(`${port.protocol}/${port.port}`) || (toRedis && port.port === redis.port) || (toTempo && port.protocol === "TCP" && tempo.ports.includes(port.port));
             expect({ rule: rule.to.map(_describePeer), port: `${port.protocol}/${port.port}`, allowed }).toMatchObject({ allowed: true });
           }
         }
@@ -811,9 +833,11 @@ describe("k8s manifests", () => {
       const files = readdirSync(`${repoRoot}grafana/dashboards`).filter((f) => f.endsWith(".json")).sort();
       expect(Object.keys(dashboards.data).sort()).toEqual(files);
       for (const file of files) expect(dashboards.data[file]).toBe(readFileSync(`${repoRoot}grafana/dashboards/${file}`, "utf8"));
-      expect(_configMap(objects, "grafana-provisioning-datasources").data["prometheus.yaml"]).toBe(
-        readFileSync(`${repoRoot}grafana/provisioning/datasources/prometheus.yaml`, "utf8"),
-      );
+      const datasources = readdirSync(`${repoRoot}grafana/provisioning/datasources`).filter((f) => f.endsWith(".yaml")).sort();
+      expect(Object.keys(_configMap(objects, "grafana-provisioning-datasources").data).sort()).toEqual(datasources);
+      for (const file of datasources) {
+        expect(_configMap(objects, "grafana-provisioning-datasources").data[file]).toBe(readFileSync(`${repoRoot}grafana/provisioning/datasources/${file}`, "utf8"));
+      }
       expect(_configMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]).toBe(
         readFileSync(`${repoRoot}grafana/provisioning/dashboards/gists-api.yaml`, "utf8"),
       );
@@ -983,6 +1007,7 @@ const _models: Record<string, Record<string, unknown>> = {
   "rbac.authorization.k8s.io/v1": rbacV1,
   "networking.istio.io/v1": istioNetworkingV1,
   "security.istio.io/v1": istioSecurityV1,
+  "telemetry.istio.io/v1": istioTelemetryV1,
 };
 
 /** API groups no models package covers, checked against the fields recorded from their CRDs (k8s/schemas/). */

@@ -109,6 +109,10 @@ describe("deploy scripts with stand-in tools", () => {
     expect(calls().some((c) => c.tool === "docker")).toBe(false);
     const tls = calls().find((c) => c.tool === "kubectl" && c.args.includes("tls"))!;
     expect(tls.args.slice(0, 2)).toEqual(["-n", "istio-ingress"]);
+    // It waits for every Deployment it applied, Tempo's included, and for nothing else.
+    const waited = new Set(calls().filter((c) => c.tool === "kubectl" && c.args[2] === "rollout").map((c) => `${c.args[1]}/${c.args[4]}`));
+    const deployments = renders[0]!.filter((o: any) => o.kind === "Deployment").map((o: any) => `${o.metadata.namespace}/deployment/${o.metadata.name}`);
+    expect([...waited].sort()).toEqual(deployments.sort());
   }, 30_000);
 
   test("the scripts speak to the user: no internal references, and every missing tool is named with where to look", () => {

@@ -222,6 +222,36 @@ describe("terraform/", () => {
     expect(mod.variables().worker_count.validation[0].condition).toContain("var.worker_count >= 1");
   });
 
+  test("istiod's mesh gains the tracing provider the Telemetry selects, pointed at Tempo's OTLP/gRPC port, as istioctl's does", () => {
+    const locals = Object.assign({}, ...mod.blocks("locals"));
+    // The name, the host and the port come from the manifests, not from a copy.
+    expect(locals.tracing_provider).toBe('${yamldecode(file("${local.k8s_dir}/components/istio/telemetry.yaml")).spec.tracing[0].providers[0].name}');
+    expect(locals.tempo_service).toBe('${yamldecode(file("${local.k8s_dir}/components/monitoring/tempo-service.yaml"))}');
+    expect(locals.tempo_otlp_grpc).toContain('port.name == \"grpc-otlp\"');
+    const values = JSON.stringify(mod.resource("helm_release.istiod").values);
+    const parts = [/extensionProviders\s*=/, /name\s*=\s*local\.tracing_provider/, /opentelemetry\s*=/, /service\s*=\s*\\"\$\{local\.tempo_service\.metadata\.name\}\.\$\{local\.tempo_service\.metadata\.namespace\}\.svc\.cluster\.local\\"/, /port\s*=\s*local\.tempo_otlp_grpc/];
+    for (const part of parts) expect({ part: part.source, present: part.test(values) }).toEqual({ part: part.source, present: true });
+    // What those files say is what istioctl's mesh says, so both installs trace to the same place.
+    const telemetry = _yaml("k8s/components/istio/telemetry.yaml");
+    const service = _yaml("k8s/components/monitoring/tempo-service.yaml");
+    const operator = _yaml("ops/scripts/k8s/istio-operator.yaml").spec.meshConfig.extensionProviders;
+    expect(operator).toEqual([
+      {
+        name: telemetry.spec.tracing[0].providers[0].name,
+        opentelemetry: { service: `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`, port: service.spec.ports.find((p: any) => p.name === "grpc-otlp").port },
+      },
+    ]);
+  });
+
+  test.skipIf(!hasTerraform)("Terraform reads the tracing provider's name and Tempo's port from the manifests", () => {
+    const locals = Object.assign({}, ...mod.blocks("locals"));
+    const k8s = `${repoRoot}k8s`;
+    const inline = (expression: string) => expression.replaceAll("${local.k8s_dir}", k8s);
+    expect(_evaluate(inline(locals.tracing_provider))).toBe('"tempo"');
+    const port = (locals.tempo_otlp_grpc as string).replaceAll("local.tempo_service", `(${inline(locals.tempo_service).replace(/^\$\{([\s\S]*)\}$/, "$1")})`);
+    expect(_evaluate(port)).toBe("4317");
+  }, 30_000);
+
   test.skipIf(!hasTerraform)("Terraform evaluates the worker rule, the derived MetalLB range and the Secret's stable key as intended", () => {
     const locals = Object.assign({}, ...mod.blocks("locals"));
     const condition = mod.variables().worker_count.validation[0].condition as string;
