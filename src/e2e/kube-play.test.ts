@@ -13,8 +13,9 @@ import { buildImage, imageBinary, mustRun, nonroot, preparePodman, runCommand } 
 // What changes, and why: the image (this run's build), the pod's and Secret's names (unique per run, as the
 // machine's podman is shared), GITHUB_API_URL (the fake GitHub), the port (podman 4.3 publishes every
 // containerPort on the host, so a free one replaces 8080 in the ConfigMap and the containerPort alike), the
-// Secret's values (filled as deploy.sh fills them), and $(VAR) references, which Kubernetes expands and
-// podman does not, expanded here the Kubernetes way.
+// Secret's values (filled as deploy.sh fills them), $(VAR) references, which Kubernetes expands and podman does
+// not, expanded here the Kubernetes way, and the downward API's metadata.namespace, which podman 4.3 refuses,
+// given as the value Kubernetes would give (the Deployment's namespace).
 
 const socket = process.env.PODMAN_SOCKET ?? "/tmp/podman.sock";
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -57,7 +58,11 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
     secretName = `${secret.metadata.name}-${run}`;
     const secretData: Record<string, string> = { ...secret.data, ADMIN_TOKEN: _b64(adminToken), REDIS_PASSWORD: _b64("0123456789abcdef0123456789abcdef") };
     for (const e of container.env ?? []) if (e.valueFrom?.secretKeyRef?.name === secret.metadata.name) e.valueFrom.secretKeyRef.name = secretName;
-    container.env = _expandDependentEnv(container.env ?? [], configMap.data, secretData);
+    for (const e of container.env ?? []) {
+      if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") (e.value = deployment.metadata.namespace), delete e.valueFrom;
+    }
+    // podman names a Deployment's pod <name>-pod-0; that is what metadata.name gives inside it.
+    container.env = _expandDependentEnv(container.env ?? [], configMap.data, secretData, `${deployment.metadata.name}-pod-0`);
     // podman 4.3 reads secretKeyRef from a podman secret holding the Secret's data map as JSON.
     work = mkdtempSync(join(tmpdir(), "gists-kube-play-"));
     writeFileSync(join(work, "secret.json"), JSON.stringify(secretData), { mode: 0o600 });
@@ -130,6 +135,13 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
     );
     for (const [name, value] of Object.entries(rendered.config)) if (!["GITHUB_API_URL", "PORT"].includes(name)) expect({ name, value: env.get(name) }).toEqual({ name, value });
     expect(env.get("REDIS_URL")).toBe("redis://default:0123456789abcdef0123456789abcdef@gists-api-redis:6379/0");
+    // The trace resource names this pod and its namespace, from the downward API.
+    const podName = env.get("POD_NAME");
+    expect(podName).toBe(containerName.slice(0, -(app.container.length + 1)));
+    expect(env.get("OTEL_RESOURCE_ATTRIBUTES")).toBe(`deployment.environment=kind,k8s.namespace.name=${app.namespace},k8s.pod.name=${podName}`);
+    for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]) {
+      expect({ name, value: env.get(name) }).toEqual({ name, value: rendered.container.env.find((e: any) => e.name === name).value });
+    }
   }, 15_000);
 
   test("ADMIN_TOKEN from the Secret guards DELETE /cache", async () => {
@@ -147,12 +159,14 @@ async function _renderKindOverlay(): Promise<any[]> {
 
 /**
  * A container's env with Kubernetes' dependent-variable expansion done: `$(NAME)` takes the value of NAME from
- * envFrom or from an earlier entry, `$$` escapes, and an unknown reference stays as written.
+ * envFrom or from an earlier entry (a Secret's key, or the downward API's pod name), `$$` escapes, and an unknown
+ * reference stays as written.
  */
-function _expandDependentEnv(env: any[], configData: Record<string, string>, secretData: Record<string, string>): any[] {
+function _expandDependentEnv(env: any[], configData: Record<string, string>, secretData: Record<string, string>, podName: string): any[] {
   const known = new Map(Object.entries(configData));
   return env.map((e) => {
-    const value = e.value ?? (e.valueFrom?.secretKeyRef ? Buffer.from(secretData[e.valueFrom.secretKeyRef.key] ?? "", "base64").toString() : undefined);
+    const fromSecret = e.valueFrom?.secretKeyRef ? Buffer.from(secretData[e.valueFrom.secretKeyRef.key] ?? "", "base64").toString() : undefined;
+    const value = e.value ?? fromSecret ?? (e.valueFrom?.fieldRef?.fieldPath === "metadata.name" ? podName : undefined);
     if (e.value !== undefined) {
       const expanded = e.value.replace(/\$\$|\$\((\w+)\)/g, (match: string, name?: string) => (name === undefined ? "$" : (known.get(name) ?? match)));
       known.set(e.name, expanded);
