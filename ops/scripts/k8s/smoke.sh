@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Step 5: the service answers through the MetalLB address over HTTPS (plain HTTP redirects), the mesh denies what
-# it must, a page lands in the shared Redis tier, and Prometheus scrapes every pod over mTLS. Exits non-zero on the
-# first surprise.
+# it must, a page lands in the shared Redis tier, Prometheus scrapes every pod over mTLS, and the service's traces
+# reach Tempo. Exits non-zero on the first surprise.
 source "$(dirname "$0")/lib.sh"
 need curl
 use_cluster
+# Where this host reaches Tempo's query API during the check (a port-forward).
+TEMPO_LOCAL_PORT="${TEMPO_LOCAL_PORT:-13200}"
 
 ip=""
 for _ in $(seq 60); do
@@ -66,4 +68,17 @@ for _ in $(seq 30); do
   sleep 5
 done
 check "pods Prometheus scrapes over mTLS (up{job=\"gists-api\"})" "${up:-0}" "$ready"
-log "Grafana: kubectl -n monitoring port-forward svc/grafana 3000, then http://127.0.0.1:3000"
+
+# The requests above were traced (Kind samples all of them): Tempo's search finds the service's spans. A
+# port-forward reaches Tempo's query port without a hole in its NetworkPolicy.
+kubectl -n monitoring port-forward svc/tempo "$TEMPO_LOCAL_PORT:3200" >/dev/null 2>&1 &
+forward=$!
+trap 'kill "$forward" 2>/dev/null' EXIT
+traces=0
+for _ in $(seq 30); do
+  traces="$(curl -sS --max-time 5 "http://127.0.0.1:$TEMPO_LOCAL_PORT/api/search?tags=service.name%3Dgists-api&limit=5" 2>/dev/null | grep -o '"traceID"' | wc -l)"
+  [[ "$traces" -gt 0 ]] && break
+  sleep 5
+done
+check "Tempo holds traces of service gists-api" "$([[ "$traces" -gt 0 ]] && echo found || echo none)" found
+log "Grafana: kubectl -n monitoring port-forward svc/grafana 3000, then http://127.0.0.1:3000 (traces: Explore, Tempo)"
