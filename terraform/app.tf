@@ -91,7 +91,7 @@ resource "kustomization_resource" "app_p1" {
     ? sensitive(local.app_manifests[each.value])
     : local.app_manifests[each.value]
   )
-  # Deployments must become ready (the app, Redis, Prometheus, Grafana) before apply succeeds.
+  # Deployments must become ready (the app, Redis, Prometheus, Tempo, Grafana) before apply succeeds.
   wait = true
   timeouts {
     create = "5m"
