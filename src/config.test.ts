@@ -118,6 +118,81 @@ describe("the shared tier's settings", () => {
   });
 });
 
+describe("the OpenTelemetry settings", () => {
+  test("off without an endpoint, with OTEL_SDK_DISABLED or with OTEL_TRACES_EXPORTER=none", () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://tempo:4318", OTEL_SDK_DISABLED: "true" }).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://tempo:4318", OTEL_TRACES_EXPORTER: "none" }).tracing).toBeUndefined();
+  });
+
+  test("the specification's defaults, and /v1/traces appended to the base endpoint", () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://tempo:4318/" }).tracing).toEqual({
+      url: "http://tempo:4318/v1/traces",
+      protocol: "http/protobuf",
+      headers: {},
+      timeoutMs: 10_000,
+      serviceName: "gists-api",
+      resourceAttributes: {},
+      sampler: { name: "parentbased_always_on", ratio: 1 },
+      batch: { scheduleDelayMs: 5000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 },
+    });
+  });
+
+  test("signal-specific variables win; headers and resource attributes are percent-decoded lists", () => {
+    const tracing = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://ignored:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://collector.example/custom/path",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Basic%20dXNlcjpwdw==, x-scope-orgid=a",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-scope-orgid=b",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "3000",
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "2000",
+      OTEL_RESOURCE_ATTRIBUTES: "service.name=from-attributes,deployment.environment.name=prod,team=a%2Cb",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+      OTEL_BSP_MAX_QUEUE_SIZE: "100",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "512",
+    }).tracing!;
+    expect(tracing.url).toBe("https://collector.example/custom/path");
+    expect(tracing.protocol).toBe("http/json");
+    expect(tracing.headers).toEqual({ authorization: "Basic dXNlcjpwdw==", "x-scope-orgid": "b" });
+    expect(tracing.timeoutMs).toBe(2000);
+    expect(tracing.serviceName).toBe("from-attributes");
+    expect(tracing.resourceAttributes).toMatchObject({ "deployment.environment.name": "prod", team: "a,b" });
+    expect(tracing.sampler).toEqual({ name: "parentbased_traceidratio", ratio: 0.25 });
+    // A batch never exceeds the queue.
+    expect(tracing.batch).toMatchObject({ maxQueueSize: 100, maxExportBatchSize: 100 });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SERVICE_NAME: "blue", OTEL_RESOURCE_ATTRIBUTES: "service.name=x" }).tracing!.serviceName).toBe("blue");
+  });
+
+  test("bad values name their variable, even while tracing is off; header values are never shown", () => {
+    const cases: [Record<string, string>, string, string?][] = [
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: "tempo:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT"],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://tempo/v1/traces" }, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }, "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc is not supported"],
+      [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/xml" }, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"],
+      [{ OTEL_EXPORTER_OTLP_HEADERS: "authorization" }, "OTEL_EXPORTER_OTLP_HEADERS"],
+      [{ OTEL_EXPORTER_OTLP_TIMEOUT: "soon" }, "OTEL_EXPORTER_OTLP_TIMEOUT"],
+      [{ OTEL_TRACES_SAMPLER: "sometimes" }, "OTEL_TRACES_SAMPLER"],
+      [{ OTEL_TRACES_SAMPLER_ARG: "1.5" }, "OTEL_TRACES_SAMPLER_ARG"],
+      [{ OTEL_BSP_MAX_QUEUE_SIZE: "0" }, "OTEL_BSP_MAX_QUEUE_SIZE"],
+      [{ OTEL_TRACES_EXPORTER: "jaeger" }, "OTEL_TRACES_EXPORTER"],
+      [{ OTEL_SDK_DISABLED: "maybe" }, "OTEL_SDK_DISABLED"],
+      [{ OTEL_RESOURCE_ATTRIBUTES: "team" }, "OTEL_RESOURCE_ATTRIBUTES"],
+    ];
+    for (const [env, variable, text] of cases) {
+      const caught = configErrorOf(env) as ConfigError;
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect(caught.variable).toBe(variable);
+      if (text) expect(caught.message).toContain(text);
+    }
+    const secret = configErrorOf({ OTEL_EXPORTER_OTLP_HEADERS: "x-token=s3cret%ZZ" }) as ConfigError;
+    expect(secret.variable).toBe("OTEL_EXPORTER_OTLP_HEADERS");
+    expect(secret.message).not.toContain("s3cret");
+  });
+});
+
 /** What loadConfig threw for `env`, or undefined when it did not throw. */
 function configErrorOf(env: Record<string, string>): unknown {
   try {

@@ -1,4 +1,13 @@
 import { slotOverheadBytes } from "./cache/policy.ts";
+import {
+  keyValueList,
+  otlpProtocol,
+  samplerName,
+  samplerRatio,
+  tracesUrl,
+  type SamplerConfig,
+  type TracingConfig,
+} from "./tracing/config.ts";
 
 /** The service's configuration: read once from the environment (flags may override), validated, passed down. */
 export interface Config {
@@ -13,6 +22,7 @@ export interface Config {
   upstream: UpstreamConfig;
   rateLimit: ClientRateLimitConfig;
   shared: SharedTierConfig | undefined;
+  tracing: TracingConfig | undefined;
 }
 
 /** The shared cache tier on Redis; undefined when REDIS_URL is unset (the in-process cache serves alone). */
@@ -100,6 +110,24 @@ export const settings: SettingDoc[] = [
   { env: "REDIS_URL", default: "(none)", description: "`redis://[user:password@]host:port/db` (`rediss://` for TLS): a cache shared by every replica; unset, each process caches alone" },
   { env: "REDIS_KEY_PREFIX", default: "gists-api:", description: "Prefix of every key the service writes to Redis (clearing the cache removes only these)" },
   { env: "REDIS_TIMEOUT_MS", default: "250", description: "Deadline of one Redis command; a slower or failing Redis is bypassed, never waited on" },
+  { env: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "(none)", description: "Base URL of an OTLP/HTTP collector (`/v1/traces` is appended); unset, tracing is off and costs nothing" },
+  { env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "(none)", description: "Full URL spans are sent to; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`" },
+  { env: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "http/protobuf", description: "`http/protobuf` or `http/json`; gRPC is not built in" },
+  { env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", default: "OTEL_EXPORTER_OTLP_PROTOCOL", description: "The same, for traces only" },
+  { env: "OTEL_EXPORTER_OTLP_HEADERS", default: "(none)", description: "`key=value,...` headers sent to the collector, values percent-encoded (credentials: never logged)" },
+  { env: "OTEL_EXPORTER_OTLP_TRACES_HEADERS", default: "(none)", description: "More headers for traces only; a key set in both takes this value" },
+  { env: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", description: "Milliseconds one export request may take" },
+  { env: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", default: "OTEL_EXPORTER_OTLP_TIMEOUT", description: "The same, for traces only" },
+  { env: "OTEL_SERVICE_NAME", default: "gists-api", description: "`service.name` of every span; wins over one in `OTEL_RESOURCE_ATTRIBUTES`" },
+  { env: "OTEL_RESOURCE_ATTRIBUTES", default: "(none)", description: "`key=value,...` resource attributes (e.g. `deployment.environment.name=prod,k8s.pod.name=...`)" },
+  { env: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", description: "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio" },
+  { env: "OTEL_TRACES_SAMPLER_ARG", default: "1", description: "Ratio of new traces sampled by the *traceidratio samplers (0 to 1)" },
+  { env: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", description: "Milliseconds between span exports" },
+  { env: "OTEL_BSP_MAX_QUEUE_SIZE", default: "2048", description: "Most spans waiting for export; more are dropped (an unreachable collector costs spans, not memory)" },
+  { env: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: "512", description: "Most spans in one export" },
+  { env: "OTEL_BSP_EXPORT_TIMEOUT", default: "30000", description: "Milliseconds a batch export may take before it is abandoned" },
+  { env: "OTEL_TRACES_EXPORTER", default: "otlp", description: "`otlp`, or `none` to turn tracing off with an endpoint set" },
+  { env: "OTEL_SDK_DISABLED", default: "false", description: "`true` turns tracing off whatever else is set" },
   { env: "LOG_LEVEL", flag: "--log-level", default: "info", description: "debug, info, warn, error or silent" },
 ];
 
@@ -153,7 +181,61 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     },
     rateLimit: _clientRateLimit(env),
     shared: _sharedTier(env),
+    tracing: _tracing(env),
   };
+}
+
+// Tracing is on when an endpoint is set, unless OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none says otherwise;
+// every variable is checked either way, so a typo is found before the day it is switched on.
+function _tracing(env: Env): TracingConfig | undefined {
+  const disabled = _boolean("OTEL_SDK_DISABLED", env.OTEL_SDK_DISABLED);
+  const exporter = _orDocumented("OTEL_TRACES_EXPORTER", env.OTEL_TRACES_EXPORTER).trim().toLowerCase();
+  if (exporter !== "otlp" && exporter !== "none") {
+    throw new ConfigError("OTEL_TRACES_EXPORTER", `must be otlp or none, got ${JSON.stringify(env.OTEL_TRACES_EXPORTER)}`);
+  }
+  // A signal-specific variable (…_TRACES_…) wins over the general one when it is set.
+  const either = (specific: string, general: string) => (env[specific]?.trim() ? specific : general);
+  const url = _parsed(either("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"), () =>
+    tracesUrl(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim(), env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()),
+  );
+  const protocolName = either("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL");
+  const protocol = _parsed(protocolName, () =>
+    otlpProtocol(_orDocumented("OTEL_EXPORTER_OTLP_PROTOCOL", env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL)),
+  );
+  const headers = {
+    ..._parsed("OTEL_EXPORTER_OTLP_HEADERS", () => keyValueList(env.OTEL_EXPORTER_OTLP_HEADERS ?? "", { secret: true })),
+    ..._parsed("OTEL_EXPORTER_OTLP_TRACES_HEADERS", () => keyValueList(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? "", { secret: true })),
+  };
+  const timeoutMs = _integer(
+    either("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"),
+    env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim() || env.OTEL_EXPORTER_OTLP_TIMEOUT || _documented("OTEL_EXPORTER_OTLP_TIMEOUT"),
+    1,
+    600_000,
+  );
+  const resourceAttributes = _parsed("OTEL_RESOURCE_ATTRIBUTES", () => keyValueList(env.OTEL_RESOURCE_ATTRIBUTES ?? ""));
+  const serviceName = _nonEmpty("OTEL_SERVICE_NAME", env.OTEL_SERVICE_NAME?.trim() || resourceAttributes["service.name"]);
+  const sampler: SamplerConfig = {
+    name: _parsed("OTEL_TRACES_SAMPLER", () => samplerName(_orDocumented("OTEL_TRACES_SAMPLER", env.OTEL_TRACES_SAMPLER))),
+    ratio: _parsed("OTEL_TRACES_SAMPLER_ARG", () => samplerRatio(_orDocumented("OTEL_TRACES_SAMPLER_ARG", env.OTEL_TRACES_SAMPLER_ARG))),
+  };
+  const maxQueueSize = _integer("OTEL_BSP_MAX_QUEUE_SIZE", env.OTEL_BSP_MAX_QUEUE_SIZE, 1, 1_000_000);
+  const batch = {
+    scheduleDelayMs: _integer("OTEL_BSP_SCHEDULE_DELAY", env.OTEL_BSP_SCHEDULE_DELAY, 0, 600_000),
+    maxQueueSize,
+    maxExportBatchSize: Math.min(maxQueueSize, _integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, 1, 1_000_000)),
+    exportTimeoutMs: _integer("OTEL_BSP_EXPORT_TIMEOUT", env.OTEL_BSP_EXPORT_TIMEOUT, 1, 600_000),
+  };
+  if (url === undefined || disabled || exporter === "none") return undefined;
+  return { url, protocol, headers, timeoutMs, serviceName, resourceAttributes, sampler, batch };
+}
+
+// Runs a reader of src/tracing/config.ts, naming the variable when it refuses the value.
+function _parsed<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new ConfigError(name, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function _sharedTier(env: Env): SharedTierConfig | undefined {

@@ -70,4 +70,10 @@ describe("logger", () => {
     expect(line.split("\n")).toHaveLength(2);
     expect(JSON.parse(line)).toMatchObject({ path: '/a"b\\c\n\u2028', method: 'G"T' });
   });
+
+  test("a sampled request's line carries its trace and span ids; an unsampled one's carries none", () => {
+    const traced = JSON.parse(accessLine({ ...record("t"), span: { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331" } }));
+    expect(traced).toMatchObject({ request_id: "t", trace_id: "0af7651916cd43dd8448eb211c80319c", span_id: "b7ad6b7169203331" });
+    expect(Object.keys(JSON.parse(accessLine(record("u"))))).not.toContain("trace_id");
+  });
 });

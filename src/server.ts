@@ -21,6 +21,7 @@ import { createSharedCache } from "./fleet/shared-cache.ts";
 import { entryCodec } from "./modules/gists/entry-codec.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
 import { createTelemetry } from "./telemetry.ts";
+import { noTracing, type Tracing } from "./tracing/tracing.ts";
 import { version } from "./version.ts";
 
 /** How often fetches refused without asking GitHub are reported, as one line, while there are any. */
@@ -30,8 +31,9 @@ const refusalReportMs = 10_000;
 export type Server = ReturnType<typeof createServer>;
 
 /** Builds every part of the service from the configuration, once. */
-export function createServer(config: Config, logger: Logger, options: { now?: () => number } = {}) {
+export function createServer(config: Config, logger: Logger, options: { now?: () => number; tracing?: Tracing } = {}) {
   const now = options.now ?? Date.now;
+  const tracing = options.tracing ?? noTracing;
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
   // With REDIS_URL, replicas share one cache and one view of GitHub's budget; without it, each stands alone.
@@ -44,9 +46,10 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
         logger,
         budget: () => budget,
         now,
+        tracing,
       })
     : undefined;
-  const telemetry = createTelemetry(logger, metrics);
+  const telemetry = createTelemetry(logger, metrics, tracing);
   const refusals = createRefusalSummary({ intervalMs: refusalReportMs, now, report: telemetry.refusals });
   const budget = createRateLimitBudget(now, { onChange: telemetry.budgetChanged, onLearned: shared?.budgetChanged });
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
@@ -58,6 +61,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     maxBodyBytes: config.upstream.maxBodyBytes,
     now,
     observer: telemetry.github(budget, (size) => pacer.received(size)),
+    tracing,
   });
   const breaker = createCircuitBreaker({
     threshold: config.upstream.breakerThreshold,
@@ -76,6 +80,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     onRetry: telemetry.retried,
     onFailure: telemetry.upstreamFailed,
     onRefused: (reason) => refusals.count(reason),
+    onQueued: telemetry.queued,
     now,
   });
   const gists = createGistsService({
@@ -84,6 +89,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     shared,
     now,
     onBackgroundError: telemetry.backgroundFailed,
+    onCacheEvent: telemetry.cacheEvent,
   });
   const answers = createGistsAnswers({
     ttlSeconds: config.cache.ttlSeconds,
@@ -102,6 +108,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     onRateLimited: telemetry.rateLimited,
     logger,
     draining: () => !readiness.ready,
+    tracing,
   });
 
   metrics.watch({

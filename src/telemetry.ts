@@ -5,13 +5,16 @@ import type { RefusalCounts } from "./github/refusal-summary.ts";
 import type { UpstreamFailureReport } from "./github/upstream.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics/registry.ts";
+import type { CacheEvent } from "./cache/policy.ts";
+import type { Tracing } from "./tracing/tracing.ts";
 
 /**
- * How the service's parts report to the log and the metrics, in one place: each part takes plain callbacks,
- * and these are the ones the service gives them. GitHub failing is logged once per failed fetch and once per
- * state change, refused fetches as a periodic summary.
+ * How the service's parts report to the log, the metrics and the traces, in one place: each part takes plain
+ * callbacks, and these are the ones the service gives them. GitHub failing is logged once per failed fetch and
+ * once per state change, refused fetches as a periodic summary. Trace events land on the span of the request
+ * whose work hit them (the active span), when it is sampled.
  */
-export function createTelemetry(logger: Logger, metrics: Metrics) {
+export function createTelemetry(logger: Logger, metrics: Metrics, tracing: Tracing) {
   return {
     /** What the GitHub client tells about each request, and what it read: metrics, the budget, the memory pacer. */
     github(budget: RateLimitBudget, received: (size: number) => void): GithubObserver {
@@ -37,6 +40,15 @@ export function createTelemetry(logger: Logger, metrics: Metrics) {
     /** The circuit breaker changing state. */
     breakerChanged(state: BreakerState): void {
       logger.warn("circuit breaker", { state });
+      if (state === "open") tracing.event("circuit breaker opened");
+    },
+    /** A GitHub request that waited for a slot at UPSTREAM_MAX_CONCURRENCY. */
+    queued(waitedMs: number): void {
+      tracing.event("queued at the upstream limit", { "gists_api.wait_ms": Math.round(waitedMs * 10) / 10 });
+    },
+    /** How the cache answered, where a trace shows why a request took the time it did. */
+    cacheEvent(event: CacheEvent): void {
+      tracing.event(cacheEventNames[event]);
     },
     /** A fetch that failed at GitHub, after its retries. */
     upstreamFailed({ username, page, error, attempts }: UpstreamFailureReport): void {
@@ -59,3 +71,11 @@ export function createTelemetry(logger: Logger, metrics: Metrics) {
     rateLimited: () => metrics.clientRateLimited.inc(),
   };
 }
+
+// Trace event names of the cache's events.
+const cacheEventNames: Record<CacheEvent, string> = {
+  coalesced: "waited for a fetch in flight",
+  "lease-wait": "waited for another replica's fetch",
+  stale: "answered stale",
+  "stale-after-error": "answered stale after an upstream failure",
+};

@@ -35,6 +35,9 @@ export interface Resolution<V extends CachedValue> {
   error?: unknown;
 }
 
+/** What a trace shows of how the cache answered: waits on another fetch, and stale answers. */
+export type CacheEvent = "coalesced" | "lease-wait" | "stale" | "stale-after-error";
+
 /**
  * How to resolve a key: `serve-stale` answers from a stale copy at once and refreshes in the background;
  * `revalidate` refreshes a stale copy before answering; `bypass` always asks upstream.
@@ -51,6 +54,8 @@ export interface PolicyOptions<V extends CachedValue> {
   /** Pause before another background refresh after one failed. */
   refreshBackoffMs: number;
   onBackgroundError?(key: string, error: unknown): void;
+  /** Hears each wait on another fetch and each stale answer, in the async context of the request concerned. */
+  onEvent?(event: CacheEvent): void;
   /** A tier shared with other replicas, consulted before upstream and filled after it. */
   shared?: SharedTier<V>;
   now?: () => number;
@@ -138,6 +143,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     if (!shared) return fetchUpstream(key, loader, previous);
     const lease = await shared.lease(key);
     if (lease.kind === "held") {
+      options.onEvent?.("lease-wait");
       const copy = await shared.waitFor(key, previous?.storedAt ?? -1);
       if (copy) {
         stats.coalesced++;
@@ -164,6 +170,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     const pending = inflight.get(key);
     if (pending) {
       stats.coalesced++;
+      options.onEvent?.("coalesced");
       return pending;
     }
     const started = load(key, loader, previous).finally(() => inflight.delete(key));
@@ -212,6 +219,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
         const at = now();
         if (mode === "serve-stale" && at < slot.staleUntil) {
           stats.staleServed++;
+          options.onEvent?.("stale");
           refreshInBackground(key, loader, slot);
           return { slot, verdict: "STALE" };
         }
@@ -225,6 +233,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
         const held = store.peek(key) ?? slot;
         if (mode === "bypass" || !held || held.value.negative || !options.servesStaleAfter(error)) throw error;
         stats.staleServed++;
+        options.onEvent?.("stale-after-error");
         return { slot: held, verdict: "STALE", error };
       }
     },

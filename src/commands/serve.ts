@@ -4,6 +4,7 @@ import { procDescriptorCount, startDescriptorGuard } from "../http/descriptor-gu
 import { createLogger, type Logger } from "../logger.ts";
 import { environment, listen, ListenError, onShutdownSignal, runtimeName, stdoutSink, writeStderr, type Listener } from "../runtime.ts";
 import { createServer } from "../server.ts";
+import { noTracing } from "../tracing/tracing.ts";
 import { commit, version } from "../version.ts";
 
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -50,7 +51,9 @@ export default defineCommand({
       return usageError;
     }
     const logger = createLogger(config.logLevel, stdoutSink());
-    const server = createServer(config, logger);
+    // The SDK is loaded only when traces have somewhere to go: without an endpoint nothing of it runs.
+    const tracing = config.tracing ? (await import("../tracing/sdk.ts")).createTracing(config.tracing, logger) : noTracing;
+    const server = createServer(config, logger, { tracing });
     // Bounded: an unreachable Redis delays the start by at most this, never stops it.
     await Promise.race([server.started, sleep(sharedTierConnectMs)]);
     let listener: Listener;
@@ -61,6 +64,7 @@ export default defineCommand({
       // One line an operator can act on: the runtime's own error is a stack trace into the bundle.
       writeStderr(`gists-api serve: ${error.message}\n`);
       await server.close();
+      await tracing.shutdown();
       return listenFailure;
     }
     logger.info("listening", {
@@ -72,6 +76,7 @@ export default defineCommand({
       github_token: config.githubToken ? "set" : "unset",
       cache_ttl_seconds: config.cache.ttlSeconds,
       shared_cache: config.shared ? "redis" : "off",
+      tracing: config.tracing ? `${config.tracing.protocol} ${new URL(config.tracing.url).host}, ${config.tracing.sampler.name}` : "off",
     });
 
     const stopGuard = _guardDescriptors(listener, logger);
@@ -91,6 +96,8 @@ export default defineCommand({
         await Promise.race([listener.stop(), sleep(1500)]);
         server.refusals.flush();
         await Promise.race([server.close(), sleep(500)]);
+        // The last spans go out within a bound: a collector that hangs must not hold the pod past its grace period.
+        await Promise.race([tracing.shutdown(), sleep(1_000)]);
         logger.info("stopped", { signal });
         logger.flush();
         resolve(0);

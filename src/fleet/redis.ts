@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { SharedTierConfig } from "../config.ts";
 import { createCircuitBreaker } from "../github/breaker.ts";
+import { noTracing, type Tracing } from "../tracing/tracing.ts";
 
 /** What the service asks of Redis, as the `operation` label of the shared-tier metrics names it. */
 export const sharedOperations = ["get", "set", "lease", "release", "wait", "clear", "publish", "budget", "ping"] as const;
@@ -32,7 +33,7 @@ const breakerCooldownMs = 1_000;
  * longer than the command timeout, and nothing throws: a command that cannot run answers `undefined`, and the
  * caller falls back to what this process knows. ioredis reconnects by itself; the link reports each change.
  */
-export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObserver) {
+export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObserver, tracing: Tracing = noTracing) {
   const replicaId = crypto.randomUUID();
   const channel = `${config.keyPrefix}events`;
   const common = {
@@ -52,6 +53,8 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
   // Unknown until the first connect or failure, so a Redis that is down at start is reported once too.
   let up: boolean | undefined;
   let closed = false;
+  const where = new URL(config.url);
+  const server = { "db.system.name": "redis", "server.address": where.hostname, "server.port": Number(where.port) || 6379 };
 
   const report = (reason: string) => {
     const usable = commands.status === "ready" && breaker.state !== "open";
@@ -90,19 +93,24 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
         observer.skipped(operation);
         return undefined;
       }
-      const started = performance.now();
-      try {
-        const answer = await command(commands);
-        breaker.success();
-        observer.command(operation, (performance.now() - started) / 1000, true);
-        report("connected");
-        return answer;
-      } catch (error) {
-        breaker.failure();
-        observer.command(operation, (performance.now() - started) / 1000, false);
-        report(_describe(error));
-        return undefined;
-      }
+      // A client span when a sampled request is waiting on it; keys are not recorded (they hold user names).
+      return tracing.client(`redis ${operation}`, { ...server, "db.operation.name": operation }, async (span) => {
+        const started = performance.now();
+        try {
+          const answer = await command(commands);
+          breaker.success();
+          observer.command(operation, (performance.now() - started) / 1000, true);
+          report("connected");
+          return answer;
+        } catch (error) {
+          breaker.failure();
+          observer.command(operation, (performance.now() - started) / 1000, false);
+          const reason = _describe(error);
+          span?.fail(reason);
+          report(reason);
+          return undefined;
+        }
+      });
     },
     /** Tells every other replica; best effort (a replica that misses it catches up when it reconnects). */
     publish(event: FleetEvent): void {

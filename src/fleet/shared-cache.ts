@@ -6,6 +6,7 @@ import type { Metrics } from "../metrics/registry.ts";
 import { shareBudget } from "./budget.ts";
 import { createRedisLink } from "./redis.ts";
 import { createRedisTier, type EntryCodec, type RedisTier } from "./tier.ts";
+import type { Tracing } from "../tracing/tracing.ts";
 
 /** What the service shows of the shared tier in /cache/stats. */
 export interface SharedCacheStats {
@@ -35,7 +36,15 @@ export const sharedCacheOff: SharedCacheStats = { state: "off", hits: 0, misses:
 /** Connects the shared tier on Redis and wires it to the metrics and the log. */
 export function createSharedCache<V extends CachedValue>(
   config: SharedTierConfig,
-  deps: { codec: EntryCodec<V>; leaseMs: number; metrics: Metrics; logger: Logger; budget: () => RateLimitBudget; now?: () => number },
+  deps: {
+    codec: EntryCodec<V>;
+    leaseMs: number;
+    metrics: Metrics;
+    logger: Logger;
+    budget: () => RateLimitBudget;
+    now?: () => number;
+    tracing?: Tracing;
+  },
 ): SharedCache<V> {
   const { metrics, logger } = deps;
   let errors = 0;
@@ -57,7 +66,7 @@ export function createSharedCache<V extends CachedValue>(
       if (up) logger.info("shared cache connected", { redis: _where(config.url) });
       else logger.warn("shared cache unavailable; answering from the local cache", { redis: _where(config.url), reason });
     },
-  });
+  }, deps.tracing);
   const tier = createRedisTier({
     link,
     codec: deps.codec,

@@ -1,6 +1,7 @@
 import { FetchError, ofetch } from "ofetch";
 import { BodyTooLarge, readCappedText } from "./body.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
+import { noTracing, type ClientSpan, type Tracing } from "../tracing/tracing.ts";
 
 /** One file of a gist as GitHub lists it; `encoding`, `truncated` and `content` come only on some answers. */
 export interface GithubGistFile {
@@ -89,6 +90,8 @@ export interface GithubClientOptions {
   maxBodyBytes: number;
   observer?: GithubObserver;
   now?: () => number;
+  /** A client span per request, under the span of the request that needed it. */
+  tracing?: Tracing;
 }
 
 /** The GitHub REST client: version headers, token, conditional requests, body cap, rate-limit headers. */
@@ -104,24 +107,52 @@ export function createGithubClient(options: GithubClientOptions) {
   };
   if (options.token) baseHeaders.authorization = `Bearer ${options.token}`;
   const request = ofetch.create({ baseURL: options.baseUrl, retry: 0 });
+  const tracing = options.tracing ?? noTracing;
+  const base = new URL(options.baseUrl);
+  const server = { "server.address": base.hostname, "server.port": Number(base.port) || (base.protocol === "https:" ? 443 : 80) };
 
   return {
-    /** One attempt at a page of a user's public gists within `timeoutMs`; throws UpstreamError when GitHub cannot give it. */
-    async listUserGists(
+    /**
+     * One attempt at a page of a user's public gists within `timeoutMs` (`attempt.attempt` counts the retries
+     * before it); throws UpstreamError when GitHub cannot give it.
+     */
+    listUserGists(
       username: string,
       page: number,
       perPage: number,
-      attempt: { timeoutMs: number; validators?: Validators },
+      attempt: { timeoutMs: number; validators?: Validators; attempt?: number },
     ): Promise<GistsFetch> {
+      const path = `/users/${encodeURIComponent(username)}/gists`;
+      // The span never carries a header: the token stays out of traces.
+      const attributes = {
+        "http.request.method": "GET",
+        ...server,
+        "url.full": `${options.baseUrl}${path}?page=${page}&per_page=${perPage}`,
+        "url.template": "/users/{username}/gists",
+        "http.request.resend_count": attempt.attempt ? attempt.attempt : undefined,
+      };
+      return tracing.client("GET /users/{username}/gists", attributes, (span) => fetchPage(path, username, page, perPage, attempt, span));
+    },
+  };
+
+  async function fetchPage(
+    path: string,
+    username: string,
+    page: number,
+    perPage: number,
+    attempt: { timeoutMs: number; validators?: Validators },
+    span: ClientSpan | undefined,
+  ): Promise<GistsFetch> {
       const started = performance.now();
       const headers = { ...baseHeaders };
+      span?.inject(headers);
       if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
       if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
       const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
       let response: Response;
       let body: string;
       try {
-        response = await request.raw<ReadableStream<Uint8Array>, "stream">(`/users/${encodeURIComponent(username)}/gists`, {
+        response = await request.raw<ReadableStream<Uint8Array>, "stream">(path, {
           query: { page, per_page: perPage },
           headers,
           responseType: "stream",
@@ -132,11 +163,14 @@ export function createGithubClient(options: GithubClientOptions) {
       } catch (error) {
         const failure = _failureOf(error, signal, attempt.timeoutMs);
         options.observer?.request(failure.kind === "timeout" ? "timeout" : "error", (performance.now() - started) / 1000);
+        span?.fail(failure.kind, failure.message);
         throw failure;
       }
       options.observer?.request(String(response.status), (performance.now() - started) / 1000);
       options.observer?.received?.(body.length);
       const rateLimit = _rateLimitOf(response.headers);
+      span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
+      if (span && response.status >= 400) span.fail(String(response.status));
       if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
       if (response.status === 304) return { kind: "not-modified" };
       _raiseForStatus(response, body, rateLimit, username, now());
@@ -149,8 +183,7 @@ export function createGithubClient(options: GithubClientOptions) {
           lastModified: response.headers.get("last-modified") ?? undefined,
         },
       };
-    },
-  };
+  }
 }
 
 function _failureOf(error: unknown, signal: AbortSignal, timeoutMs: number): UpstreamError {

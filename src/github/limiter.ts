@@ -26,19 +26,19 @@ export function createConcurrencyLimiter(max: number) {
   };
 
   return {
-    /** Waits for a slot until `waitMs` passes; call `release` once done. */
-    acquire(waitMs: number): Promise<void> {
+    /** Waits for a slot until `waitMs` passes; call `release` once done. Resolves true when it had to queue. */
+    acquire(waitMs: number): Promise<boolean> {
       if (active < max && queue.length === 0) {
         take();
-        return Promise.resolve();
+        return Promise.resolve(false);
       }
       if (waitMs <= 0) return Promise.reject(new QueueTimeout());
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<boolean>((resolve, reject) => {
         const waiter: Waiter = {
           grant: () => {
             clearTimeout(waiter.timer);
             take();
-            resolve();
+            resolve(true);
           },
           timer: setTimeout(() => {
             const index = queue.indexOf(waiter);

@@ -16,6 +16,8 @@ export interface UpstreamDeps {
   onFailure?: (failure: UpstreamFailureReport) => void;
   /** A fetch refused before anything was sent: the budget is spent, the breaker is open, or no slot freed up. */
   onRefused?: (reason: RefusalReason) => void;
+  /** A request that waited for a slot at the concurrency limit, and for how long. */
+  onQueued?: (waitedMs: number) => void;
   now?: () => number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -65,15 +67,16 @@ export function createUpstream(deps: UpstreamDeps) {
     sent: { count: number },
   ) => {
     for (let attempt = 0; ; attempt++) {
+      const waitStarted = performance.now();
       try {
-        await deps.limiter.acquire(deadline - now());
+        if (await deps.limiter.acquire(deadline - now())) deps.onQueued?.(performance.now() - waitStarted);
       } catch (error) {
         if (error instanceof QueueTimeout) throw new _Queued();
         throw error;
       }
       try {
         sent.count++;
-        return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators });
+        return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators, attempt });
       } catch (error) {
         const backoff = _backoffMs(attempt, random);
         const retry =

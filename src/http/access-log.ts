@@ -14,6 +14,8 @@ export interface AccessRecord {
   seconds: number;
   /** When the answer was ready, in epoch milliseconds. */
   finishedAt: number;
+  /** The request's server span, when it was sampled: its ids join the line to the trace. */
+  span?: { readonly traceId: string; readonly spanId: string };
 }
 
 /**
@@ -22,9 +24,11 @@ export interface AccessRecord {
  */
 export function accessLine(record: AccessRecord): string {
   const cache = record.cache ? `,"cache":"${record.cache}"` : "";
+  // Hex ids from the tracer: nothing to escape.
+  const trace = record.span ? `,"trace_id":"${record.span.traceId}","span_id":"${record.span.spanId}"` : "";
   const path = needsEscape.test(record.path) ? JSON.stringify(record.path) : `"${record.path}"`;
   const method = record.method === "GET" ? '"GET"' : needsEscape.test(record.method) ? JSON.stringify(record.method) : `"${record.method}"`;
-  return `{"time":"${timestamp(record.finishedAt)}","level":"info","msg":"request","request_id":"${record.id}","method":${method},"path":${path},"route":"${record.route}","status":${record.status},"duration_ms":${milliseconds(record.seconds)}${cache}}\n`;
+  return `{"time":"${timestamp(record.finishedAt)}","level":"info","msg":"request","request_id":"${record.id}","method":${method},"path":${path},"route":"${record.route}","status":${record.status},"duration_ms":${milliseconds(record.seconds)}${cache}${trace}}\n`;
 }
 
 /** Seconds as milliseconds with two decimals ("0.18", "12.5"), from integers: cheaper than printing a double. */

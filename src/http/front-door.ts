@@ -6,6 +6,7 @@ import type { Cors } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
 import { localOrigin, requestTarget, RoutedRequest, splitTarget, type RequestContext } from "./request-context.ts";
 import { secure } from "./security.ts";
+import { noTracing, type RequestSpan, type Tracing } from "../tracing/tracing.ts";
 
 /**
  * A module's way to answer before routing: synchronously, and only a request it recognises in full (a fresh
@@ -28,6 +29,8 @@ export interface FrontDoorDeps {
   logger: Logger;
   /** True once shutdown has begun. */
   draining: () => boolean;
+  /** Server spans for sampled requests; off by default. */
+  tracing?: Tracing;
 }
 
 /** The runtime-neutral `fetch` the server listens with (given the peer address when it needs one), plus requests in flight. */
@@ -45,6 +48,7 @@ const validRequestId = /^[\w.:-]{1,128}$/;
  */
 export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
   const { route, early, cors, recorder, rateLimiter, unlimitedPaths, logger } = deps;
+  const tracing = deps.tracing ?? noTracing;
   const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
   let inFlight = 0;
 
@@ -58,40 +62,42 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     const target = requestTarget(url, headers.get("host"));
     const { path, query } = splitTarget(target ?? "/");
     const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", path, query, route: "unmatched" };
+    // Only a sampled request gets a span: an unsampled hit costs one flag check (and a header look when parents count).
+    const span = tracing.enabled ? tracing.startRequest(headers, request.method, context.target) : undefined;
     if (target === undefined) {
-      return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started);
+      return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started, span);
     }
     if (rateLimiter.enabled && !unlimitedPaths.has(path)) {
       const refused = _rateLimit(headers, peer, id);
       if (refused) {
         context.route = "rate-limited";
-        return finish(context, refused, started);
+        return finish(context, refused, started, span);
       }
     }
     for (const module of early) {
       const answer = module.answer(context);
-      if (answer) return finish(context, answer, started);
+      if (answer) return finish(context, answer, started, span);
     }
     const preflight = cors.preflight(request);
     if (preflight) {
       context.route = "preflight";
       preflight.headers.set("x-request-id", id);
       secure(preflight.headers);
-      return finish(context, preflight, started);
+      return finish(context, preflight, started, span);
     }
     const crossOrigin = cors.refuseCrossOrigin(request, id);
     if (crossOrigin) {
       context.route = "cross-origin";
-      return finish(context, crossOrigin, started);
+      return finish(context, crossOrigin, started, span);
     }
-    return routed(_routedRequest(request, url, target, context), context, started);
+    return routed(_routedRequest(request, url, target, context), context, started, span);
   }
 
-  async function routed(request: RoutedRequest, context: RequestContext, started: number): Promise<Response> {
+  async function routed(request: RoutedRequest, context: RequestContext, started: number, span: RequestSpan | undefined): Promise<Response> {
     inFlight++;
     let response: Response;
     try {
-      response = await route(request);
+      response = await (span ? tracing.within(span, () => route(request)) : route(request));
       response.headers.set("x-request-id", context.id);
       secure(response.headers);
       // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
@@ -101,19 +107,20 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     } finally {
       inFlight--;
     }
-    return finish(context, response, started);
+    return finish(context, response, started, span);
   }
 
-  function finish(context: RequestContext, response: Response, started: number): Response {
+  function finish(context: RequestContext, response: Response, started: number, span?: RequestSpan): Response {
     // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
     // socket that the shutdown would cut under its next request.
     if (deps.draining()) response.headers.set("connection", "close");
     cors.decorate(context.headers.get("origin"), response.headers);
     const seconds = (performance.now() - started) / 1000;
-    recorder.record(context.method, context.route, response.status, seconds);
+    recorder.record(context.method, context.route, response.status, seconds, span?.traceId);
+    span?.end({ route: context.route, status: response.status, requestId: context.id, cache: context.cache });
     if (logRequest) {
       const { id, route: routeName, cache, method, target } = context;
-      logRequest({ id, route: routeName, cache, method, path: target, status: response.status, seconds, finishedAt: Date.now() });
+      logRequest({ id, route: routeName, cache, method, path: target, status: response.status, seconds, finishedAt: Date.now(), span });
     }
     return response;
   }

@@ -14,9 +14,17 @@ export interface HotCounterChild {
   inc(): void;
 }
 
-/** A histogram child: `observe(seconds)` records one value. */
+/** A histogram child: `observe(seconds)` records one value; a trace id makes it its bucket's exemplar. */
 export interface HotHistogramChild {
-  observe(value: number): void;
+  observe(value: number, traceId?: string): void;
+}
+
+// The latest traced observation of a bucket, shown to OpenMetrics scrapes as `# {trace_id="..."} value time`.
+interface Exemplar {
+  traceId: string;
+  value: number;
+  /** Epoch seconds. */
+  at: number;
 }
 
 /** Registers a counter whose children are looked up once and then incremented as plain numbers. */
@@ -47,16 +55,16 @@ export function createHotCounter(spec: MetricSpec, registry: Registry) {
 /** Registers a histogram whose children keep bucket counts in a typed array. */
 export function createHotHistogram(spec: MetricSpec, registry: Registry) {
   const bounds = [...(spec.buckets ?? [])];
-  const series = new Map<string, Series & { counts: Float64Array; sum: number; count: number }>();
+  const series = new Map<string, Series & { counts: Float64Array; sum: number; count: number; exemplars?: (Exemplar | undefined)[] }>();
   _register(registry, spec, "histogram", () => {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    const values: { labels: Record<string, string | number>; value: number; metricName: string; exemplar?: unknown }[] = [];
     for (const entry of series.values()) {
       let cumulative = 0;
       bounds.forEach((bound, index) => {
         cumulative += entry.counts[index] ?? 0;
-        values.push({ labels: { ...entry.labels, le: bound }, value: cumulative, metricName: `${spec.name}_bucket` });
+        values.push({ labels: { ...entry.labels, le: bound }, value: cumulative, metricName: `${spec.name}_bucket`, exemplar: _exemplar(entry.exemplars?.[index]) });
       });
-      values.push({ labels: { ...entry.labels, le: "+Inf" }, value: entry.count, metricName: `${spec.name}_bucket` });
+      values.push({ labels: { ...entry.labels, le: "+Inf" }, value: entry.count, metricName: `${spec.name}_bucket`, exemplar: _exemplar(entry.exemplars?.[bounds.length]) });
       values.push({ labels: entry.labels, value: entry.sum, metricName: `${spec.name}_sum` });
       values.push({ labels: entry.labels, value: entry.count, metricName: `${spec.name}_count` });
     }
@@ -73,16 +81,22 @@ export function createHotHistogram(spec: MetricSpec, registry: Registry) {
       }
       const target = entry;
       return {
-        observe: (value: number) => {
+        observe: (value: number, traceId?: string) => {
           let index = 0;
           while (index < bounds.length && value > bounds[index]!) index++;
           if (index < bounds.length) target.counts[index]!++;
           target.sum += value;
           target.count++;
+          if (traceId !== undefined) (target.exemplars ??= [])[index] = { traceId, value, at: Date.now() / 1000 };
         },
       };
     },
   };
+}
+
+// prom-client's shape of an exemplar (printed only in the OpenMetrics format).
+function _exemplar(exemplar: Exemplar | undefined) {
+  return exemplar && { labelSet: { trace_id: exemplar.traceId }, value: exemplar.value, timestamp: exemplar.at };
 }
 
 function _labelsOf(spec: MetricSpec, values: string[]): Record<string, string> {

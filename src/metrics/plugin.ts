@@ -5,20 +5,33 @@ import type { Metrics } from "./registry.ts";
 /** Where Prometheus scrapes. */
 export const metricsPath = "/metrics";
 
-/** `GET /metrics`: the registry in Prometheus text format. */
+/** The media type of the OpenMetrics text format, which Prometheus asks for first and which carries exemplars. */
+const openMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/** `GET /metrics`: the registry in Prometheus text format, or OpenMetrics (with exemplars) to a scraper asking for it. */
 export function metricsModule(metrics: Metrics) {
   return new Elysia({ name: "metrics" }).get(
     metricsPath,
-    async () =>
-      new Response(await metrics.registry.metrics(), {
+    async ({ request }) => {
+      if (request.headers.get("accept")?.includes("application/openmetrics-text")) {
+        return new Response(await metrics.openMetrics(), { headers: { "content-type": openMetricsType } });
+      }
+      return new Response(await metrics.registry.metrics(), {
         headers: { "content-type": metrics.registry.contentType },
-      }),
+      });
+    },
     {
       detail: {
         summary: "Prometheus metrics",
-        description: "The catalog's metrics (src/metrics/catalog.ts) and the runtime's process metrics, in Prometheus text format.",
+        description:
+          "The catalog's metrics (src/metrics/catalog.ts) and the runtime's process metrics, in Prometheus text format; in OpenMetrics (with trace ids as exemplars on request durations) when `Accept` asks for `application/openmetrics-text`.",
         tags: ["operations"],
-        responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+        responses: {
+          200: {
+            description: "Prometheus text exposition format, or OpenMetrics",
+            content: { "text/plain": { schema: { type: "string" } }, "application/openmetrics-text": { schema: { type: "string" } } },
+          },
+        },
       },
     },
   );
@@ -32,8 +45,8 @@ export function createRequestRecorder(metrics: Metrics) {
   // method → route → the route's timer and its counters by status: lookups without building a key string.
   const byMethod = new Map<string, Map<string, { timer: HotHistogramChild; counters: Map<number, HotCounterChild> }>>();
   return {
-    /** Records one answered request. */
-    record(method: string, route: string, status: number, seconds: number): void {
+    /** Records one answered request; a sampled one's trace id becomes the duration's exemplar. */
+    record(method: string, route: string, status: number, seconds: number, traceId?: string): void {
       let routes = byMethod.get(method);
       if (!routes) byMethod.set(method, (routes = new Map()));
       let children = routes.get(route);
@@ -41,7 +54,7 @@ export function createRequestRecorder(metrics: Metrics) {
       let counter = children.counters.get(status);
       if (!counter) children.counters.set(status, (counter = metrics.httpRequests.labels(method, route, String(status))));
       counter.inc();
-      children.timer.observe(seconds);
+      children.timer.observe(seconds, traceId);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type OpenMetricsContentType } from "prom-client";
 import { catalog, type MetricSpec } from "./catalog.ts";
 import type { SharedCacheStats } from "../fleet/shared-cache.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
@@ -41,6 +41,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     });
 
   if (options.processMetrics !== false) _collectProcessMetrics(registry);
+  let openMetrics: Registry<OpenMetricsContentType> | undefined;
 
   return {
     registry,
@@ -73,6 +74,11 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     sharedCacheFallbacks: counter(catalog.sharedCacheFallbacks),
     sharedCacheCommandDuration: histogram(catalog.sharedCacheCommandDuration),
     sharedCacheLeaseWaits: counter(catalog.sharedCacheLeaseWaits),
+    /** The registry in the OpenMetrics text format: the one that carries exemplars (trace ids on durations). */
+    async openMetrics(): Promise<string> {
+      openMetrics ??= _openMetricsView(registry);
+      return openMetrics.metrics();
+    },
     /** Makes a gauge (or a counter kept elsewhere) report `read()` whenever Prometheus scrapes. */
     sample(spec: MetricSpec, read: () => number): void {
       samplers.set(spec.name, read);
@@ -124,6 +130,27 @@ export interface CacheReadings {
 
 // As `shared_cache_state` numbers them.
 const sharedStates: Record<SharedCacheStats["state"], number> = { off: 0, up: 1, down: 2 };
+
+// prom-client prints OpenMetrics from a registry of that type, naming a counter's family without `_total` (and
+// renaming the metric object to do so): a second registry of views keeps the Prometheus-format one untouched.
+function _openMetricsView(source: Registry): Registry<OpenMetricsContentType> {
+  const view = new Registry<OpenMetricsContentType>();
+  view.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  for (const metric of source.getMetricsAsArray()) {
+    const { type, help, get } = metric as unknown as { type: string; help: string; get(): Promise<object> };
+    const name = type === "counter" ? metric.name.replace(/_total$/, "") : metric.name;
+    const proxy = {
+      name,
+      help,
+      type,
+      aggregator: "sum",
+      get: async () => ({ ...(await get.call(metric)), name }),
+      reset: () => {},
+    };
+    view.registerMetric(proxy as unknown as Metric);
+  }
+  return view;
+}
 
 function _collectProcessMetrics(registry: Registry): void {
   try {

@@ -1,4 +1,4 @@
-import { createCachePolicy, type Loader, type Resolution, type ResolveMode, type Slot } from "../../cache/policy.ts";
+import { createCachePolicy, type CacheEvent, type Loader, type Resolution, type ResolveMode, type Slot } from "../../cache/policy.ts";
 import type { CacheConfig } from "../../config.ts";
 import { UpstreamError } from "../../github/client.ts";
 import type { Upstream } from "../../github/upstream.ts";
@@ -21,6 +21,7 @@ export interface GistsServiceDeps {
   /** The tier shared with other replicas, when REDIS_URL is set. */
   shared?: SharedCache<GistsEntry>;
   onBackgroundError?: (key: string, error: unknown) => void;
+  onCacheEvent?: (event: CacheEvent) => void;
   now?: () => number;
 }
 
@@ -48,6 +49,7 @@ export function createGistsService(deps: GistsServiceDeps) {
     servesStaleAfter: (error) => !(error instanceof UpstreamError && error.kind === "not-found"),
     refreshBackoffMs: Math.min(30_000, Math.max(1000, cache.ttlSeconds * 1000)),
     onBackgroundError: deps.onBackgroundError,
+    onEvent: deps.onCacheEvent,
     shared: deps.shared?.tier,
     now: deps.now,
   });
