@@ -138,7 +138,7 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
     // The trace resource names this pod and its namespace, from the downward API.
     const podName = env.get("POD_NAME");
     expect(podName).toBe(containerName.slice(0, -(app.container.length + 1)));
-    expect(env.get("OTEL_RESOURCE_ATTRIBUTES")).toBe(`deployment.environment=kind,k8s.namespace.name=${app.namespace},k8s.pod.name=${podName}`);
+    expect(env.get("OTEL_RESOURCE_ATTRIBUTES")).toBe(`deployment.environment.name=kind,k8s.namespace.name=${app.namespace},k8s.pod.name=${podName}`);
     for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]) {
       expect({ name, value: env.get(name) }).toEqual({ name, value: rendered.container.env.find((e: any) => e.name === name).value });
     }

@@ -33,20 +33,6 @@ const sharedTierEnv = "REDIS_URL";
 const redis = { name: "gists-api-redis", container: "redis", port: 6379 };
 /** The monitoring component's trace backend and the ports the service's pods send to: OTLP/HTTP (SDK), OTLP/gRPC (sidecar). */
 const tempo = { name: "tempo", namespace: "monitoring", ports: [4317, 4318] };
-/**
- * The OpenTelemetry SDK's own variables the service reads for traces, documented by the SDK's specification rather
- * than src/config.ts; POD_NAME and POD_NAMESPACE only feed OTEL_RESOURCE_ATTRIBUTES.
- */
-const openTelemetryEnv = new Set([
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_PROTOCOL",
-  "OTEL_EXPORTER_OTLP_HEADERS",
-  "OTEL_SERVICE_NAME",
-  "OTEL_RESOURCE_ATTRIBUTES",
-  "OTEL_TRACES_SAMPLER",
-  "OTEL_TRACES_SAMPLER_ARG",
-]);
 /** Namespaces the platform brings (Kind, istioctl, MetalLB's manifest), never the manifests. */
 const platformNamespaces = new Set(["kube-system", "istio-system", "istio-ingress", "metallb-system"]);
 /** Where the ingress gateway runs (its own namespace, as Istio's "Installing Gateways" advises) and its label. */
@@ -197,7 +183,7 @@ describe("k8s manifests", () => {
     "the service's environment is its documented settings: the ConfigMap holds all but the secrets, the Secret those",
     each((objects) => {
       const container = _appContainer(objects);
-      const documented = new Set([...settings.map((s) => s.env), ...openTelemetryEnv]);
+      const documented = new Set(settings.map((s) => s.env));
       const config = _configData(objects);
       for (const name of Object.keys(config)) expect({ name, documented: documented.has(name) }).toEqual({ name, documented: true });
       for (const name of secretSettings) expect(Object.keys(config)).not.toContain(name);
