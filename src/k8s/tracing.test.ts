@@ -2,15 +2,18 @@
  * Traces on Kubernetes, checked offline: the monitoring component's Tempo (its configuration against the fields
  * Tempo 2.8 reads, its pod, Service and NetworkPolicies), Grafana's data sources (against Grafana's provisioning
  * fields, and linked to each other and to the metric catalog), the mesh's tracing provider (istioctl's file, the
- * Telemetry resources, the Sidecar's egress) and the service's OpenTelemetry variables in each overlay. The generic
- * checks (schemas, references, the models' fields) run over the same objects in manifests.test.ts.
+ * Telemetry resources, the Sidecar's egress) and the service's OpenTelemetry variables in each overlay, which the
+ * binary is started with to show what reaches a collector. The generic checks (schemas, references, the models'
+ * fields) run over the same objects in manifests.test.ts.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
-import { repoRoot } from "../testing/service.ts";
+import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "../testing/otlp-receiver.ts";
+import { repoRoot, startService, type RunningService } from "../testing/service.ts";
 
 const k8sDir = `${repoRoot}k8s/`;
 const app = { namespace: "gists-api", name: "gists-api", container: "gists-api" };
@@ -18,6 +21,8 @@ const tempo = { namespace: "monitoring", name: "tempo", container: "tempo" };
 const gateway = { namespace: "istio-ingress", labels: { istio: "ingressgateway" } };
 /** The name every Telemetry selects and the mesh defines (ops/scripts/k8s/istio-operator.yaml, terraform/istio.tf). */
 const providerName = "tempo";
+/** What the downward API would give the test's pod. */
+const pod = { name: "gists-api-5d8f7c9b4-x2k7q", namespace: app.namespace };
 /** The sampling each overlay promises: the sidecars' percentage and the service's ratio say the same. */
 const sampling = { kind: 1, production: 0.1 };
 const datasourcesDir = `${repoRoot}grafana/provisioning/datasources/`;
@@ -231,7 +236,7 @@ describe("traces on Kubernetes", () => {
         const list = env(overlay);
         expect(value(overlay, "OTEL_SERVICE_NAME")).toBe(app.name);
         const attributes = Object.fromEntries(value(overlay, "OTEL_RESOURCE_ATTRIBUTES").split(",").map((pair: string) => pair.split("=")));
-        expect(attributes).toEqual({ "deployment.environment": overlay, "k8s.namespace.name": "$(POD_NAMESPACE)", "k8s.pod.name": "$(POD_NAME)" });
+        expect(attributes).toEqual({ "deployment.environment.name": overlay, "k8s.namespace.name": "$(POD_NAMESPACE)", "k8s.pod.name": "$(POD_NAME)" });
         // The downward API fills them, before the variable that expands them (Kubernetes expands only earlier ones).
         const at = (name: string) => list.findIndex((e) => e.name === name);
         expect(list[at("POD_NAME")].valueFrom.fieldRef.fieldPath).toBe("metadata.name");
@@ -243,6 +248,71 @@ describe("traces on Kubernetes", () => {
         expect(telemetry.spec.tracing.map((t: any) => t.randomSamplingPercentage / 100)).toEqual([sampling[overlay]]);
       }
     });
+  });
+
+  describe("the binary, started with an overlay's settings and tracing variables", () => {
+    let fake: FakeGithub | undefined;
+    let receiver: OtlpReceiver | undefined;
+    const services = new Map<string, RunningService>();
+
+    beforeAll(async () => {
+      fake = await startFakeGithub({ users: { octocat: 2 } });
+      receiver = await startOtlpReceiver();
+      for (const overlay of ["kind", "production"]) {
+        const env = _serviceEnv(renders.get(overlay)!);
+        // Changed: where it listens (startService's loopback port), which GitHub it asks, where it exports (the test's
+        // receiver, as the secret store or Tempo's Service would say) and how soon (a 5 s batch delay is only slow);
+        // the shared tier is left out, since no Redis answers here.
+        const { PORT: _port, HOST: _host, REDIS_URL: _redis, ...settings } = env;
+        const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: "100" };
+        services.set(overlay, await startService({ target: "binary", env: { ...settings, GITHUB_API_URL: fake.url, ...tracing } }));
+      }
+    }, 30_000);
+
+    afterAll(async () => {
+      for (const service of services.values()) await service.stop();
+      await receiver?.close();
+      await fake?.close();
+    });
+
+    /** A W3C trace context as a sidecar sends it, sampled or not. */
+    const traceparent = (sampled: boolean) => {
+      const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+      const [traceId, spanId] = [hex(16), hex(8)];
+      return { traceId, spanId, header: `00-${traceId}-${spanId}-${sampled ? "01" : "00"}` };
+    };
+
+    test("each exports under the service's name, its environment and the pod's name and namespace", async () => {
+      for (const [overlay, service] of services) {
+        const parent = traceparent(true);
+        expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: parent.header } })).status).toBe(200);
+        const [span] = await receiver!.waitForSpans((s) => s.traceId === parent.traceId && s.kind === "SERVER", 15_000);
+        expect({ overlay, parent: span!.parentSpanId, resource: span!.resource }).toMatchObject({
+          overlay,
+          parent: parent.spanId,
+          resource: { "service.name": app.name, "deployment.environment.name": overlay, "k8s.pod.name": pod.name, "k8s.namespace.name": pod.namespace },
+        });
+      }
+    }, 40_000);
+
+    test("each follows the proxy's decision: an unsampled context is not traced, whatever the ratio", async () => {
+      for (const [overlay, service] of services) {
+        const unsampled = traceparent(false);
+        const sampled = traceparent(true);
+        expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: unsampled.header } })).status).toBe(200);
+        expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: sampled.header } })).status).toBe(200);
+        // Spans leave in the order they end: once the later request's span is in, the earlier one would be too.
+        await receiver!.waitForSpans((s) => s.traceId === sampled.traceId && s.kind === "SERVER", 15_000);
+        expect({ overlay, exported: receiver!.spans().filter((s) => s.traceId === unsampled.traceId).length }).toEqual({ overlay, exported: 0 });
+      }
+    }, 40_000);
+
+    test("Kind traces a request that arrives with no context (ratio 1), as its sidecars do", async () => {
+      const before = new Set(receiver!.spans().map((s) => s.traceId));
+      expect((await fetch(`${services.get("kind")!.url}/octocat?per_page=1`)).status).toBe(200);
+      const spans = await receiver!.waitForSpans((s) => s.kind === "SERVER" && !before.has(s.traceId) && s.resource["deployment.environment.name"] === "kind", 15_000);
+      expect(spans[0]!.parentSpanId).toBe("");
+    }, 20_000);
   });
 
   describe("the mesh's tracing provider", () => {
@@ -360,6 +430,22 @@ function _describePeer(peer: any): string {
   if (peer.podSelector) parts.push(`pods:${Object.entries(peer.podSelector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",")}`);
   if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
   return parts.join(" ");
+}
+
+/**
+ * The service container's environment as Kubernetes gives it: the ConfigMap's settings, then each env entry with
+ * `$(VAR)` expanded from what comes before, the downward API's fields from `pod`; Secret keys are left out.
+ */
+function _serviceEnv(objects: K8sObject[]): Record<string, string> {
+  const container = _find(objects, "Deployment", app.name, app.namespace).spec.template.spec.containers.find((c: any) => c.name === app.container);
+  const configName = container.envFrom.find((e: any) => e.configMapRef).configMapRef.name;
+  const env: Record<string, string> = { ..._find(objects, "ConfigMap", configName, app.namespace).data };
+  const fields: Record<string, string> = { "metadata.name": pod.name, "metadata.namespace": pod.namespace };
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value.replace(/\$\$|\$\((\w+)\)/g, (match: string, name?: string) => (name === undefined ? "$" : (env[name] ?? match)));
+    else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath]!;
+  }
+  return env;
 }
 
 /** Hours of a Go duration made of whole hours and minutes (`24h`, `1h30m`). */
