@@ -7,12 +7,13 @@
  * fields) run over the same objects in manifests.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../testing/otlp-receiver.ts";
+import { prometheusBinary, startPrometheus } from "../testing/prometheus-server.ts";
 import { repoRoot, startService, type RunningService } from "../testing/service.ts";
 
 const k8sDir = `${repoRoot}k8s/`;
@@ -306,6 +307,30 @@ describe("traces on Kubernetes", () => {
         expect({ overlay, exported: receiver!.spans().filter((s) => s.traceId === unsampled.traceId).length }).toEqual({ overlay, exported: 0 });
       }
     }, 40_000);
+
+    test.skipIf(!existsSync(prometheusBinary))("with the bundled Prometheus's flags, the scrape keeps an exemplar whose trace_id is the exported trace", async () => {
+      const bundled: string[] = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+      const flags = bundled.filter((a) => a.startsWith("--enable-feature="));
+      const service = services.get("kind")!;
+      // The bundled scrape config's defaults: no scrape_protocols, so Prometheus asks for OpenMetrics first.
+      const prometheus = await startPrometheus({ jobs: [{ name: "gists-api", targets: [new URL(service.url).host] }], flags });
+      try {
+        const parent = traceparent(true);
+        expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: parent.header } })).status).toBe(200);
+        await receiver!.waitForSpans((s) => s.traceId === parent.traceId && s.kind === "SERVER", 15_000);
+        const metric = `${catalog.httpRequestDuration.name}_bucket`;
+        const traceIds = async () => {
+          const now = Date.now() / 1000;
+          const answer = await prometheus.get<{ exemplars: { labels: Record<string, string> }[] }[]>(`/api/v1/query_exemplars?query=${metric}&start=${now - 300}&end=${now + 60}`);
+          return (answer.data ?? []).flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
+        };
+        let found: string[] = [];
+        for (const deadline = Date.now() + 20_000; !found.includes(parent.traceId) && Date.now() < deadline; await Bun.sleep(250)) found = await traceIds();
+        expect(found).toContain(parent.traceId);
+      } finally {
+        await prometheus.stop();
+      }
+    }, 45_000);
 
     test("Kind traces a request that arrives with no context (ratio 1), as its sidecars do", async () => {
       const before = new Set(receiver!.spans().map((s) => s.traceId));
