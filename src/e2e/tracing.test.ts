@@ -136,6 +136,52 @@ describeTargets("traces", (target) => {
   }, timedTestMs);
 });
 
+describeTargets("trace events", (target) => {
+  const stack = useTracedStack(target, () => ({
+    UPSTREAM_MAX_CONCURRENCY: "1",
+    UPSTREAM_RETRIES: "0",
+    CACHE_TTL: "1",
+    CACHE_STALE_TTL: "60",
+    BREAKER_THRESHOLD: "1",
+    BREAKER_COOLDOWN_MS: "300",
+  }));
+  const eventsOf = async (res: Response) => {
+    const requestId = res.headers.get("x-request-id")!;
+    await until(() => serverSpanOf(stack.receiver.spans(), requestId) !== undefined, 10_000, `the span of ${requestId}`);
+    return serverSpanOf(stack.receiver.spans(), requestId)!.events;
+  };
+
+  test("a request queued behind the upstream limit says how long it waited", async () => {
+    const [first, second] = [freshLogin("user"), freshLogin("user")];
+    stack.fake.setFault(first, { kind: "latency", ms: 1500, times: 1 });
+    const slow = fetch(`${stack.service.url}/${first}`);
+    await until(() => stack.fake.requests.some((request) => request.login === first), 5_000, "the first fetch");
+    const queued = await fetch(`${stack.service.url}/${second}`);
+    expect([(await slow).status, queued.status]).toEqual([200, 200]);
+    const [event] = (await eventsOf(queued)).filter((candidate) => candidate.name === "queued at the upstream limit");
+    expect(event!.attributes["gists_api.wait_ms"]).toBeGreaterThan(0);
+  }, timedTestMs);
+
+  test("a stale answer says so", async () => {
+    const login = freshLogin("user");
+    await (await fetch(`${stack.service.url}/${login}`)).arrayBuffer();
+    await Bun.sleep(1_100);
+    const stale = await fetch(`${stack.service.url}/${login}`);
+    expect(stale.headers.get("x-cache")).toBe("STALE");
+    expect((await eventsOf(stale)).map((event) => event.name)).toContain("answered stale");
+  }, timedTestMs);
+
+  test("the request whose failure opened the circuit breaker carries the event", async () => {
+    const login = freshLogin("user");
+    stack.fake.setFault(login, { kind: "status", status: 500, times: 1 });
+    const failed = await fetch(`${stack.service.url}/${login}`);
+    expect(failed.status).toBe(502);
+    expect((await eventsOf(failed)).map((event) => event.name)).toContain("circuit breaker opened");
+    // The cooldown passes and GitHub answers again, for whatever runs next.
+    await until(async () => (await fetch(`${stack.service.url}/${freshLogin("user")}`)).status === 200, 5_000, "the breaker to close");
+  }, timedTestMs);
+});
+
 describeTargets("traces with the shared tier", (target) => {
   let redis: TestRedis | undefined;
   beforeAll(async () => {
