@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { catalog, externalMetrics } from "../metrics/catalog.ts";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "../testing/otlp-receiver.ts";
 import { startPrometheus, type RunningPrometheus } from "../testing/prometheus-server.ts";
 import { startRedis, type TestRedis } from "../testing/redis.ts";
 import { repoRoot, startService, type RunningService } from "../testing/service.ts";
@@ -44,11 +45,13 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
   let service: RunningService | undefined;
   let prometheus: RunningPrometheus | undefined;
   let redis: TestRedis | undefined;
+  let receiver: OtlpReceiver | undefined;
   const seen = { statuses: new Map<number, number>(), xCache: new Map<string, number>() };
 
   beforeAll(async () => {
     fake = await startFakeGithub({ users: { octocat: 3, alice: 5, bob: 1 } });
     redis = await startRedis();
+    receiver = await startOtlpReceiver();
     service = await startService({
       target: "binary",
       env: {
@@ -70,12 +73,18 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
         // Far above the steady traffic; only the deliberate burst is refused.
         RATE_LIMIT_RPS: "200",
         RATE_LIMIT_BURST: "40",
+        // Traced at a ratio, so OpenMetrics scrapes carry exemplars pointing at exported traces.
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_TRACES_SAMPLER: "traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0.5",
+        OTEL_BSP_SCHEDULE_DELAY: "200",
       },
     });
     prometheus = await startPrometheus({
       jobs: [{ name: job, targets: [new URL(service.url).host], labels: targetLabels }],
       ruleFiles: [rulesPath],
       intervalSeconds: 1,
+      features: ["exemplar-storage"],
     });
     await _driveTraffic(service.url, fake, redis, seen);
     const p = prometheus;
@@ -88,7 +97,25 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
     await prometheus?.stop();
     await service?.stop();
     await redis?.stop();
+    await receiver?.close();
     await fake?.close();
+  }, testMs);
+
+  test("request durations carry exemplars whose trace ids are traces the collector received", async () => {
+    const end = Date.now() / 1000;
+    const answer = await prometheus!.get<_ExemplarSeries[]>(
+      `/api/v1/query_exemplars?${new URLSearchParams({ query: `http_request_duration_seconds_bucket{job="${job}"}`, start: String(end - 600), end: String(end) })}`,
+    );
+    expect(answer.status).toBe("success");
+    const traceIds = answer.data!.flatMap((series) => series.exemplars.map((exemplar) => exemplar.labels.trace_id));
+    expect(traceIds.length).toBeGreaterThan(0);
+    // Spans leave in batches: the last scraped request's may still be on its way.
+    const missing = () => {
+      const exported = new Set(receiver!.spans().filter((span) => span.kind === "SERVER").map((span) => span.traceId));
+      return traceIds.filter((id) => !exported.has(id!));
+    };
+    await until(() => missing().length === 0, 10_000, "every exemplar's trace at the collector").catch(() => {});
+    expect(missing()).toEqual([]);
   }, testMs);
 
   test("the traffic covered successes, hits, STALE, 404, 422, 429 and 502", () => {
@@ -152,6 +179,12 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
     expect(await _emptyOrBroken(prometheus!, onePodSelected)).toEqual([]);
   }, testMs);
 });
+
+/** One series of Prometheus' exemplar query answer. */
+interface _ExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
 
 /** Every panel query that fails to evaluate, or returns nothing though its metrics exist here, described. */
 async function _emptyOrBroken(prometheus: RunningPrometheus, values: Record<string, string>): Promise<string[]> {

@@ -310,10 +310,10 @@ describe("traces on Kubernetes", () => {
 
     test.skipIf(!existsSync(prometheusBinary))("with the bundled Prometheus's flags, the scrape keeps an exemplar whose trace_id is the exported trace", async () => {
       const bundled: string[] = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
-      const flags = bundled.filter((a) => a.startsWith("--enable-feature="));
+      const features = bundled.filter((a) => a.startsWith("--enable-feature=")).flatMap((a) => a.split("=")[1]!.split(","));
       const service = services.get("kind")!;
       // The bundled scrape config's defaults: no scrape_protocols, so Prometheus asks for OpenMetrics first.
-      const prometheus = await startPrometheus({ jobs: [{ name: "gists-api", targets: [new URL(service.url).host] }], flags });
+      const prometheus = await startPrometheus({ jobs: [{ name: "gists-api", targets: [new URL(service.url).host] }], features });
       try {
         const parent = traceparent(true);
         expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: parent.header } })).status).toBe(200);

@@ -21,8 +21,8 @@ export interface PrometheusOptions {
   /** Scrape and rule evaluation interval; defaults to 1 s. */
   intervalSeconds?: number;
   readyTimeoutMs?: number;
-  /** More server flags, e.g. a deployment's `--enable-feature=exemplar-storage`. */
-  flags?: string[];
+  /** Feature flags to enable (`--enable-feature`), e.g. "exemplar-storage". */
+  features?: string[];
 }
 
 /** An answer of Prometheus' HTTP API, as JSON. */
@@ -64,7 +64,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       `--storage.tsdb.path=${join(dir, "data")}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--web.enable-lifecycle",
-      ...(options.flags ?? []),
+      ...(options.features ?? []).map((feature) => `--enable-feature=${feature}`),
     ],
     { cwd: dir, stdin: "ignore", stdout: "ignore", stderr: "pipe" },
   );
