@@ -97,18 +97,20 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     grow: (slot, added) => gists.grow(slot, added),
   });
   const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
+  // Probes and scrapes: a throttled kubelet would restart a healthy pod, and their spans would drown the users'.
+  const probesAndScrapes = new Set([...probePaths, metricsPath]);
   const handler = createFrontDoor({
     route: (request) => app.handle(request),
     early: [createGistsHitPath(gists, answers, now)],
     cors: createCors(config.corsOrigins),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
-    // Probes and scrapes: a throttled kubelet would restart a healthy pod.
-    unlimitedPaths: new Set([...probePaths, metricsPath]),
+    unlimitedPaths: probesAndScrapes,
     onRateLimited: telemetry.rateLimited,
     logger,
     draining: () => !readiness.ready,
     tracing,
+    untracedPaths: probesAndScrapes,
   });
 
   metrics.watch({

@@ -82,6 +82,19 @@ describeTargets("traces", (target) => {
     expect(line).toMatchObject({ trace_id: traceId, span_id: server.spanId });
   }, timedTestMs);
 
+  test("probes and scrapes are never traced, even with a sampled parent", async () => {
+    const traceId = randomHex(16);
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      expect((await fetch(`${stack.service.url}${path}`, { headers: { traceparent: traceparent(traceId, randomHex(8)) } })).status).toBe(200);
+    }
+    // A request after them, in the same trace, is exported; by then their spans would have been too.
+    await fetch(`${stack.service.url}/${freshLogin("user")}`, { headers: { traceparent: traceparent(traceId, randomHex(8)) } });
+    await stack.receiver.waitForSpans((span) => span.traceId === traceId && span.kind === "SERVER", 10_000);
+    await Bun.sleep(300);
+    const names = stack.receiver.spans().filter((span) => span.traceId === traceId && span.kind === "SERVER").map((span) => span.name);
+    expect(names).toEqual(["GET /:username"]);
+  }, timedTestMs);
+
   test("a B3 header (Envoy's Zipkin tracer) is continued too", async () => {
     const traceId = randomHex(16);
     const parentId = randomHex(8);

@@ -31,6 +31,8 @@ export interface FrontDoorDeps {
   draining: () => boolean;
   /** Server spans for sampled requests; off by default. */
   tracing?: Tracing;
+  /** Paths never traced (probes and scrapes: a span every few seconds that says nothing about a user's request). */
+  untracedPaths?: ReadonlySet<string>;
 }
 
 /** The runtime-neutral `fetch` the server listens with (given the peer address when it needs one), plus requests in flight. */
@@ -49,6 +51,7 @@ const validRequestId = /^[\w.:-]{1,128}$/;
 export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
   const { route, early, cors, recorder, rateLimiter, unlimitedPaths, logger } = deps;
   const tracing = deps.tracing ?? noTracing;
+  const untracedPaths = deps.untracedPaths ?? new Set<string>();
   const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
   let inFlight = 0;
 
@@ -63,7 +66,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     const { path, query } = splitTarget(target ?? "/");
     const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", path, query, route: "unmatched" };
     // Only a sampled request gets a span: an unsampled hit costs one flag check (and a header look when parents count).
-    const span = tracing.enabled ? tracing.startRequest(headers, request.method, context.target) : undefined;
+    const span = tracing.enabled && !untracedPaths.has(path) ? tracing.startRequest(headers, request.method, context.target) : undefined;
     if (target === undefined) {
       return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started, span);
     }
