@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { runCli } from "../testing/service.ts";
 import { describeTargets, timedTestMs } from "./stack.ts";
 
-/** One clearly invalid value for each setting of the cache, upstream and rate-limit features. */
+/** One clearly invalid value for each setting of the cache, upstream, rate-limit and tracing features. */
 const invalid: Array<[string, string]> = [
   ["CACHE_STALE_TTL", "-1"],
   ["CACHE_NEGATIVE_TTL", "soon"],
@@ -19,6 +19,10 @@ const invalid: Array<[string, string]> = [
   ["RATE_LIMIT_RPS", "-1"],
   ["RATE_LIMIT_BURST", "big"],
   ["RATE_LIMIT_TRUSTED_HOPS", "-1"],
+  ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
+  ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"],
+  ["OTEL_TRACES_SAMPLER", "sometimes"],
+  ["OTEL_TRACES_SAMPLER_ARG", "2"],
 ];
 
 /** Run `work` over `items`, at most `width` at a time (deno start-ups are the cost here). */
@@ -28,7 +32,7 @@ async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Pro
   return results;
 }
 
-describeTargets("configuration errors of the cache, upstream and rate-limit settings", (target) => {
+describeTargets("configuration errors of the cache, upstream, rate-limit and tracing settings", (target) => {
   test("each invalid value exits 2 naming its variable", async () => {
     const results = await inBatches(invalid, 4, async ([variable, value]) => {
       const result = await runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", [variable]: value }, { target, timeoutMs: 15_000 });
