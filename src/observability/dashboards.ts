@@ -47,6 +47,8 @@ function service(): DashboardJson {
         [0.5, 0.95, 0.99].map((quantile) => ({
           expr: q.quantile(quantile, catalog.httpRequestDuration, byRoute),
           legend: `p${quantile * 100} {{route}}`,
+          // The slowest requests' traces, one dot each (when the service is traced and Prometheus keeps exemplars).
+          exemplar: quantile === 0.99,
         })),
         { span: 16 },
       ),

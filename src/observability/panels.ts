@@ -19,6 +19,8 @@ export const q = createQueries(dashboardSelector, "$__rate_interval");
 export interface Target {
   expr: string;
   legend?: string;
+  /** Show the series' exemplars (trace ids on request durations), each a link to its trace. */
+  exemplar?: boolean;
 }
 
 /** A time-series panel with a unit and its queries; `span` is in grid columns (24 per row). */
@@ -87,5 +89,6 @@ export function dashboard(uid: string, title: string, description: string) {
 function query(target: Target, index: number) {
   const builder = new DataqueryBuilder().expr(target.expr).refId(String.fromCharCode(65 + index));
   if (target.legend) builder.legendFormat(target.legend);
+  if (target.exemplar) builder.exemplar(true);
   return builder;
 }
