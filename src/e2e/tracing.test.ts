@@ -49,12 +49,12 @@ describeTargets("traces", (target) => {
     const traceId = randomHex(16);
     const parentId = randomHex(8);
     const login = freshLogin("user");
-    const res = await fetch(`${stack.service.url}/${login}`, { headers: { traceparent: traceparent(traceId, parentId) } });
+    const res = await fetch(`${stack.service.url}/${login}`, { headers: { traceparent: traceparent(traceId, parentId), tracestate: "vendor=opaque" } });
     expect(res.status).toBe(200);
     const requestId = res.headers.get("x-request-id")!;
     const spans = await stack.receiver.waitForSpans((span) => span.traceId === traceId && span.kind === "SERVER", 10_000);
     const server = spans[0]!;
-    expect(server).toMatchObject({ name: "GET /:username", parentSpanId: parentId, status: { code: "UNSET" } });
+    expect(server).toMatchObject({ name: "GET /:username", parentSpanId: parentId, traceState: "vendor=opaque", status: { code: "UNSET" } });
     expect(server.attributes).toMatchObject({
       "http.request.method": "GET",
       "http.route": "/:username",
