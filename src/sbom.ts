@@ -3,6 +3,7 @@
  * from package-lock.json by following `dependencies` from package.json the way Node resolves them. Dev
  * dependencies are never reached, and neither are optional peers (TypeScript, for Elysia) that the binary omits.
  */
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 
 declare const __GISTS_API_SBOM__: string | undefined;
