@@ -29,6 +29,8 @@ RUN GISTS_API_COMMIT=${GISTS_API_COMMIT} bun run ops/scripts/build.ts && ./dist/
 
 FROM ${RUNTIME_IMAGE} AS runtime
 COPY --from=build /src/dist/gists-api /usr/local/bin/gists-api
+# The CycloneDX bill of materials of the runtime dependencies (also printed by `gists-api version --sbom`).
+COPY --from=build /src/dist/sbom.cdx.json /usr/share/gists-api/sbom.cdx.json
 # distroless' "nonroot" user. The process writes nothing to disk, so the root filesystem can be read-only.
 USER 65532:65532
 EXPOSE 8080

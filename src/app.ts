@@ -1,5 +1,5 @@
 import { swagger } from "@elysiajs/swagger";
-import { Elysia, ValidationError } from "elysia";
+import { Elysia, type ValidationError } from "elysia";
 import { UpstreamError } from "./github/client.ts";
 import { ApiError, errorResponse, toApiError } from "./http/errors.ts";
 import { contextOf } from "./http/request-context.ts";

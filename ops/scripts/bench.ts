@@ -21,7 +21,6 @@ import {
   rssMiB,
   startBinary,
   waitHealthy,
-  wrk,
   zipfSampler,
   type WrkResult,
 } from "./bench/lib.ts";

@@ -102,7 +102,7 @@ function _runtimeBaseTree(root: string): void {
     "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin",
     `nonroot:x:${nonroot}:${nonroot}:nonroot:/home/nonroot:/sbin/nologin`,
   ];
-  writeFileSync(join(root, "etc/passwd"), users.join("\n") + "\n");
+  writeFileSync(join(root, "etc/passwd"), `${users.join("\n")}\n`);
   writeFileSync(join(root, "etc/group"), `root:x:0:\nnobody:x:65534:\nnonroot:x:${nonroot}:\n`);
   mkdirSync(join(root, "tmp"), { mode: 0o1777 });
   mkdirSync(join(root, "home/nonroot"), { recursive: true });

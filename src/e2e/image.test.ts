@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
 import { repoRoot } from "../testing/service.ts";
@@ -104,6 +106,19 @@ describe("container image [podman]", () => {
     expect((await container!.exec([binary, "healthcheck"])).exitCode).toBe(0);
     const nothingThere = [binary, "healthcheck", "--url", "http://127.0.0.1:1/healthz", "--timeout-ms", "500"];
     expect((await container!.exec(nothingThere)).exitCode).toBe(1);
+  }, 15_000);
+
+  test("the image ships the bill of materials that the binary prints, listing the runtime dependencies", async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), "gists-image-sbom-")), "sbom.cdx.json");
+    await _must(["podman", "cp", `${container!.getId()}:/usr/share/gists-api/sbom.cdx.json`, copy]);
+    const shipped = readFileSync(copy, "utf8");
+    rmSync(dirname(copy), { recursive: true, force: true });
+    const printed = await container!.exec([binary, "version", "--sbom"]);
+    expect(printed.exitCode).toBe(0);
+    expect(printed.stdout).toBe(shipped);
+    const names = JSON.parse(shipped).components.map((c: { group?: string; name: string }) => (c.group ? `${c.group}/${c.name}` : c.name));
+    expect(names).toEqual(expect.arrayContaining(["elysia", "ioredis", "prom-client"]));
+    expect(names).not.toContain("typescript");
   }, 15_000);
 
   test("SIGTERM from `stop` ends the process with exit code 0", async () => {

@@ -323,7 +323,10 @@ interface _PanelQuery {
 function _panelQueries(): _PanelQuery[] {
   const queries: _PanelQuery[] = [];
   const walk = (dashboard: string, node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach((child) => walk(dashboard, child));
+    if (Array.isArray(node)) {
+      for (const child of node) walk(dashboard, child);
+      return;
+    }
     if (typeof node !== "object" || node === null) return;
     const panel = node as { title?: string; targets?: Array<{ expr?: string }>; panels?: unknown };
     for (const target of panel.targets ?? []) {

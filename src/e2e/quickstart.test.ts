@@ -5,7 +5,7 @@ import { repoRoot, startService } from "../testing/service.ts";
 // The README's offline trial, run as written: the fake GitHub from its npm script, the service pointed at it.
 const readme = readFileSync(`${repoRoot}README.md`, "utf8");
 const scripts = (JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as { scripts: Record<string, string> }).scripts;
-const offline = /GitHub stands in[^]*?```sh\n([^]*?)```/.exec(readme)?.[1]?.split("\n").filter(Boolean) ?? [];
+const offline = /GitHub stands in.*?```sh\n(.*?)```/s.exec(readme)?.[1]?.split("\n").filter(Boolean) ?? [];
 
 test("the quick start shows the offline trial next to the real one, and the scripts it uses are documented", () => {
   expect(readme.indexOf("npm ci && npm start")).toBeLessThan(readme.indexOf("npm run fake-github -- --port 9100"));

@@ -100,7 +100,7 @@ describeTargets("stale-while-revalidate", (target) => {
     for (const login of logins) s.fake.setUser(login, 2);
     const warm = await Promise.all(logins.map((login) => getGists(s, `/${login}`)));
     await Bun.sleep(1_100);
-    refreshFailures.forEach(([, fault], i) => s.fake.setFault(logins[i]!, fault));
+    for (const [i, [, fault]] of refreshFailures.entries()) s.fake.setFault(logins[i]!, fault);
     const staleOf = async (login: string, i: number) => {
       const reply = await getGists(s, `/${login}`);
       expectStale(reply, 1);
@@ -142,7 +142,7 @@ describeTargets("past the stale window", (target) => {
     expect([foreground.status, foreground.xCache]).toEqual([200, "REVALIDATED"]);
     expect(upstreamRequests(s, pastWindow)[1]!.status).toBe(304);
 
-    refreshFailures.forEach(([, fault], i) => s.fake.setFault(failing[i]!, fault));
+    for (const [i, [, fault]] of refreshFailures.entries()) s.fake.setFault(failing[i]!, fault);
     const replies = await Promise.all(failing.map((login) => getGists(s, `/${login}`)));
     replies.forEach((reply, i) => {
       expectStale(reply, 1);

@@ -40,4 +40,5 @@ function milliseconds(seconds: number): string {
   return fraction % 10 === 0 ? `${whole}.${fraction / 10}` : `${whole}.${fraction < 10 ? "0" : ""}${fraction}`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a log value must escape.
 const needsEscape = /["\\\u0000-\u001f\u007f-\uffff]/;

@@ -8,9 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import Ajv from "ajv";
-import * as istioNetworkingV1 from "@kubernetes-models/istio/networking.istio.io/v1";
+import * as istioNetworkingV1beta1 from "@kubernetes-models/istio/networking.istio.io/v1beta1";
 import * as istioSecurityV1 from "@kubernetes-models/istio/security.istio.io/v1";
-import * as istioTelemetryV1 from "@kubernetes-models/istio/telemetry.istio.io/v1";
+import * as istioSecurityV1beta1 from "@kubernetes-models/istio/security.istio.io/v1beta1";
+import * as istioTelemetryV1alpha1 from "@kubernetes-models/istio/telemetry.istio.io/v1alpha1";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
@@ -92,7 +93,7 @@ describe("k8s manifests", () => {
     for (const objects of renders.values()) for (const o of objects) if (!_crdSchemas[o.apiVersion]) unique.set(JSON.stringify(o), o);
     const objects = [...unique.values()];
     const source = objects.map(
-      (o, i) => `import type { I${o.kind} as T${i} } from "${_modelModule(o)}"; export const o${i}: T${i} = ${JSON.stringify(o)};`,
+      (o, i) => `import type { I${o.kind} as T${i} } from "${_modelModule(o)}"; export const o${i}: T${i} = ${JSON.stringify({ ...o, apiVersion: _modelApiVersion(o) })};`,
     );
     // Inside node_modules, so the models resolve; .cache is where tools keep such files.
     const cache = `${repoRoot}node_modules/.cache/`;
@@ -991,10 +992,21 @@ const _models: Record<string, Record<string, unknown>> = {
   "policy/v1": policyV1,
   "networking.k8s.io/v1": networkingV1,
   "rbac.authorization.k8s.io/v1": rbacV1,
-  "networking.istio.io/v1": istioNetworkingV1,
+  "networking.istio.io/v1beta1": istioNetworkingV1beta1,
   "security.istio.io/v1": istioSecurityV1,
-  "telemetry.istio.io/v1": istioTelemetryV1,
+  "security.istio.io/v1beta1": istioSecurityV1beta1,
+  "telemetry.istio.io/v1alpha1": istioTelemetryV1alpha1,
 };
+
+/**
+ * Istio kinds whose v1 schema the models package (its Node 20 line) has only as v1beta1 (networking, security) or
+ * v1alpha1 (telemetry): Istio 1.22 promoted them to v1 unchanged, so a v1 object is checked against the older one.
+ */
+function _modelApiVersion(o: K8sObject): string {
+  const [group, version] = o.apiVersion.split("/");
+  if (version !== "v1" || !group!.endsWith(".istio.io") || _models[o.apiVersion]?.[o.kind]) return o.apiVersion;
+  return _models[`${group}/v1beta1`]?.[o.kind] ? `${group}/v1beta1` : `${group}/v1alpha1`;
+}
 
 /** API groups no models package covers, checked against the fields recorded from their CRDs (k8s/schemas/). */
 const _crdSchemas: Record<string, string> = {
@@ -1053,10 +1065,11 @@ function _schemaProblems(object: K8sObject): string[] {
     if (!validate) return [`${_id(object)}: no ${crdSchema} schema for ${object.kind}`];
     return validate(object) ? [] : [`${_id(object)}: ${_ajv.errorsText(validate.errors)}`];
   }
-  const model = _models[object.apiVersion]?.[object.kind] as Model | undefined;
+  const apiVersion = _modelApiVersion(object);
+  const model = _models[apiVersion]?.[object.kind] as Model | undefined;
   if (!model) return [`${_id(object)}: no schema for ${object.apiVersion} ${object.kind}`];
   try {
-    new model(object).validate();
+    new model({ ...object, apiVersion }).validate();
     return [];
   } catch (error) {
     return [`${_id(object)}: ${(error as Error).message}`];
@@ -1065,7 +1078,8 @@ function _schemaProblems(object: K8sObject): string[] {
 
 /** The kubernetes-models module whose `I<Kind>` interface types an object. */
 function _modelModule(o: K8sObject): string {
-  const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : ["", o.apiVersion];
+  const apiVersion = _modelApiVersion(o);
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   if (group!.endsWith(".istio.io")) return `@kubernetes-models/istio/${group}/${version}/${o.kind}`;
   return `kubernetes-models/${group ? `${group}/` : ""}${version}/${o.kind}`;
 }

@@ -36,7 +36,7 @@ export function timeseries(title: string, unit: string, targets: Target[], optio
     .showPoints(common.VisibilityMode.Never);
   if (options.description) panel.description(options.description);
   if (options.stack) panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
-  targets.forEach((target, index) => panel.withTarget(query(target, index)));
+  for (const [index, target] of targets.entries()) panel.withTarget(query(target, index));
   return panel;
 }
 

@@ -164,7 +164,7 @@ const garbage: Generator = (dice) => {
       const bytes = Array.from({ length: dice.pick([1, 16, 300, 5000]) }, () => String.fromCharCode(dice.int(0, 255))).join("");
       return [bytes, /[^\r\n][\s\S]*\r\n\r\n/.test(bytes) ? 1 : 0];
     },
-    () => ["\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + "\0".repeat(64), 0],
+    () => [`\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03${"\0".repeat(64)}`, 0],
     () => ["PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 1],
     () => ["\r\n\r\n\r\n\r\n", 0],
     () => ["\r\n".repeat(5000), 0],
