@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import { failureReason } from "./failure.ts";
 import { createRecorder, type LoadResult, type Progress, type Recorder } from "./recorder.ts";
 import type { Connection, Exchange, Transport } from "./transport.ts";
@@ -71,6 +72,8 @@ async function _phase(
     budget: limits.requests ?? Number.POSITIVE_INFINITY,
     interval: plan.rate ? 1000 / plan.rate : 0,
     issued: 0,
+    ready: [],
+    flushing: false,
   };
   const loops = Promise.all(connections.map((connection) => new Promise<void>((stopped) => _loop(connection, schedule, pathOf, recorder, reach, stopped))));
   if (Number.isFinite(schedule.end)) {
@@ -94,10 +97,28 @@ interface Schedule {
   /** Milliseconds between intended sends in the open model; 0 in the closed model. */
   interval: number;
   issued: number;
+  /** Closed-model loops whose answer came in this turn of the event loop, to send their next requests together. */
+  ready: Array<(now: number) => void>;
+  flushing: boolean;
 }
 
-// One connection's loop as callbacks: an answer is recorded and the next request sent from the same call,
-// with one clock reading for both, so the closed model costs no promise and no timer per request.
+// Sends what answers in this turn of the event loop asked for, together, after the turn's reads: the target then
+// reads a burst of requests per wake-up, as wrk's event loop sends them, and the clock is read once for the batch.
+function _sendSoon(schedule: Schedule, next: (now: number) => void): void {
+  schedule.ready.push(next);
+  if (schedule.flushing) return;
+  schedule.flushing = true;
+  setImmediate(() => {
+    const now = performance.now();
+    const ready = schedule.ready;
+    for (let index = 0; index < ready.length; index++) ready[index]!(now);
+    ready.length = 0;
+    schedule.flushing = false;
+  });
+}
+
+// One connection's loop as callbacks: an answer is recorded as it comes and, in the closed model, the next
+// request joins this turn's batch, so a request costs no promise, no timer, and one clock reading besides its batch's.
 function _loop(connection: Connection, schedule: Schedule, pathOf: () => string, recorder: Recorder | undefined, reach: Reach, stopped: () => void): void {
   let sentAt = 0;
   let backoffMs = 0;
@@ -128,7 +149,8 @@ function _loop(connection: Connection, schedule: Schedule, pathOf: () => string,
       reach.answered = true;
       backoffMs = 0;
       recorder?.answered(status, cache, now - sentAt);
-      next(now);
+      if (schedule.interval > 0) next(now);
+      else _sendSoon(schedule, next);
     },
     failed(error) {
       recorder?.failed(failureReason(error));
