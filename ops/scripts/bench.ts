@@ -3,7 +3,8 @@
  * Prints a markdown table (and writes it to --out FILE). Needs wrk (Debian package `wrk`) and dist/gists-api.
  * `--only hits,memory` runs some sections (hits, generators, stampede, concurrency, zipf, memory; overhead only by name);
  * `--memory-runs N` repeats each memory case N times (default 3) and reports medians; `--before BINARY` adds an
- * earlier build to the hits rounds, each build against a bare server sending its own bytes.
+ * earlier build to the hits rounds, each build against a bare server sending its own bytes, and its load generator
+ * to the generators rounds; `--wrk-threads 1,2` runs wrk with each thread count there (the first is the yardstick).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +25,7 @@ import {
   zipfSampler,
   type WrkResult,
 } from "./bench/lib.ts";
-import { compareGenerators, type GeneratorName } from "./bench/generators.ts";
+import { autocannonGenerator, compareGenerators, loadtestGenerator, wrkGenerator } from "./bench/generators.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,6 +36,8 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     // An earlier build, measured in the same rounds against its own same-bytes yardstick: before and after in one run.
     before: { type: "string" },
+    // wrk's thread counts in the generators section; the first is the yardstick (our generator runs one event loop).
+    "wrk-threads": { type: "string", default: "1" },
     "memory-runs": { type: "string", default: "3" },
   },
 });
@@ -42,6 +45,7 @@ const rounds = Number(flags.rounds);
 const duration = Number(flags.duration);
 const connections = Number(flags.connections);
 const memoryRuns = Number(flags["memory-runs"]);
+const wrkThreads = flags["wrk-threads"].split(",").map(Number);
 // The memory section's budget: the cache bound plus what the process holds besides it.
 const memoryBudget = "≤ 64 MiB + 80 MB (140 MiB)";
 
@@ -163,29 +167,42 @@ async function startBare(file: string, headersFile?: string): Promise<{ url: str
 /**
  * The load generator against wrk (and autocannon) on one fast loopback target: each its own process, the order
  * rotating round by round; throughput as the median of per-round ratios, and each generator's own CPU cost.
+ * With --before, an earlier build's generator runs in the same rounds; --wrk-threads adds wrk with more threads.
  */
 async function generators(): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), "gists-bench-")), "body.json");
   writeFileSync(file, new Uint8Array(7700).fill(32));
   const { url, process: bare } = await startBare(file);
-  const names: GeneratorName[] = Bun.which("wrk") ? ["gists-api loadtest", "wrk -t1", "autocannon"] : ["gists-api loadtest", "autocannon"];
-  const runs = await compareGenerators(names, url, connections, duration, rounds);
+  const hasWrk = Bun.which("wrk") !== null;
+  const ours = loadtestGenerator();
+  const before = flags.before ? loadtestGenerator(flags.before, `before (${flags.before})`) : undefined;
+  const wrks = hasWrk ? wrkThreads.map(wrkGenerator) : [];
+  const list = [ours, ...(before ? [before] : []), ...wrks, autocannonGenerator];
+  // The yardstick is the first wrk: by default -t1, one event loop like ours.
+  const yardstick = wrks[0]?.name ?? autocannonGenerator.name;
+  const runs = await compareGenerators(list, url, connections, duration, rounds, (round, done) =>
+    console.error(`generators round ${round}/${rounds}: ${list.map(({ name }) => `${name} ${done[name]!.rps.toFixed(0)}/s`).join(", ")}`),
+  );
   bare.kill("SIGTERM");
-  const ours = runs["gists-api loadtest"]!;
-  const against = (name: GeneratorName) => median(ours.map((run, index) => run.rps / runs[name]![index]!.rps));
-  const cost = (name: GeneratorName) => `${median(runs[name]!.map((run) => run.cpuMicrosPerRequest)).toFixed(1)} µs`;
-  const cores = (name: GeneratorName) => median(runs[name]!.map((run) => run.cores)).toFixed(2);
-  const yardstick: GeneratorName = names.includes("wrk -t1") ? "wrk -t1" : "autocannon";
+  const ratios = (name: string, to: string) => runs[name]!.map((run, index) => run.rps / runs[to]![index]!.rps);
+  const ratio = (name: string, to: string) => {
+    const list = ratios(name, to);
+    return `${median(list).toFixed(2)}× (${Math.min(...list).toFixed(2)}–${Math.max(...list).toFixed(2)})`;
+  };
+  const names = list.map(({ name }) => name);
+  const versus = [ours, ...(before ? [before] : [])].map(({ name }) => `${name === ours.name ? "ours" : "before"}/${yardstick} ${ratio(name, yardstick)}`);
+  if (yardstick !== autocannonGenerator.name) versus.push(`ours/autocannon ${ratio(ours.name, autocannonGenerator.name)}`);
+  for (const extra of wrks.slice(1)) versus.push(`${extra.name}/${yardstick} ${ratio(extra.name, yardstick)}`);
   rows.push(
     [
       `load generators on a bare Bun.serve (${connections} connections, ${rounds} rotated rounds of ${duration} s): ${names.join(" / ")}`,
-      `${names.map((name) => median(runs[name]!.map((run) => run.rps)).toFixed(0)).join(" / ")} req/s; ours/${yardstick} ${against(yardstick).toFixed(2)}× (median of per-round ratios)` +
-        (yardstick === "wrk -t1" ? `, ours/autocannon ${against("autocannon").toFixed(2)}×` : ""),
-      yardstick === "wrk -t1" ? "≥ 0.9× wrk" : "≥ 1.0× autocannon (wrk not installed)",
+      `${names.map((name) => median(runs[name]!.map((run) => run.rps)).toFixed(0)).join(" / ")} req/s; ${versus.join(", ")} (median of per-round ratios, range)`,
+      wrks.length > 0 ? "≥ 0.9× wrk" : "≥ 1.0× autocannon (wrk not installed)",
     ],
     [
-      `load generators' own CPU per request (user + system), and cores busy: ${names.join(" / ")}`,
-      `${names.map(cost).join(" / ")}; ${names.map(cores).join(" / ")} cores`,
+      `load generators' own CPU (user + system, all threads) per 1,000 requests, and % of a core: ${names.join(" / ")}`,
+      `${names.map((name) => `${median(runs[name]!.map((run) => run.cpuMicrosPerRequest)).toFixed(1)} ms`).join(" / ")}; ` +
+        `${names.map((name) => `${(median(runs[name]!.map((run) => run.cores)) * 100).toFixed(0)}%`).join(" / ")}`,
       "",
     ],
   );

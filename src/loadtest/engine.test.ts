@@ -224,4 +224,36 @@ describe("the raw socket reads answers as servers write them", () => {
       raw.stop(true);
     }
   });
+
+  test("a request larger than the socket takes at once is sent whole", async () => {
+    const crlf2 = Buffer.from("\r\n\r\n");
+    const received: number[] = [];
+    const raw = Bun.listen<{ parts: Buffer[] }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          socket.data = { parts: [] };
+        },
+        data(socket, chunk) {
+          socket.data.parts.push(chunk);
+          // Only the end of the request is looked for, so a long one costs no repeated search.
+          if (chunk.length < 4 || chunk.subarray(-4).compare(crlf2) !== 0) return;
+          received.push(socket.data.parts.reduce((sum, part) => sum + part.length, 0));
+          socket.data.parts = [];
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        },
+      },
+    });
+    try {
+      // Tens of megabytes fill the kernel's buffers on loopback: the write takes part, the rest goes as it drains.
+      const path = `/?q=${"a".repeat(48 * 1024 * 1024)}`;
+      const result = await runLoad({ url: new URL(`http://127.0.0.1:${raw.port}${path}`), connections: 1, requests: 2, zipf: 1, warmupMs: 0, drainMs: 5000 }, socketTransport);
+      expect([result.requests, result.errors, result.status]).toEqual([2, 0, { "200": 2 }]);
+      expect(received.length).toBe(2);
+      expect(received[0]).toBeGreaterThan(path.length);
+    } finally {
+      raw.stop(true);
+    }
+  }, 30_000);
 });

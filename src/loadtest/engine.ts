@@ -1,6 +1,7 @@
+import { setImmediate } from "node:timers";
 import { failureReason } from "./failure.ts";
-import { latencyHistogram, latencySummary, type LatencySummary } from "./latency.ts";
-import type { Connection, Transport } from "./transport.ts";
+import { createRecorder, type LoadResult, type Progress, type Recorder } from "./recorder.ts";
+import type { Connection, Exchange, Transport } from "./transport.ts";
 import { zipfSampler } from "./zipf.ts";
 
 /** What to run: a target, a model (closed: back to back; open: a constant arrival rate) and how long. */
@@ -19,29 +20,7 @@ export interface LoadPlan {
   drainMs: number;
 }
 
-/** A snapshot for the live progress line. */
-export interface Progress {
-  elapsedSeconds: number;
-  requests: number;
-  rps: number;
-  errors: number;
-}
-
-/**
- * What a run measured. `requests` counts attempts: answers plus failures (`failures` says why, by reason).
- * Latencies are in milliseconds, from each request's intended send time in the open model.
- */
-export interface LoadResult {
-  requests: number;
-  duration_s: number;
-  rps: number;
-  errors: number;
-  status: Record<string, number>;
-  /** Requests that got no answer, by reason ("connection refused", "host not found", ...). */
-  failures: Record<string, number>;
-  cache: { hit: number; miss: number; stale: number; revalidated: number; bypass: number; none: number };
-  latency_ms: LatencySummary;
-}
+export type { CacheCounts, LoadResult, Progress } from "./recorder.ts";
 
 /** Runs the plan over `transport` and returns the measurements of the part after the warm-up. */
 export async function runLoad(plan: LoadPlan, transport: Transport, onProgress?: (progress: Progress) => void): Promise<LoadResult> {
@@ -52,7 +31,7 @@ export async function runLoad(plan: LoadPlan, transport: Transport, onProgress?:
   const reach: Reach = { answered: false };
   try {
     if (plan.warmupMs > 0) await _phase(plan, connections, pathOf, { durationMs: plan.warmupMs }, undefined, reach);
-    const recorder = _recorder();
+    const recorder = createRecorder();
     const ticker = onProgress ? setInterval(() => onProgress(recorder.progress()), 1000) : undefined;
     try {
       await _phase(plan, connections, pathOf, { durationMs: plan.durationMs, requests: plan.requests }, recorder, reach);
@@ -65,8 +44,6 @@ export async function runLoad(plan: LoadPlan, transport: Transport, onProgress?:
   }
 }
 
-type Recorder = ReturnType<typeof _recorder>;
-
 // Whether the target has answered at all in this run: until it has, a connection whose request fails stops.
 interface Reach {
   answered: boolean;
@@ -75,69 +52,7 @@ interface Reach {
 // A connection whose request failed waits this long before it tries again, doubling up to the cap.
 const reconnectBackoffMs = { first: 50, max: 1000 };
 
-function _recorder() {
-  const histogram = latencyHistogram();
-  const statusByCode = new Map<number, number>();
-  let failedRequests = 0;
-  const failures: Record<string, number> = {};
-  const cache = { hit: 0, miss: 0, stale: 0, revalidated: 0, bypass: 0, none: 0 };
-  let errors = 0;
-  let requests = 0;
-  let started = performance.now();
-  let ended = started;
-  let lastTick = { at: started, requests: 0 };
-  return {
-    start() {
-      started = performance.now();
-      lastTick = { at: started, requests: 0 };
-    },
-    answered(code: number, xCache: string | null, latencyMs: number) {
-      requests++;
-      histogram.recordValue(Math.max(1, Math.round(latencyMs * 1000)));
-      statusByCode.set(code, (statusByCode.get(code) ?? 0) + 1);
-      if (code >= 500) errors++;
-      // The service writes its verdicts in upper case: the common answers cost a comparison, not a new string.
-      if (xCache === "HIT") cache.hit++;
-      else if (xCache === "MISS") cache.miss++;
-      else {
-        const verdict = (xCache ?? "none").toLowerCase() as keyof typeof cache;
-        if (verdict in cache) cache[verdict]++;
-      }
-    },
-    failed(reason: string) {
-      requests++;
-      errors++;
-      failedRequests++;
-      failures[reason] = (failures[reason] ?? 0) + 1;
-    },
-    finish() {
-      ended = performance.now();
-    },
-    progress(): Progress {
-      const now = performance.now();
-      const rps = ((requests - lastTick.requests) * 1000) / Math.max(1, now - lastTick.at);
-      lastTick = { at: now, requests };
-      return { elapsedSeconds: (now - started) / 1000, requests, rps, errors };
-    },
-    result(): LoadResult {
-      const seconds = Math.max(0.001, (ended - started) / 1000);
-      const status: Record<string, number> = Object.fromEntries([...statusByCode].sort(([a], [b]) => a - b).map(([code, count]) => [String(code), count]));
-      if (failedRequests > 0) status.error = failedRequests;
-      return {
-        requests,
-        duration_s: Math.round(seconds * 1000) / 1000,
-        rps: Math.round((requests / seconds) * 10) / 10,
-        errors,
-        status,
-        failures,
-        cache,
-        latency_ms: latencySummary(histogram),
-      };
-    },
-  };
-}
-
-// One phase: every connection runs a loop until the time or the request budget is spent. In the open model
+// One phase: every connection runs its own loop until the time or the request budget is spent. In the open model
 // request i is due at start + i/rate, and its latency counts from then, so a stalled server is not hidden
 // by the generator waiting for it (coordinated omission). A failed request is one attempt: its connection
 // stops when the target never answered, and otherwise backs off, so a dead target is not hammered in a spin.
@@ -151,41 +66,20 @@ async function _phase(
 ): Promise<void> {
   recorder?.start();
   const start = performance.now();
-  const end = limits.durationMs !== undefined ? start + limits.durationMs : Number.POSITIVE_INFINITY;
-  const budget = limits.requests ?? Number.POSITIVE_INFINITY;
-  const interval = plan.rate ? 1000 / plan.rate : 0;
-  let issued = 0;
-  const loop = async (connection: Connection) => {
-    let backoffMs = 0;
-    for (;;) {
-      if (issued >= budget) return;
-      const index = issued++;
-      let sentAt = performance.now();
-      if (interval > 0) {
-        const due = start + index * interval;
-        if (due >= end) return;
-        // Timers may fire early by a fraction of a millisecond: wait until the request is really due.
-        while (performance.now() < due) await _sleep(Math.ceil(due - performance.now()));
-        sentAt = due;
-      } else if (sentAt >= end) return;
-      try {
-        const answer = await connection.get(pathOf());
-        reach.answered = true;
-        backoffMs = 0;
-        recorder?.answered(answer.status, answer.cache, performance.now() - sentAt);
-      } catch (error) {
-        recorder?.failed(failureReason(error));
-        if (!reach.answered) return;
-        backoffMs = Math.min(reconnectBackoffMs.max, backoffMs === 0 ? reconnectBackoffMs.first : backoffMs * 2);
-        await _sleep(Math.min(backoffMs, end - performance.now()));
-      }
-    }
+  const schedule: Schedule = {
+    start,
+    end: limits.durationMs !== undefined ? start + limits.durationMs : Number.POSITIVE_INFINITY,
+    budget: limits.requests ?? Number.POSITIVE_INFINITY,
+    interval: plan.rate ? 1000 / plan.rate : 0,
+    issued: 0,
+    ready: [],
+    flushing: false,
   };
-  const loops = Promise.all(connections.map(loop));
-  if (Number.isFinite(end)) {
+  const loops = Promise.all(connections.map((connection) => new Promise<void>((stopped) => _loop(connection, schedule, pathOf, recorder, reach, stopped))));
+  if (Number.isFinite(schedule.end)) {
     // Answers still missing this long after the end are counted as failed when their connection closes.
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
-    const drainOver = new Promise<false>((resolve) => (drainTimer = setTimeout(() => resolve(false), Math.max(0, end - performance.now() + plan.drainMs))));
+    const drainOver = new Promise<false>((resolve) => (drainTimer = setTimeout(() => resolve(false), Math.max(0, schedule.end - performance.now() + plan.drainMs))));
     const drained = await Promise.race([loops.then(() => true), drainOver]);
     // A pending drain timer would keep the process alive for drainMs after the run.
     clearTimeout(drainTimer);
@@ -195,15 +89,88 @@ async function _phase(
   recorder?.finish();
 }
 
+// What the connections of one phase share: its clock, its limits and how many requests they have issued.
+interface Schedule {
+  start: number;
+  end: number;
+  budget: number;
+  /** Milliseconds between intended sends in the open model; 0 in the closed model. */
+  interval: number;
+  issued: number;
+  /** Closed-model loops whose answer came in this turn of the event loop, to send their next requests together. */
+  ready: Array<(now: number) => void>;
+  flushing: boolean;
+}
+
+// Sends what answers in this turn of the event loop asked for, together, after the turn's reads: the target then
+// reads a burst of requests per wake-up, as wrk's event loop sends them, and the clock is read once for the batch.
+function _sendSoon(schedule: Schedule, next: (now: number) => void): void {
+  schedule.ready.push(next);
+  if (schedule.flushing) return;
+  schedule.flushing = true;
+  setImmediate(() => {
+    const now = performance.now();
+    const ready = schedule.ready;
+    for (let index = 0; index < ready.length; index++) ready[index]!(now);
+    ready.length = 0;
+    schedule.flushing = false;
+  });
+}
+
+// One connection's loop as callbacks: an answer is recorded as it comes and, in the closed model, the next
+// request joins this turn's batch, so a request costs no promise, no timer, and one clock reading besides its batch's.
+function _loop(connection: Connection, schedule: Schedule, pathOf: () => string, recorder: Recorder | undefined, reach: Reach, stopped: () => void): void {
+  let sentAt = 0;
+  let backoffMs = 0;
+  const send = () => connection.send(pathOf(), exchange);
+  // Timers may fire early by a fraction of a millisecond: wait until the request is really due.
+  const sendWhenDue = () => {
+    const early = sentAt - performance.now();
+    if (early > 0) setTimeout(sendWhenDue, Math.ceil(early));
+    else send();
+  };
+  const next = (now: number): void => {
+    if (schedule.issued >= schedule.budget) return stopped();
+    if (schedule.interval > 0) {
+      const due = schedule.start + schedule.issued * schedule.interval;
+      if (due >= schedule.end) return stopped();
+      schedule.issued++;
+      sentAt = due;
+      return now < due ? void setTimeout(sendWhenDue, Math.ceil(due - now)) : send();
+    }
+    if (now >= schedule.end) return stopped();
+    schedule.issued++;
+    sentAt = now;
+    send();
+  };
+  const exchange: Exchange = {
+    answered(status, cache) {
+      const now = performance.now();
+      reach.answered = true;
+      backoffMs = 0;
+      recorder?.answered(status, cache, now - sentAt);
+      if (schedule.interval > 0) next(now);
+      else _sendSoon(schedule, next);
+    },
+    failed(error) {
+      recorder?.failed(failureReason(error));
+      if (!reach.answered) return stopped();
+      backoffMs = Math.min(reconnectBackoffMs.max, backoffMs === 0 ? reconnectBackoffMs.first : backoffMs * 2);
+      setTimeout(() => next(performance.now()), Math.max(0, Math.min(backoffMs, schedule.end - performance.now())));
+    },
+  };
+  next(performance.now());
+}
+
 function _paths(target: URL, plan: LoadPlan): () => string {
   const path = `${target.pathname}${target.search}`;
   if (!plan.users) return () => path;
   const template = decodeURI(path);
   const next = zipfSampler(plan.users, plan.zipf);
-  return () => template.replace("{user}", `user-${next() + 1}`);
+  // Each user's path is made once: a repeat is the same string, which the transport knows it has encoded.
+  const paths: string[] = [];
+  return () => {
+    const rank = next();
+    return (paths[rank] ??= template.replace("{user}", `user-${rank + 1}`));
+  };
 }
-
-function _sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-

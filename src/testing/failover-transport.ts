@@ -1,5 +1,5 @@
 import { closedBeforeAnswer } from "../loadtest/socket.bun.ts";
-import type { Answer, Connection, Transport } from "../loadtest/transport.ts";
+import { request, type Answer, type Connection, type Transport } from "../loadtest/transport.ts";
 
 /** What a failover transport did: requests sent to each origin, and retries after each kind of failed connection. */
 export interface FailoverCounts {
@@ -26,20 +26,23 @@ export function failoverTransport(base: Transport, origins: URL[]): { transport:
     const via = (index: number, path: string): Promise<Answer> => {
       const { origin, connection } = connections[index % connections.length]!;
       counts.sent[origin.host]!++;
-      return connection.get(path);
+      return request(connection, path);
+    };
+    const get = async (path: string): Promise<Answer> => {
+      const first = turn++;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await via(first + attempt, path);
+        } catch (error) {
+          const retry = refused(error) ? "refusedRetries" : closedOnArrival(error) ? "closedRetries" : undefined;
+          if (!retry || attempt + 1 >= connections.length) throw error;
+          counts[retry]++;
+        }
+      }
     };
     const self: Connection = {
-      async get(path) {
-        const first = turn++;
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await via(first + attempt, path);
-          } catch (error) {
-            const retry = refused(error) ? "refusedRetries" : closedOnArrival(error) ? "closedRetries" : undefined;
-            if (!retry || attempt + 1 >= connections.length) throw error;
-            counts[retry]++;
-          }
-        }
+      send(path, exchange) {
+        get(path).then((answer) => exchange.answered(answer.status, answer.cache), (error: Error) => exchange.failed(error));
       },
       close() {
         for (const { connection } of connections) connection.close();

@@ -145,16 +145,18 @@ function _measured(base: Transport, record: (status: number | "error", ms: numbe
   return (origin) => {
     const connection = base(origin);
     return {
-      async get(path) {
+      send(path, exchange) {
         const sentAt = performance.now();
-        try {
-          const answer = await connection.get(path);
-          record(answer.status, performance.now() - sentAt);
-          return answer;
-        } catch (error) {
-          record("error", performance.now() - sentAt);
-          throw error;
-        }
+        connection.send(path, {
+          answered(status, cache) {
+            record(status, performance.now() - sentAt);
+            exchange.answered(status, cache);
+          },
+          failed(error) {
+            record("error", performance.now() - sentAt);
+            exchange.failed(error);
+          },
+        });
       },
       close: () => connection.close(),
     };

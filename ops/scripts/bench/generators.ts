@@ -4,57 +4,83 @@
 export interface GeneratorRun {
   rps: number;
   requests: number;
+  /** User + system CPU of the generator process (all its threads) per request. */
   cpuMicrosPerRequest: number;
   /** CPU seconds the generator used per second of wall time (1.0 = one core busy). */
   cores: number;
 }
 
-/** The generators compared, each a command line for a URL, connections and seconds, and how to read its output. */
-export const generatorCommands = {
-  "gists-api loadtest": {
-    args: (url: string, connections: number, seconds: number) => ["dist/gists-api", "loadtest", "--url", url, "-c", String(connections), "-d", `${seconds}s`, "--json"],
-    requests: (stdout: string) => _loadtestRequests(stdout),
-  },
-  "wrk -t1": {
-    args: (url: string, connections: number, seconds: number) => ["wrk", "-t1", `-c${connections}`, `-d${seconds}s`, url],
-    requests: (stdout: string) => _wrkRequests(stdout),
-  },
-  autocannon: {
-    args: (url: string, connections: number, seconds: number) => ["node", "node_modules/autocannon/autocannon.js", "-j", "-c", String(connections), "-d", String(seconds), url],
-    requests: (stdout: string) => (JSON.parse(stdout) as { requests: { total: number } }).requests.total,
-  },
-} as const;
+/** A generator as the benchmark runs it: a name, a command line for a URL, connections and seconds, and how to read its output. */
+export interface Generator {
+  name: string;
+  args(url: string, connections: number, seconds: number): string[];
+  requests(stdout: string): number;
+}
 
-/** A generator's name. */
-export type GeneratorName = keyof typeof generatorCommands;
+/** `gists-api loadtest` of `binary` (an earlier build for a before-and-after in one run). */
+export function loadtestGenerator(binary = "dist/gists-api", name = "gists-api loadtest"): Generator {
+  return {
+    name,
+    args: (url, connections, seconds) => [binary, "loadtest", "--url", url, "-c", String(connections), "-d", `${seconds}s`, "--json"],
+    requests: (stdout) => _loadtestRequests(name, stdout),
+  };
+}
+
+/** wrk with `threads` threads (the connections are spread over them). */
+export function wrkGenerator(threads = 1): Generator {
+  return {
+    name: `wrk -t${threads}`,
+    args: (url, connections, seconds) => ["wrk", `-t${threads}`, `-c${connections}`, `-d${seconds}s`, url],
+    requests: (stdout) => _wrkRequests(stdout),
+  };
+}
+
+/** autocannon, the Node load generator. */
+export const autocannonGenerator: Generator = {
+  name: "autocannon",
+  args: (url, connections, seconds) => ["node", "node_modules/autocannon/autocannon.js", "-j", "-c", String(connections), "-d", String(seconds), url],
+  requests: (stdout) => (JSON.parse(stdout) as { requests: { total: number } }).requests.total,
+};
 
 /** Runs one generator as its own process and reads its requests and CPU time (user + system) from the OS. */
-export async function runGenerator(name: GeneratorName, url: string, connections: number, seconds: number): Promise<GeneratorRun> {
-  const command = generatorCommands[name];
+export async function runGenerator(generator: Generator, url: string, connections: number, seconds: number): Promise<GeneratorRun> {
   const started = performance.now();
-  const child = Bun.spawn(command.args(url, connections, seconds), { stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn(generator.args(url, connections, seconds), { stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
   const wallSeconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`bench: ${name} exited ${code}: ${stderr.slice(-500)}`);
-  const requests = command.requests(stdout);
+  if (code !== 0) throw new Error(`bench: ${generator.name} exited ${code}: ${stderr.slice(-500)}`);
+  const requests = generator.requests(stdout);
   const cpuMicros = Number(child.resourceUsage()?.cpuTime.total ?? 0);
   return { rps: requests / seconds, requests, cpuMicrosPerRequest: cpuMicros / Math.max(1, requests), cores: cpuMicros / 1e6 / wallSeconds };
 }
 
 /** Runs every generator `rounds` times, the order rotating each round so none always runs first on a warm target. */
-export async function compareGenerators(names: GeneratorName[], url: string, connections: number, seconds: number, rounds: number): Promise<Record<string, GeneratorRun[]>> {
-  const runs: Record<string, GeneratorRun[]> = Object.fromEntries(names.map((name) => [name, []]));
+export async function compareGenerators(
+  generators: Generator[],
+  url: string,
+  connections: number,
+  seconds: number,
+  rounds: number,
+  onRound?: (round: number, runs: Record<string, GeneratorRun>) => void,
+): Promise<Record<string, GeneratorRun[]>> {
+  const runs: Record<string, GeneratorRun[]> = Object.fromEntries(generators.map((generator) => [generator.name, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = names.map((_, index) => names[(index + round) % names.length]!);
-    for (const name of order) runs[name]!.push(await runGenerator(name, url, connections, seconds));
+    const order = generators.map((_, index) => generators[(index + round) % generators.length]!);
+    const roundRuns: Record<string, GeneratorRun> = {};
+    for (const generator of order) {
+      const run = await runGenerator(generator, url, connections, seconds);
+      runs[generator.name]!.push(run);
+      roundRuns[generator.name] = run;
+    }
+    onRound?.(round + 1, roundRuns);
   }
   return runs;
 }
 
-function _loadtestRequests(stdout: string): number {
+function _loadtestRequests(name: string, stdout: string): number {
   const report = JSON.parse(stdout) as { requests: number; errors: number; status: Record<string, number> };
   if (report.errors > 0 || Object.keys(report.status).some((status) => !status.startsWith("2"))) {
-    throw new Error(`bench: gists-api loadtest saw errors or non-2xx answers: ${JSON.stringify(report.status)}`);
+    throw new Error(`bench: ${name} saw errors or non-2xx answers: ${JSON.stringify(report.status)}`);
   }
   return report.requests;
 }
