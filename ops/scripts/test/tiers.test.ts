@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { fileResults } from "./junit.ts";
-import { allTestFiles, misplacedFiles, tierFiles, tierRules, tiersOf } from "./tiers.ts";
+import { allTestFiles, misplacedFiles, resourcesOf, tierFiles, tierRules, tiersOf } from "./tiers.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
 
@@ -29,6 +29,11 @@ describe("test tiers", () => {
     expect(tiersOf("src/e2e/api.test.ts")).toEqual(["e2e"]);
     expect(tiersOf("src/e2e/swagger.infra.test.ts")).toEqual(["infra"]);
     expect(tiersOf("k8s/manifests.infra.test.ts")).toEqual(["infra"]);
+  });
+
+  test("the tests that build and run the image under podman hold podman, so they never run side by side", () => {
+    const holders = allTestFiles(root).filter((file) => resourcesOf(root, file).includes("podman"));
+    expect(holders).toEqual(["k8s/kube-play.infra.test.ts", "src/e2e/image.infra.test.ts"]);
   });
 
   test("no unit test starts the service, Deno or a tool from outside npm", () => {
