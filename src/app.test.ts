@@ -23,11 +23,17 @@ afterAll(() => github.close());
 beforeEach(() => {
   github.reset();
   github.clearRequests();
+  server = _serve();
+});
+
+// A deadline a stalled, busy machine still answers within; the hang case waits out a shorter one (and still
+// recovers within it) to see its 504.
+function _serve(upstreamTimeoutMs = 10_000): Server {
   const buffer = { text: "" };
   logs = buffer;
-  const config = loadConfig({ GITHUB_API_URL: github.url, UPSTREAM_TIMEOUT_MS: "300", GITHUB_TOKEN: "ghp_unit_secret" });
-  server = createServer(config, createLogger("info", (text) => (buffer.text += text)));
-});
+  const config = loadConfig({ GITHUB_API_URL: github.url, UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs), GITHUB_TOKEN: "ghp_unit_secret" });
+  return createServer(config, createLogger("info", (text) => (buffer.text += text)));
+}
 
 describe("validation", () => {
   test.each([
@@ -146,6 +152,7 @@ describe("upstream failures map to one status each and are never cached", () => 
     ["secondary rate limit", { kind: "secondary-rate-limit", retryAfter: 42 } as const, 429],
   ])("%s", async (_name, fault, expected) => {
     const login = fault ? "octocat" : "ghost-user";
+    if (fault?.kind === "hang") server = _serve(2_000);
     if (fault) github.setFault(login, fault);
     const failed = await get(`/${login}`);
     expect(failed.status).toBe(expected);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make Debian's podman serve a Docker-compatible API for the image test (src/e2e/image.test.ts), on a
+# Make Debian's podman serve a Docker-compatible API for the image test (src/e2e/image.infra.test.ts), on a
 # machine with no Docker engine and no systemd: install podman and runc when missing, write the engine
 # and storage settings this kind of machine needs, start `podman system service` on a unix socket.
 # Idempotent: every step checks first, so the test and .ci/run can both call it. Run as root.

@@ -3,30 +3,43 @@ import { describeTargets, expectError, freshLogin, useStack, type Stack } from "
 
 const limits = { RATE_LIMIT_RPS: "2", RATE_LIMIT_BURST: "3" };
 
-/** Ask `path` `n` times in a row as fast as possible; the statuses in order, and the last 429 seen. */
+/** Ask `path` `n` times in a row as fast as possible; the statuses in order, the last 429 seen and when the last was sent. */
 async function burst(s: Stack, path: string, n: number, headers: Record<string, string> = {}) {
   const statuses: number[] = [];
   let limited: Response | undefined;
+  let lastSentAt = 0;
   for (let i = 0; i < n; i++) {
+    lastSentAt = performance.now();
     const res = await s.request(path, { headers });
     statuses.push(res.status);
     if (res.status === 429) limited = res;
   }
-  return { statuses, limited };
+  return { statuses, limited, lastSentAt };
 }
 
 /** A gists page every client may ask for: limited like any API request, answered from the cache after the first. */
 const limitedPath = "/octocat";
 
-/** Spend a client's bucket: ask until the service answers 429 (a full bucket holds 3). */
-async function drain(s: Stack, headers: Record<string, string> = {}): Promise<void> {
+/** Spend a client's bucket: ask until the service answers 429 (a full bucket holds 3); when that 429 was asked for. */
+async function drain(s: Stack, headers: Record<string, string> = {}): Promise<number> {
   s.fake.setUser("octocat", 1);
-  const { statuses } = await burst(s, limitedPath, 6, headers);
+  const { statuses, lastSentAt } = await burst(s, limitedPath, 6, headers);
   expect(statuses.at(-1)).toBe(429);
+  return lastSentAt;
 }
 
 const statusOf = async (s: Stack, path: string, headers: Record<string, string> = {}) =>
   (await s.request(path, { headers })).status;
+
+/** Ask the limited path until a 429 (at most 10 times); how many passed, and the seconds since `emptyAt`. */
+async function passesUntilLimited(s: Stack, emptyAt: number): Promise<{ passed: number; seconds: number; last: number }> {
+  const statuses = [await statusOf(s, limitedPath)];
+  while (statuses.at(-1) !== 429 && statuses.length < 10) statuses.push(await statusOf(s, limitedPath));
+  return { passed: statuses.filter((status) => status === 200).length, seconds: (performance.now() - emptyAt) / 1000, last: statuses.at(-1)! };
+}
+
+/** Tokens a bucket spent at `emptyAt` can have regained since: under one then, plus RATE_LIMIT_RPS a second. */
+const refillBound = (seconds: number) => 1 + Number(limits.RATE_LIMIT_RPS) * seconds;
 
 describeTargets("per-client rate limit", (target) => {
   const s = useStack(target, limits);
@@ -53,20 +66,26 @@ describeTargets("per-client rate limit", (target) => {
   });
 
   test("/healthz, /readyz and /metrics are never rate limited", async () => {
-    await drain(s);
+    const emptyAt = await drain(s);
     const probes = [];
     for (const path of ["/healthz", "/readyz", "/metrics"]) {
       for (let i = 0; i < 8; i++) probes.push({ path, status: await statusOf(s, path) });
     }
     expect(probes.filter((p) => p.status !== 200)).toEqual([]);
-    expect(await statusOf(s, limitedPath)).toBe(429);
+    // The API is still limited: only what refilled since the drain passes, however slow this machine is.
+    const after = await passesUntilLimited(s, emptyAt);
+    expect(after.last).toBe(429);
+    expect(after.passed).toBeLessThan(refillBound(after.seconds));
   });
 
-  test("tokens come back at RATE_LIMIT_RPS: one more request passes half a second later", async () => {
-    await drain(s);
+  test("tokens come back at RATE_LIMIT_RPS: one more request passes half a second later, and no more than the rate refilled", async () => {
+    const emptyAt = await drain(s);
     await Bun.sleep(600);
-    expect(await statusOf(s, limitedPath)).toBe(200);
-    expect(await statusOf(s, limitedPath)).toBe(429);
+    const after = await passesUntilLimited(s, emptyAt);
+    expect(after.passed).toBeGreaterThanOrEqual(1);
+    expect(after.last).toBe(429);
+    // A bound a slow machine only loosens.
+    expect(after.passed).toBeLessThan(refillBound(after.seconds));
   });
 
   test("X-Forwarded-For is ignored by default: different values from one address share one bucket", async () => {

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
-import { catalog } from "../metrics/catalog.ts";
-import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
-import { startOtlpReceiver, type OtlpReceiver } from "../testing/otlp-receiver.ts";
-import { prometheusBinary, startPrometheus } from "../testing/prometheus-server.ts";
-import { repoRoot, startService, type RunningService } from "../testing/service.ts";
+import { catalog } from "../src/metrics/catalog.ts";
+import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
+import { prometheusBinary, startPrometheus } from "../src/testing/prometheus-server.ts";
+import { repoRoot, startService, type RunningService } from "../src/testing/service.ts";
 
 const k8sDir = `${repoRoot}k8s/`;
 const app = { namespace: "gists-api", name: "gists-api", container: "gists-api" };

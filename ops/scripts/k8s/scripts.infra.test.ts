@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { repoRoot } from "../testing/service.ts";
+import { repoRoot } from "../../../src/testing/service.ts";
 
 const scriptsDir = `${repoRoot}ops/scripts/k8s/`;
 const version = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")).version as string;

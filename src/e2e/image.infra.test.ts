@@ -5,10 +5,10 @@ import { dirname, join } from "node:path";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
 import { repoRoot } from "../testing/service.ts";
-import { buildImage, imageBinary as binary, mustRun as _must, nonroot, preparePodman, runCommand as _run } from "./image-build.ts";
+import { buildImage, imageBinary as binary, mustRun as _must, nonroot, preparePodman, runCommand as _run } from "../testing/image-build.ts";
 
 // The repository's Dockerfile, built and run with Debian's podman through its Docker-compatible socket
-// (ops/scripts/podman-setup.sh), from locally made stand-ins for its base images (./image-build.ts).
+// (ops/scripts/podman-setup.sh), from locally made stand-ins for its base images (src/testing/image-build.ts).
 
 const socket = process.env.PODMAN_SOCKET ?? "/tmp/podman.sock";
 const image = "localhost/gists-api:e2e";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { repoRoot } from "../testing/service.ts";
+import { repoRoot } from "../src/testing/service.ts";
 import { metaArguments, providerShapes, type BlockShape } from "./provider-schemas.ts";
 
 // Providers cannot be downloaded here, so `terraform init/validate/plan` cannot run: these tests read the HCL

@@ -10,7 +10,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { repoRoot } from "../testing/service.ts";
+import { repoRoot } from "./service.ts";
 
 /** The user distroless' nonroot images run as. */
 export const nonroot = 65532;

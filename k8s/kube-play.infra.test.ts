@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
-import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
-import { repoRoot } from "../testing/service.ts";
-import { buildImage, imageBinary, mustRun, nonroot, preparePodman, runCommand } from "./image-build.ts";
+import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
+import { repoRoot } from "../src/testing/service.ts";
+import { buildImage, imageBinary, mustRun, nonroot, preparePodman, runCommand } from "../src/testing/image-build.ts";
 
 // The Kind overlay's workload run for real: `podman kube play` of the Deployment and ConfigMap exactly as
 // kustomize renders them, with the Secret's data as a podman secret and the image built from the Dockerfile.

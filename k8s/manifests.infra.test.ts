@@ -19,9 +19,9 @@ import * as policyV1 from "kubernetes-models/policy/v1";
 import * as rbacV1 from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from "yaml";
-import { settings } from "../config.ts";
-import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
-import { repoRoot, startService, type RunningService } from "../testing/service.ts";
+import { settings } from "../src/config.ts";
+import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
+import { repoRoot, startService, type RunningService } from "../src/testing/service.ts";
 
 const k8sDir = `${repoRoot}k8s/`;
 const scriptsDir = `${repoRoot}ops/scripts/k8s/`;
