@@ -125,7 +125,12 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
     const res = await fetch(url("/octocat?per_page=5"));
     const body = (await res.json()) as { data: { id: string }[] };
     expect(res.status).toBe(200);
-    expect(body.data.map((gist) => gist.id)).toEqual(fake!.gists("octocat").slice(0, 5).map((gist) => gist.id));
+    expect(body.data.map((gist) => gist.id)).toEqual(
+      fake!
+        .gists("octocat")
+        .slice(0, 5)
+        .map((gist) => gist.id),
+    );
     expect(fake!.requestCount("octocat")).toBeGreaterThan(0);
     // The ConfigMap and the Secret reached the process under the names the service reads.
     const env = new Map(
@@ -133,7 +138,8 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
         .split("\n")
         .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const),
     );
-    for (const [name, value] of Object.entries(rendered.config)) if (!["GITHUB_API_URL", "PORT"].includes(name)) expect({ name, value: env.get(name) }).toEqual({ name, value });
+    for (const [name, value] of Object.entries(rendered.config))
+      if (!["GITHUB_API_URL", "PORT"].includes(name)) expect({ name, value: env.get(name) }).toEqual({ name, value });
     expect(env.get("REDIS_URL")).toBe("redis://default:0123456789abcdef0123456789abcdef@gists-api-redis:6379/0");
     // The trace resource names this pod and its namespace, from the downward API.
     const podName = env.get("POD_NAME");
@@ -154,7 +160,9 @@ describe("the Kind overlay's workload under podman kube play [podman]", () => {
 /** The Kind overlay as `kubectl kustomize` renders it. */
 async function _renderKindOverlay(): Promise<any[]> {
   const result = await mustRun(["kubectl", "kustomize", `${repoRoot}k8s/overlays/kind`]);
-  return parseAllDocuments(result.stdout).map((doc) => doc.toJS()).filter(Boolean);
+  return parseAllDocuments(result.stdout)
+    .map((doc) => doc.toJS())
+    .filter(Boolean);
 }
 
 /**

@@ -69,7 +69,15 @@ describe("k8s manifests", () => {
 
   test("every overlay, and every component on the base, renders offline", () => {
     expect([...renders.keys()]).toEqual(
-      expect.arrayContaining(["base", "overlays/kind", "overlays/production", "components/istio", "components/metallb", "components/monitoring", "components/prometheus-operator"]),
+      expect.arrayContaining([
+        "base",
+        "overlays/kind",
+        "overlays/production",
+        "components/istio",
+        "components/metallb",
+        "components/monitoring",
+        "components/prometheus-operator",
+      ]),
     );
     for (const [name, objects] of renders) {
       const ids = objects.map(_id);
@@ -93,7 +101,8 @@ describe("k8s manifests", () => {
     for (const objects of renders.values()) for (const o of objects) if (!_crdSchemas[o.apiVersion]) unique.set(JSON.stringify(o), o);
     const objects = [...unique.values()];
     const source = objects.map(
-      (o, i) => `import type { I${o.kind} as T${i} } from "${_modelModule(o)}"; export const o${i}: T${i} = ${JSON.stringify({ ...o, apiVersion: _modelApiVersion(o) })};`,
+      (o, i) =>
+        `import type { I${o.kind} as T${i} } from "${_modelModule(o)}"; export const o${i}: T${i} = ${JSON.stringify({ ...o, apiVersion: _modelApiVersion(o) })};`,
     );
     // Inside node_modules, so the models resolve; .cache is where tools keep such files.
     const cache = `${repoRoot}node_modules/.cache/`;
@@ -146,9 +155,7 @@ describe("k8s manifests", () => {
     "every Service selects pods and targets a port they declare",
     each((objects) => {
       for (const service of _all(objects, "Service")) {
-        const pods = _podTemplates(objects).filter(
-          (p) => p.namespace === service.metadata.namespace && _matchesLabels(service.spec.selector, p.labels),
-        );
+        const pods = _podTemplates(objects).filter((p) => p.namespace === service.metadata.namespace && _matchesLabels(service.spec.selector, p.labels));
         expect({ service: _id(service), pods: pods.length }).toEqual({ service: _id(service), pods: 1 });
         for (const port of service.spec.ports) expect(_containerPort(pods[0]!, port.targetPort)).toBeDefined();
       }
@@ -196,7 +203,8 @@ describe("k8s manifests", () => {
       }
       // Kubernetes expands $(NAME) only from variables defined earlier in the list; otherwise it stays literal.
       for (const [i, e] of env.entries()) {
-        for (const [, ref] of (e.value ?? "").matchAll(/\$\((\w+)\)/g)) expect({ env: e.name, defined: env.slice(0, i).map((d) => d.name) }).toEqual({ env: e.name, defined: expect.arrayContaining([ref]) });
+        for (const [, ref] of (e.value ?? "").matchAll(/\$\((\w+)\)/g))
+          expect({ env: e.name, defined: env.slice(0, i).map((d) => d.name) }).toEqual({ env: e.name, defined: expect.arrayContaining([ref]) });
       }
       const secretRefs = env.filter((e) => e.valueFrom?.secretKeyRef);
       expect(secretRefs.map((e) => e.valueFrom.secretKeyRef.key)).toEqual(secretRefs.map((e) => e.name));
@@ -318,7 +326,9 @@ describe("k8s manifests", () => {
           const toTempo = rule.to.every((peer: any) => _describePeer(peer) === `ns:${tempo.namespace} pods:app.kubernetes.io/name=${tempo.name}`);
           for (const port of rule.ports) {
             const allowed =
-              allowedEgress.has(`${port.protocol}/${port.port}`) || (toRedis && port.port === redis.port) || (toTempo && port.protocol === "TCP" && tempo.ports.includes(port.port));
+              allowedEgress.has(`${port.protocol}/${port.port}`) ||
+              (toRedis && port.port === redis.port) ||
+              (toTempo && port.protocol === "TCP" && tempo.ports.includes(port.port));
             expect({ rule: rule.to.map(_describePeer), port: `${port.protocol}/${port.port}`, allowed }).toMatchObject({ allowed: true });
           }
         }
@@ -391,7 +401,10 @@ describe("k8s manifests", () => {
       const scripts = readFileSync(`${scriptsDir}lib.sh`, "utf8");
       for (const [, objects] of withIstio()) {
         const servers = _one(objects, "Gateway", app.name).spec.servers;
-        expect(servers.map((s: any) => [s.port.number, s.port.protocol])).toEqual([[80, "HTTP"], [443, "HTTPS"]]);
+        expect(servers.map((s: any) => [s.port.number, s.port.protocol])).toEqual([
+          [80, "HTTP"],
+          [443, "HTTPS"],
+        ]);
         expect(servers[1].tls.mode).toBe("SIMPLE");
         expect(scripts).toContain(`\nTLS_SECRET=${servers[1].tls.credentialName}\n`);
         for (const server of servers) expect(server.hosts).toEqual([_shellSetting(scripts, "GATEWAY_HOST")]);
@@ -431,7 +444,10 @@ describe("k8s manifests", () => {
         expect(policy.spec.action).toBe("ALLOW");
         expect(pods.filter((p) => _matchesSelector(policy.spec.selector, p.labels)).map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
         const rules = policy.spec.rules.map((r: any) => ({ from: r.from.map((f: any) => f.source), to: r.to.map((t: any) => t.operation) }));
-        const gatewayPrincipals = [`cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway-service-account`, `cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway`];
+        const gatewayPrincipals = [
+          `cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway-service-account`,
+          `cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway`,
+        ];
         expect(rules).toEqual([
           { from: [{ principals: gatewayPrincipals }], to: [{ methods: ["GET", "HEAD", "OPTIONS"], paths: ["/", "/{*}", "/cache/stats", "/swagger/{**}"] }] },
           { from: [{ namespaces: [app.namespace] }], to: [{ methods: ["DELETE"], paths: ["/cache"] }] },
@@ -443,14 +459,19 @@ describe("k8s manifests", () => {
           if (policy.spec.action === "ALLOW") expect({ policy: _id(policy), negative }).toEqual({ policy: _id(policy), negative: [] });
         }
         const deny = _all(objects, "AuthorizationPolicy").filter((p) => p.spec.action === "DENY");
-        expect(deny.map((p) => p.spec.rules)).toEqual([[{ from: [{ source: { notNamespaces: ["monitoring"] } }], to: [{ operation: { paths: [metricsPath, `${metricsPath}/*`] } }] }]]);
+        expect(deny.map((p) => p.spec.rules)).toEqual([
+          [{ from: [{ source: { notNamespaces: ["monitoring"] } }], to: [{ operation: { paths: [metricsPath, `${metricsPath}/*`] } }] }],
+        ]);
         // What the gateway may reach, checked against the service's own routes.
         const reachable = (path: string) => rules[0].to[0].paths.some((template: string) => _istioPathMatches(template, path));
         const denied = (path: string) => deny[0]!.spec.rules[0].to[0].operation.paths.some((template: string) => _istioPathMatches(template, path));
         const publicPaths = ["/", "/octocat", "/health", "/healthz", "/readyz", "/cache/stats", "/swagger", "/swagger/json", "/swagger/assets/init.js"];
         expect(publicPaths.filter((path) => !reachable(path) || denied(path))).toEqual([]);
         // DELETE (of /cache) is no method the gateway may send; GET /cache is a user's gists, like any other login.
-        expect({ metrics: reachable(metricsPath) && !denied(metricsPath), deleteFromGateway: rules[0].to[0].methods.includes("DELETE") }).toEqual({ metrics: false, deleteFromGateway: false });
+        expect({ metrics: reachable(metricsPath) && !denied(metricsPath), deleteFromGateway: rules[0].to[0].methods.includes("DELETE") }).toEqual({
+          metrics: false,
+          deleteFromGateway: false,
+        });
       }
     });
 
@@ -507,7 +528,11 @@ describe("k8s manifests", () => {
     const containerOf = (objects: K8sObject[]) => deploymentOf(objects).spec.template.spec.containers.find((c: any) => c.name === redis.container);
 
     test("Kind runs it; production points REDIS_URL at a managed Redis from the secret store instead", () => {
-      expect(withRedis().map(([name]) => name).sort()).toEqual(["components/redis", "overlays/kind"]);
+      expect(
+        withRedis()
+          .map(([name]) => name)
+          .sort(),
+      ).toEqual(["components/redis", "overlays/kind"]);
       const production = _appContainer(overlay("production")).env.find((e: any) => e.name === sharedTierEnv);
       expect(production).toEqual({ name: sharedTierEnv, valueFrom: { secretKeyRef: { name: appSecret, key: sharedTierEnv, optional: true } } });
     });
@@ -515,7 +540,10 @@ describe("k8s manifests", () => {
     test("the image is pinned to a release, never a floating tag", () => {
       for (const [name, objects] of withRedis()) {
         const container = containerOf(objects);
-        expect({ name, image: container.image }).toEqual({ name, image: expect.stringMatching(/^(redis|valkey\/valkey):\d+\.\d+\.\d+(-alpine)?(@sha256:[0-9a-f]{64})?$/) });
+        expect({ name, image: container.image }).toEqual({
+          name,
+          image: expect.stringMatching(/^(redis|valkey\/valkey):\d+\.\d+\.\d+(-alpine)?(@sha256:[0-9a-f]{64})?$/),
+        });
         expect(container.imagePullPolicy).toBe("IfNotPresent");
       }
     });
@@ -632,56 +660,76 @@ describe("k8s manifests", () => {
       }
     });
 
-    test.skipIf(!Bun.which("redis-server"))("its command runs a real redis-server with these flags, refuses an empty password, and its probe passes", async () => {
-      const objects = overlay("kind");
-      const container = containerOf(objects);
-      const port = await _freePort();
-      const dir = mkdtempSync(join(tmpdir(), "gists-k8s-redis-"));
-      // The container's own argv, listening on a free loopback port and working in a scratch directory.
-      const flags = [...container.args];
-      flags[flags.indexOf("--port") + 1] = String(port);
-      flags[flags.indexOf("--dir") + 1] = dir;
-      const argv = [...container.command, ...flags, "--bind", "127.0.0.1"];
-      const start = (password: string) =>
-        Bun.spawn(argv, { env: { PATH: process.env.PATH ?? "", REDIS_PASSWORD: password }, stdout: "pipe", stderr: "pipe" });
-      const cli = (args: string[], auth?: string) =>
-        Bun.spawnSync(["redis-cli", "-p", String(port), ...args], { env: { PATH: process.env.PATH ?? "", ...(auth ? { REDISCLI_AUTH: auth } : {}) }, stdout: "pipe", stderr: "pipe" });
-      try {
-        const refused = start("");
-        expect({ code: await refused.exited, err: (await new Response(refused.stderr).text()).includes("REDIS_PASSWORD") }).toEqual({ code: 2, err: true });
-        const secret = "0123456789abcdef";
-        const server = start(secret);
+    test.skipIf(!Bun.which("redis-server"))(
+      "its command runs a real redis-server with these flags, refuses an empty password, and its probe passes",
+      async () => {
+        const objects = overlay("kind");
+        const container = containerOf(objects);
+        const port = await _freePort();
+        const dir = mkdtempSync(join(tmpdir(), "gists-k8s-redis-"));
+        // The container's own argv, listening on a free loopback port and working in a scratch directory.
+        const flags = [...container.args];
+        flags[flags.indexOf("--port") + 1] = String(port);
+        flags[flags.indexOf("--dir") + 1] = dir;
+        const argv = [...container.command, ...flags, "--bind", "127.0.0.1"];
+        const start = (password: string) =>
+          Bun.spawn(argv, { env: { PATH: process.env.PATH ?? "", REDIS_PASSWORD: password }, stdout: "pipe", stderr: "pipe" });
+        const cli = (args: string[], auth?: string) =>
+          Bun.spawnSync(["redis-cli", "-p", String(port), ...args], {
+            env: { PATH: process.env.PATH ?? "", ...(auth ? { REDISCLI_AUTH: auth } : {}) },
+            stdout: "pipe",
+            stderr: "pipe",
+          });
         try {
-          const probe = container.readinessProbe.exec.command as string[];
-          let ready = false;
-          for (let i = 0; i < 200 && !ready; i++) {
-            ready = Bun.spawnSync([probe[0]!, "-p", String(port), ...probe.slice(1)], { env: { PATH: process.env.PATH ?? "", REDISCLI_AUTH: secret } }).exitCode === 0;
-            if (!ready) await Bun.sleep(25);
+          const refused = start("");
+          expect({ code: await refused.exited, err: (await new Response(refused.stderr).text()).includes("REDIS_PASSWORD") }).toEqual({ code: 2, err: true });
+          const secret = "0123456789abcdef";
+          const server = start(secret);
+          try {
+            const probe = container.readinessProbe.exec.command as string[];
+            let ready = false;
+            for (let i = 0; i < 200 && !ready; i++) {
+              ready =
+                Bun.spawnSync([probe[0]!, "-p", String(port), ...probe.slice(1)], { env: { PATH: process.env.PATH ?? "", REDISCLI_AUTH: secret } }).exitCode ===
+                0;
+              if (!ready) await Bun.sleep(25);
+            }
+            expect(ready).toBe(true);
+            // Without the password the same probe fails: Redis is not open to whoever reaches it.
+            expect(cli(["-e", "ping"]).exitCode).toBe(1);
+            const config = (name: string) =>
+              cli(["--no-raw", "config", "get", name], secret)
+                .stdout.toString()
+                .trim()
+                .split("\n")
+                .at(-1)!
+                .replace(/^\d+\) /, "");
+            expect([config("save"), config("appendonly"), config("maxmemory-policy"), config("maxmemory")]).toEqual([
+              '""',
+              '"no"',
+              '"allkeys-lru"',
+              `"${_redisBytes(_redisFlags(container.args).get("maxmemory")![0]!)}"`,
+            ]);
+            // REDIS_URL as the pod expands it, with the host the Service resolves to here.
+            const url = _appContainer(objects)
+              .env.find((e: any) => e.name === sharedTierEnv)
+              .value.replace("$(REDIS_PASSWORD)", secret)
+              .replace(redis.name, "127.0.0.1")
+              .replace(`:${redis.port}/`, `:${port}/`);
+            const viaUrl = Bun.spawnSync(["redis-cli", "-u", url, "-e", "ping"], { stdout: "pipe", stderr: "pipe" });
+            expect(viaUrl.stdout.toString().trim()).toBe("PONG");
+            // Redis rewrites its process title, so the password on its command line is not left in /proc.
+            expect(readFileSync(`/proc/${server.pid}/cmdline`, "utf8")).not.toContain(secret);
+          } finally {
+            server.kill();
+            await server.exited;
           }
-          expect(ready).toBe(true);
-          // Without the password the same probe fails: Redis is not open to whoever reaches it.
-          expect(cli(["-e", "ping"]).exitCode).toBe(1);
-          const config = (name: string) => cli(["--no-raw", "config", "get", name], secret).stdout.toString().trim().split("\n").at(-1)!.replace(/^\d+\) /, "");
-          expect([config("save"), config("appendonly"), config("maxmemory-policy"), config("maxmemory")]).toEqual([
-            '""',
-            '"no"',
-            '"allkeys-lru"',
-            `"${_redisBytes(_redisFlags(container.args).get("maxmemory")![0]!)}"`,
-          ]);
-          // REDIS_URL as the pod expands it, with the host the Service resolves to here.
-          const url = _appContainer(objects).env.find((e: any) => e.name === sharedTierEnv).value.replace("$(REDIS_PASSWORD)", secret).replace(redis.name, "127.0.0.1").replace(`:${redis.port}/`, `:${port}/`);
-          const viaUrl = Bun.spawnSync(["redis-cli", "-u", url, "-e", "ping"], { stdout: "pipe", stderr: "pipe" });
-          expect(viaUrl.stdout.toString().trim()).toBe("PONG");
-          // Redis rewrites its process title, so the password on its command line is not left in /proc.
-          expect(readFileSync(`/proc/${server.pid}/cmdline`, "utf8")).not.toContain(secret);
         } finally {
-          server.kill();
-          await server.exited;
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, 20_000);
+      },
+      20_000,
+    );
   });
 
   describe("prometheus-operator", () => {
@@ -746,7 +794,11 @@ describe("k8s manifests", () => {
 
     test("no overlay brings it: a cluster without the operator's CRDs would refuse the apply", () => {
       for (const name of ["kind", "production"]) {
-        expect(overlay(name).filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/")).map(_id)).toEqual([]);
+        expect(
+          overlay(name)
+            .filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/"))
+            .map(_id),
+        ).toEqual([]);
       }
     });
   });
@@ -800,7 +852,9 @@ describe("k8s manifests", () => {
         const secret = _all(applied, "Secret").find((o) => o.metadata.namespace === app.namespace)!;
         const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
         expect(decoded).toEqual({ GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
-        const refs = _podTemplates(applied).flatMap((p) => p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)));
+        const refs = _podTemplates(applied).flatMap((p) =>
+          p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)),
+        );
         expect(new Set(refs)).toEqual(new Set([secret.metadata.name]));
         expect(_all(applied, "IPAddressPool")[0]!.spec.addresses).toEqual(["10.89.255.200-10.89.255.250"]);
         const unchanged = (objects: K8sObject[]) => objects.filter((o) => !["Secret", "IPAddressPool", "Deployment"].includes(o.kind));
@@ -817,13 +871,19 @@ describe("k8s manifests", () => {
     test("dashboards, provisioning and rules are the committed files, not copies", () => {
       const objects = monitoring();
       const dashboards = _configMap(objects, "gists-api-dashboards");
-      const files = readdirSync(`${repoRoot}grafana/dashboards`).filter((f) => f.endsWith(".json")).sort();
+      const files = readdirSync(`${repoRoot}grafana/dashboards`)
+        .filter((f) => f.endsWith(".json"))
+        .sort();
       expect(Object.keys(dashboards.data).sort()).toEqual(files);
       for (const file of files) expect(dashboards.data[file]).toBe(readFileSync(`${repoRoot}grafana/dashboards/${file}`, "utf8"));
-      const datasources = readdirSync(`${repoRoot}grafana/provisioning/datasources`).filter((f) => f.endsWith(".yaml")).sort();
+      const datasources = readdirSync(`${repoRoot}grafana/provisioning/datasources`)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort();
       expect(Object.keys(_configMap(objects, "grafana-provisioning-datasources").data).sort()).toEqual(datasources);
       for (const file of datasources) {
-        expect(_configMap(objects, "grafana-provisioning-datasources").data[file]).toBe(readFileSync(`${repoRoot}grafana/provisioning/datasources/${file}`, "utf8"));
+        expect(_configMap(objects, "grafana-provisioning-datasources").data[file]).toBe(
+          readFileSync(`${repoRoot}grafana/provisioning/datasources/${file}`, "utf8"),
+        );
       }
       expect(_configMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]).toBe(
         readFileSync(`${repoRoot}grafana/provisioning/dashboards/gists-api.yaml`, "utf8"),
@@ -900,7 +960,10 @@ describe("k8s manifests", () => {
         }
         writeFileSync(join(dir, "prometheus.yml"), stringifyYaml(config));
         writeFileSync(join(dir, "alerts.yaml"), _configMap(objects, "gists-api-alerts").data["alerts.yaml"]);
-        for (const args of [["check", "config", "--syntax-only", "prometheus.yml"], ["check", "rules", "alerts.yaml"]]) {
+        for (const args of [
+          ["check", "config", "--syntax-only", "prometheus.yml"],
+          ["check", "rules", "alerts.yaml"],
+        ]) {
           const proc = Bun.spawn(["promtool", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
           const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
           expect({ args, code, out: code === 0 ? "" : out + err }).toEqual({ args, code: 0, out: "" });
@@ -1140,8 +1203,7 @@ function _podTemplates(objects: K8sObject[]): PodTemplate[] {
 
 function _referenceProblems(pod: PodTemplate, objects: K8sObject[]): string[] {
   const problems: string[] = [];
-  const find = (kind: string, name: string) =>
-    objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === pod.namespace);
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === pod.namespace);
   const keysOf = (o: K8sObject) => new Set([...Object.keys(o.data ?? {}), ...Object.keys(o.binaryData ?? {}), ...Object.keys(o.stringData ?? {})]);
   const need = (kind: string, name: string, keys: string[], optional?: boolean) => {
     const found = find(kind, name);
@@ -1155,8 +1217,20 @@ function _referenceProblems(pod: PodTemplate, objects: K8sObject[]): string[] {
   };
   const volumes = new Map<string, any>((pod.spec.volumes ?? []).map((v: any) => [v.name, v]));
   for (const v of volumes.values()) {
-    if (v.configMap) need("ConfigMap", v.configMap.name, (v.configMap.items ?? []).map((i: any) => i.key), v.configMap.optional);
-    if (v.secret) need("Secret", v.secret.secretName, (v.secret.items ?? []).map((i: any) => i.key), v.secret.optional);
+    if (v.configMap)
+      need(
+        "ConfigMap",
+        v.configMap.name,
+        (v.configMap.items ?? []).map((i: any) => i.key),
+        v.configMap.optional,
+      );
+    if (v.secret)
+      need(
+        "Secret",
+        v.secret.secretName,
+        (v.secret.items ?? []).map((i: any) => i.key),
+        v.secret.optional,
+      );
   }
   for (const c of pod.containers) {
     for (const e of c.envFrom ?? []) {
@@ -1202,7 +1276,12 @@ function _matchesSelector(selector: any, labels: Record<string, string> | undefi
 function _describePeer(peer: any): string {
   const parts: string[] = [];
   if (peer.namespaceSelector) parts.push(`ns:${peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]}`);
-  if (peer.podSelector) parts.push(`pods:${Object.entries(peer.podSelector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",")}`);
+  if (peer.podSelector)
+    parts.push(
+      `pods:${Object.entries(peer.podSelector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")}`,
+    );
   if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
   return parts.join(" ");
 }

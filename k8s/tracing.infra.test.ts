@@ -43,7 +43,12 @@ describe("traces on Kubernetes", () => {
 
     test("Kind runs it, production does not (the cluster brings its own backend)", () => {
       expect(_find(kind(), "Deployment", tempo.name, tempo.namespace)).toBeDefined();
-      expect(renders.get("production")!.filter((o) => o.metadata.namespace === tempo.namespace).map(_id)).toEqual([]);
+      expect(
+        renders
+          .get("production")!
+          .filter((o) => o.metadata.namespace === tempo.namespace)
+          .map(_id),
+      ).toEqual([]);
     });
 
     test("its configuration is the committed file and has only fields Tempo 2.8 reads", () => {
@@ -86,7 +91,8 @@ describe("traces on Kubernetes", () => {
       for (const m of mounts) expect(volumes.find((v: any) => v.name === m.name).emptyDir.sizeLimit).toMatch(/^\d+(Mi|Gi)$/);
       const trace = config().storage.trace;
       expect(trace.backend).toBe("local");
-      for (const path of [trace.wal.path, trace.local.path]) expect({ path, mounted: mounts.some((m: any) => path.startsWith(`${m.mountPath}/`)) }).toEqual({ path, mounted: true });
+      for (const path of [trace.wal.path, trace.local.path])
+        expect({ path, mounted: mounts.some((m: any) => path.startsWith(`${m.mountPath}/`)) }).toEqual({ path, mounted: true });
       const retentionHours = _hours(config().compactor.compaction.block_retention);
       expect(retentionHours).toBeGreaterThan(0);
       expect(retentionHours).toBeLessThanOrEqual(7 * 24);
@@ -97,7 +103,11 @@ describe("traces on Kubernetes", () => {
       const c = container();
       const port = (name: string) => c.ports.find((p: any) => p.name === name)?.containerPort;
       for (const probe of ["readinessProbe", "livenessProbe"]) {
-        expect({ probe, path: c[probe].httpGet.path, port: port(c[probe].httpGet.port) }).toEqual({ probe, path: "/ready", port: config().server.http_listen_port });
+        expect({ probe, path: c[probe].httpGet.path, port: port(c[probe].httpGet.port) }).toEqual({
+          probe,
+          path: "/ready",
+          port: config().server.http_listen_port,
+        });
       }
       const protocols = config().distributor.receivers.otlp.protocols;
       const listen = { grpc: protocols.grpc.endpoint, http: protocols.http.endpoint };
@@ -113,7 +123,9 @@ describe("traces on Kubernetes", () => {
     test("its NetworkPolicy admits Grafana to the query port, the service's pods and the gateway to OTLP, and no one else", () => {
       const pods = _pods(kind());
       const tempoPod = pods.find((p) => p.owner === `Deployment/${tempo.name}`)!;
-      const guarding = _all(kind(), "NetworkPolicy").filter((p) => p.metadata.namespace === tempo.namespace && _matchesSelector(p.spec.podSelector, tempoPod.labels));
+      const guarding = _all(kind(), "NetworkPolicy").filter(
+        (p) => p.metadata.namespace === tempo.namespace && _matchesSelector(p.spec.podSelector, tempoPod.labels),
+      );
       expect(guarding.map((p) => p.metadata.name)).toEqual([tempo.name]);
       const rules = guarding[0]!.spec.ingress.map((r: any) => ({
         from: r.from.map(_describePeer),
@@ -139,13 +151,21 @@ describe("traces on Kubernetes", () => {
       const egress = _all(kind(), "NetworkPolicy")
         .filter((p) => p.metadata.namespace === app.namespace && _matchesSelector(p.spec.podSelector, appPod.labels))
         .flatMap((p) => p.spec.egress ?? [])
-        .filter((r: any) => r.to.some((peer: any) => peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === tempo.namespace && _matchesSelector(peer.podSelector, tempoPod.labels)));
+        .filter((r: any) =>
+          r.to.some(
+            (peer: any) =>
+              peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === tempo.namespace && _matchesSelector(peer.podSelector, tempoPod.labels),
+          ),
+        );
       expect(egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort()).toEqual(["TCP/4317", "TCP/4318"]);
     });
   });
 
   describe("Grafana's data sources", () => {
-    const files = () => readdirSync(datasourcesDir).filter((f) => f.endsWith(".yaml")).sort();
+    const files = () =>
+      readdirSync(datasourcesDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort();
     const sources = () => files().flatMap((f) => parseYaml(readFileSync(`${datasourcesDir}${f}`, "utf8")).datasources as any[]);
     const byType = (type: string) => sources().find((s) => s.type === type);
 
@@ -161,16 +181,25 @@ describe("traces on Kubernetes", () => {
       for (const file of files()) expect(mounted[file]).toBe(readFileSync(`${datasourcesDir}${file}`, "utf8"));
       const uids = sources().map((s) => s.uid);
       expect(new Set(uids).size).toBe(uids.length);
-      expect(sources().filter((s) => s.isDefault).map((s) => s.type)).toEqual(["prometheus"]);
+      expect(
+        sources()
+          .filter((s) => s.isDefault)
+          .map((s) => s.type),
+      ).toEqual(["prometheus"]);
     });
 
     test("each data source's URL is a Service in Grafana's namespace, on a port that reaches its pods", () => {
       for (const source of sources()) {
         const url = new URL(source.url);
         const service = _find(kind(), "Service", url.hostname, "monitoring");
-        expect({ source: source.name, ports: service.spec.ports.map((p: any) => p.port) }).toEqual({ source: source.name, ports: expect.arrayContaining([Number(url.port)]) });
+        expect({ source: source.name, ports: service.spec.ports.map((p: any) => p.port) }).toEqual({
+          source: source.name,
+          ports: expect.arrayContaining([Number(url.port)]),
+        });
       }
-      expect(new URL(byType("tempo").url).port).toBe(String(parseYaml(readFileSync(`${k8sDir}components/monitoring/configmaps/tempo.yaml`, "utf8")).server.http_listen_port));
+      expect(new URL(byType("tempo").url).port).toBe(
+        String(parseYaml(readFileSync(`${k8sDir}components/monitoring/configmaps/tempo.yaml`, "utf8")).server.http_listen_port),
+      );
     });
 
     test("an exemplar's trace_id opens Tempo, and a span's related metrics query Prometheus with the catalog's names", () => {
@@ -180,7 +209,8 @@ describe("traces on Kubernetes", () => {
       const toMetrics = tempoSource.jsonData.tracesToMetrics;
       expect(toMetrics.datasourceUid).toBe(prometheus.uid);
       const duration = catalog.httpRequestDuration;
-      for (const tag of toMetrics.tags) expect({ tag: tag.key, label: (duration.labels as readonly string[]).includes(tag.value) }).toEqual({ tag: tag.key, label: true });
+      for (const tag of toMetrics.tags)
+        expect({ tag: tag.key, label: (duration.labels as readonly string[]).includes(tag.value) }).toEqual({ tag: tag.key, label: true });
       for (const { name, query } of toMetrics.queries) {
         // `$$` is Grafana's escape for a literal `$` in provisioning files, which it otherwise expands from the environment.
         expect({ name, query }).toEqual({ name, query: expect.stringContaining("$$__tags") });
@@ -210,7 +240,9 @@ describe("traces on Kubernetes", () => {
 
   describe("the service's OpenTelemetry variables", () => {
     const env = (overlay: string) => {
-      const container = _find(renders.get(overlay)!, "Deployment", app.name, app.namespace).spec.template.spec.containers.find((c: any) => c.name === app.container);
+      const container = _find(renders.get(overlay)!, "Deployment", app.name, app.namespace).spec.template.spec.containers.find(
+        (c: any) => c.name === app.container,
+      );
       return container.env as any[];
     };
     const value = (overlay: string, name: string) => env(overlay).find((e) => e.name === name)?.value;
@@ -228,7 +260,10 @@ describe("traces on Kubernetes", () => {
 
     test("production reads the endpoint and headers from the secret store, both optional, so tracing stays off without them", () => {
       for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS"]) {
-        expect(env("production").find((e) => e.name === name)).toEqual({ name, valueFrom: { secretKeyRef: { name: "gists-api-secrets", key: name, optional: true } } });
+        expect(env("production").find((e) => e.name === name)).toEqual({
+          name,
+          valueFrom: { secretKeyRef: { name: "gists-api-secrets", key: name, optional: true } },
+        });
       }
     });
 
@@ -236,7 +271,11 @@ describe("traces on Kubernetes", () => {
       for (const overlay of ["kind", "production"] as const) {
         const list = env(overlay);
         expect(value(overlay, "OTEL_SERVICE_NAME")).toBe(app.name);
-        const attributes = Object.fromEntries(value(overlay, "OTEL_RESOURCE_ATTRIBUTES").split(",").map((pair: string) => pair.split("=")));
+        const attributes = Object.fromEntries(
+          value(overlay, "OTEL_RESOURCE_ATTRIBUTES")
+            .split(",")
+            .map((pair: string) => pair.split("=")),
+        );
         expect(attributes).toEqual({ "deployment.environment.name": overlay, "k8s.namespace.name": "$(POD_NAMESPACE)", "k8s.pod.name": "$(POD_NAME)" });
         // The downward API fills them, before the variable that expands them (Kubernetes expands only earlier ones).
         const at = (name: string) => list.findIndex((e) => e.name === name);
@@ -308,34 +347,43 @@ describe("traces on Kubernetes", () => {
       }
     }, 40_000);
 
-    test.skipIf(!existsSync(prometheusBinary))("with the bundled Prometheus's flags, the scrape keeps an exemplar whose trace_id is the exported trace", async () => {
-      const bundled: string[] = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
-      const features = bundled.filter((a) => a.startsWith("--enable-feature=")).flatMap((a) => a.split("=")[1]!.split(","));
-      const service = services.get("kind")!;
-      // The bundled scrape config's defaults: no scrape_protocols, so Prometheus asks for OpenMetrics first.
-      const prometheus = await startPrometheus({ jobs: [{ name: "gists-api", targets: [new URL(service.url).host] }], features });
-      try {
-        const parent = traceparent(true);
-        expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: parent.header } })).status).toBe(200);
-        await receiver!.waitForSpans((s) => s.traceId === parent.traceId && s.kind === "SERVER", 15_000);
-        const metric = `${catalog.httpRequestDuration.name}_bucket`;
-        const traceIds = async () => {
-          const now = Date.now() / 1000;
-          const answer = await prometheus.get<{ exemplars: { labels: Record<string, string> }[] }[]>(`/api/v1/query_exemplars?query=${metric}&start=${now - 300}&end=${now + 60}`);
-          return (answer.data ?? []).flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
-        };
-        let found: string[] = [];
-        for (const deadline = Date.now() + 20_000; !found.includes(parent.traceId) && Date.now() < deadline; await Bun.sleep(250)) found = await traceIds();
-        expect(found).toContain(parent.traceId);
-      } finally {
-        await prometheus.stop();
-      }
-    }, 45_000);
+    test.skipIf(!existsSync(prometheusBinary))(
+      "with the bundled Prometheus's flags, the scrape keeps an exemplar whose trace_id is the exported trace",
+      async () => {
+        const bundled: string[] = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+        const features = bundled.filter((a) => a.startsWith("--enable-feature=")).flatMap((a) => a.split("=")[1]!.split(","));
+        const service = services.get("kind")!;
+        // The bundled scrape config's defaults: no scrape_protocols, so Prometheus asks for OpenMetrics first.
+        const prometheus = await startPrometheus({ jobs: [{ name: "gists-api", targets: [new URL(service.url).host] }], features });
+        try {
+          const parent = traceparent(true);
+          expect((await fetch(`${service.url}/octocat`, { headers: { traceparent: parent.header } })).status).toBe(200);
+          await receiver!.waitForSpans((s) => s.traceId === parent.traceId && s.kind === "SERVER", 15_000);
+          const metric = `${catalog.httpRequestDuration.name}_bucket`;
+          const traceIds = async () => {
+            const now = Date.now() / 1000;
+            const answer = await prometheus.get<{ exemplars: { labels: Record<string, string> }[] }[]>(
+              `/api/v1/query_exemplars?query=${metric}&start=${now - 300}&end=${now + 60}`,
+            );
+            return (answer.data ?? []).flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
+          };
+          let found: string[] = [];
+          for (const deadline = Date.now() + 20_000; !found.includes(parent.traceId) && Date.now() < deadline; await Bun.sleep(250)) found = await traceIds();
+          expect(found).toContain(parent.traceId);
+        } finally {
+          await prometheus.stop();
+        }
+      },
+      45_000,
+    );
 
     test("Kind traces a request that arrives with no context (ratio 1), as its sidecars do", async () => {
       const before = new Set(receiver!.spans().map((s) => s.traceId));
       expect((await fetch(`${services.get("kind")!.url}/octocat?per_page=1`)).status).toBe(200);
-      const spans = await receiver!.waitForSpans((s) => s.kind === "SERVER" && !before.has(s.traceId) && s.resource["deployment.environment.name"] === "kind", 15_000);
+      const spans = await receiver!.waitForSpans(
+        (s) => s.kind === "SERVER" && !before.has(s.traceId) && s.resource["deployment.environment.name"] === "kind",
+        15_000,
+      );
       expect(spans[0]!.parentSpanId).toBe("");
     }, 20_000);
   });
@@ -376,7 +424,10 @@ describe("traces on Kubernetes", () => {
       const service: string = meshConfig().extensionProviders.find((p: any) => p.name === providerName).opentelemetry.service;
       for (const [name, objects] of renders) {
         const sidecar = _find(objects, "Sidecar", "default", app.namespace);
-        expect({ name, hosts: sidecar.spec.egress.flatMap((e: any) => e.hosts) }).toEqual({ name, hosts: expect.arrayContaining([`${service.split(".")[1]}/${service}`]) });
+        expect({ name, hosts: sidecar.spec.egress.flatMap((e: any) => e.hosts) }).toEqual({
+          name,
+          hosts: expect.arrayContaining([`${service.split(".")[1]}/${service}`]),
+        });
       }
     });
   });
@@ -405,7 +456,9 @@ async function _kustomize(dir: string): Promise<K8sObject[]> {
   const proc = Bun.spawn(["kubectl", "kustomize", dir], { stdout: "pipe", stderr: "pipe" });
   const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   if (code !== 0) throw new Error(`kubectl kustomize ${dir} failed (exit ${code}):\n${err}`);
-  return parseAllDocuments(out).map((doc) => doc.toJS() as K8sObject).filter(Boolean);
+  return parseAllDocuments(out)
+    .map((doc) => doc.toJS() as K8sObject)
+    .filter(Boolean);
 }
 
 function _id(o: K8sObject): string {
@@ -424,7 +477,9 @@ function _find(objects: K8sObject[], kind: string, name: string, namespace: stri
 
 /** A generated ConfigMap by the name it was generated under (kustomize may append a content hash). */
 function _configMap(objects: K8sObject[], name: string, namespace: string): K8sObject {
-  const found = _all(objects, "ConfigMap").filter((o) => o.metadata.namespace === namespace && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
+  const found = _all(objects, "ConfigMap").filter(
+    (o) => o.metadata.namespace === namespace && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)),
+  );
   if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${namespace}/${name}, found ${found.length}`);
   return found[0]!;
 }
@@ -452,7 +507,12 @@ function _matchesSelector(selector: any, labels: Record<string, string> | undefi
 function _describePeer(peer: any): string {
   const parts: string[] = [];
   if (peer.namespaceSelector) parts.push(`ns:${peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]}`);
-  if (peer.podSelector) parts.push(`pods:${Object.entries(peer.podSelector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",")}`);
+  if (peer.podSelector)
+    parts.push(
+      `pods:${Object.entries(peer.podSelector.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")}`,
+    );
   if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
   return parts.join(" ");
 }
@@ -467,7 +527,8 @@ function _serviceEnv(objects: K8sObject[]): Record<string, string> {
   const env: Record<string, string> = { ..._find(objects, "ConfigMap", configName, app.namespace).data };
   const fields: Record<string, string> = { "metadata.name": pod.name, "metadata.namespace": pod.namespace };
   for (const e of container.env ?? []) {
-    if (e.value !== undefined) env[e.name] = e.value.replace(/\$\$|\$\((\w+)\)/g, (match: string, name?: string) => (name === undefined ? "$" : (env[name] ?? match)));
+    if (e.value !== undefined)
+      env[e.name] = e.value.replace(/\$\$|\$\((\w+)\)/g, (match: string, name?: string) => (name === undefined ? "$" : (env[name] ?? match)));
     else if (e.valueFrom?.fieldRef) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath]!;
   }
   return env;

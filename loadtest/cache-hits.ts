@@ -13,7 +13,10 @@ export default defineScenario({
   async run(flags) {
     const url = new URL("/octocat", flags.url);
     // One request first, so the page is cached before anything is measured.
-    await fetch(url).then((response) => response.arrayBuffer(), () => undefined);
+    await fetch(url).then(
+      (response) => response.arrayBuffer(),
+      () => undefined,
+    );
     await runScenario(
       "cache hits",
       { url, connections: flags.connections, durationMs: flags.durationMs, zipf: 1, warmupMs, drainMs: 5000 },

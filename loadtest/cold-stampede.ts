@@ -26,7 +26,11 @@ export default defineScenario({
         const delta = (key: keyof Counters) => after[key] - before[key];
         const missAnswers = result.cache.miss;
         return [
-          { name: `one GitHub request for ${waiters} cold requests`, passed: delta("githubRequests") === 1, actual: `${delta("githubRequests")} GitHub requests` },
+          {
+            name: `one GitHub request for ${waiters} cold requests`,
+            passed: delta("githubRequests") === 1,
+            actual: `${delta("githubRequests")} GitHub requests`,
+          },
           {
             name: "every other miss coalesced onto it",
             passed: delta("coalesced") === missAnswers - delta("githubRequests"),

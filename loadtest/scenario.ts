@@ -46,7 +46,8 @@ export function scenarioFlags(values: { url?: string; duration?: string; connect
   }
   if (url.protocol !== "http:") throw new Error(`--url must be an http:// URL (the generator speaks plain HTTP/1.1); got ${JSON.stringify(values.url)}`);
   const connections = Number(values.connections ?? "32");
-  if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections must be a whole number of at least 1; got ${JSON.stringify(values.connections)}`);
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new Error(`--connections must be a whole number of at least 1; got ${JSON.stringify(values.connections)}`);
   return { url, durationMs: parseDuration("--duration", values.duration ?? scenario.defaultDuration), connections, json: values.json ?? false };
 }
 

@@ -29,7 +29,9 @@ describe("GitHub workflow", () => {
   });
 
   test("actionlint does report a broken workflow (the check is live)", async () => {
-    const broken = workflowText.replace("runs-on: ubuntu-24.04", "runs-on: ubuntu-24.04\n    timeout-minute: 5").replace("github.repository", "github.repo_name");
+    const broken = workflowText
+      .replace("runs-on: ubuntu-24.04", "runs-on: ubuntu-24.04\n    timeout-minute: 5")
+      .replace("github.repository", "github.repo_name");
     const kinds = (await runLint(broken, ".github/workflows/ci.yml")).map((f) => f.kind);
     expect(kinds).toEqual(expect.arrayContaining(["syntax-check", "expression"]));
   });

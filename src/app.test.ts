@@ -32,7 +32,10 @@ function _serve(upstreamTimeoutMs = 10_000): Server {
   const buffer = { text: "" };
   logs = buffer;
   const config = loadConfig({ GITHUB_API_URL: github.url, UPSTREAM_TIMEOUT_MS: String(upstreamTimeoutMs), GITHUB_TOKEN: "ghp_unit_secret" });
-  return createServer(config, createLogger("info", (text) => (buffer.text += text)));
+  return createServer(
+    config,
+    createLogger("info", (text) => (buffer.text += text)),
+  );
 }
 
 describe("validation", () => {
@@ -197,7 +200,10 @@ describe("around every answer", () => {
     await get("/octocat", { headers: { "x-request-id": "log-2" } });
     await get('/octocat?x="quote"', { headers: { "x-request-id": "log-3" } });
     await new Promise((resolve) => setTimeout(resolve, 80));
-    const lines = logs.text.trim().split("\n").map((line) => JSON.parse(line));
+    const lines = logs.text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.request_id)).toEqual(["log-1", "log-2", "log-3"]);
     expect(lines[1]).toMatchObject({ msg: "request", method: "GET", route: "/:username", status: 200, cache: "HIT" });
     expect(lines[2].path).toBe("/octocat?x=%22quote%22");
@@ -226,18 +232,19 @@ describe("bearerMatches", () => {
 describe("the hit path answers only what the route would accept", () => {
   test("with the page cached, every invalid spelling is still a 422 and every valid one a HIT", async () => {
     expect((await get("/octocat")).status).toBe(200);
-    for (const path of [
-      "/octocat?page=0",
-      "/octocat?per_page=500",
-      "/octocat?use_cache=yes",
-      "/octocat?all=1",
-      "/octo--cat",
-      "/octocat-",
-    ]) {
+    for (const path of ["/octocat?page=0", "/octocat?per_page=500", "/octocat?use_cache=yes", "/octocat?all=1", "/octo--cat", "/octocat-"]) {
       const { status } = await get(path);
       expect({ path, status }).toEqual({ path, status: 422 });
     }
-    for (const path of ["/octocat", "/OctoCat", "/octocat?page=1", "/octocat?per_page=30&page=1", "/octocat?use_cache=true", "/octocat?page=01", "/octocat?per_page=30.0"]) {
+    for (const path of [
+      "/octocat",
+      "/OctoCat",
+      "/octocat?page=1",
+      "/octocat?per_page=30&page=1",
+      "/octocat?use_cache=true",
+      "/octocat?page=01",
+      "/octocat?per_page=30.0",
+    ]) {
       const { response } = await get(path);
       expect({ path, verdict: response.headers.get("x-cache") }).toEqual({ path, verdict: "HIT" });
     }

@@ -46,4 +46,3 @@ export function commandHelp(command: Command, summary: string): string {
     "",
   ].join("\n");
 }
-

@@ -163,7 +163,9 @@ describe("the OpenTelemetry settings", () => {
     expect(tracing.sampler).toEqual({ name: "parentbased_traceidratio", ratio: 0.25 });
     // A batch never exceeds the queue.
     expect(tracing.batch).toMatchObject({ maxQueueSize: 100, maxExportBatchSize: 100 });
-    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SERVICE_NAME: "blue", OTEL_RESOURCE_ATTRIBUTES: "service.name=x" }).tracing!.serviceName).toBe("blue");
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SERVICE_NAME: "blue", OTEL_RESOURCE_ATTRIBUTES: "service.name=x" }).tracing!.serviceName,
+    ).toBe("blue");
   });
 
   test("bad values name their variable, even while tracing is off; header values are never shown", () => {

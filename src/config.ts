@@ -1,13 +1,5 @@
 import { slotOverheadBytes } from "./cache/policy.ts";
-import {
-  keyValueList,
-  otlpProtocol,
-  samplerName,
-  samplerRatio,
-  tracesUrl,
-  type SamplerConfig,
-  type TracingConfig,
-} from "./tracing/config.ts";
+import { keyValueList, otlpProtocol, samplerName, samplerRatio, tracesUrl, type SamplerConfig, type TracingConfig } from "./tracing/config.ts";
 
 /** The service's configuration: read once from the environment (flags may override), validated, passed down. */
 export interface Config {
@@ -90,10 +82,18 @@ export const settings: SettingDoc[] = [
   { env: "GITHUB_API_URL", default: "https://api.github.com", description: "GitHub REST API base URL" },
   { env: "GITHUB_TOKEN", default: "(none)", description: "Token sent as `Authorization: Bearer`; raises the rate limit from 60 to 5,000 requests/hour" },
   { env: "CACHE_TTL", default: "300", description: "Seconds a cached page is served without asking GitHub (0: no caching)" },
-  { env: "CACHE_STALE_TTL", default: "3600", description: "Seconds after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background" },
+  {
+    env: "CACHE_STALE_TTL",
+    default: "3600",
+    description: "Seconds after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background",
+  },
   { env: "CACHE_NEGATIVE_TTL", default: "60", description: "Seconds an unknown user's 404 is cached" },
   { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most entries kept (least recently used go first)" },
-  { env: "CACHE_MAX_BYTES", default: "67108864", description: `Most bytes of stored answers kept (64 MiB), counting bodies at their allocator size, compressed forms and ${(slotOverheadBytes / 1024).toFixed(1)} KB of bookkeeping per entry` },
+  {
+    env: "CACHE_MAX_BYTES",
+    default: "67108864",
+    description: `Most bytes of stored answers kept (64 MiB), counting bodies at their allocator size, compressed forms and ${(slotOverheadBytes / 1024).toFixed(1)} KB of bookkeeping per entry`,
+  },
   { env: "CACHE_REVALIDATE", default: "true", description: "Revalidate expired pages with If-None-Match instead of fetching them whole" },
   { env: "GISTS_MAX_PAGES", default: "30", description: "Most GitHub pages (of 100) that `?all=true` follows" },
   { env: "UPSTREAM_TIMEOUT_MS", default: "5000", description: "Deadline for a GitHub request, queueing and retries included" },
@@ -104,26 +104,58 @@ export const settings: SettingDoc[] = [
   { env: "BREAKER_COOLDOWN_MS", default: "10000", description: "How long the open breaker fails fast before one probe" },
   { env: "RATE_LIMIT_RPS", default: "0", description: "Requests per second allowed per client (0: off)" },
   { env: "RATE_LIMIT_BURST", default: "RATE_LIMIT_RPS", description: "Bucket size of the per-client limit" },
-  { env: "RATE_LIMIT_TRUSTED_HOPS", default: "0", description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header" },
+  {
+    env: "RATE_LIMIT_TRUSTED_HOPS",
+    default: "0",
+    description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header",
+  },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
-  { env: "CORS_ORIGINS", default: "*", description: "Comma-separated origins whose pages may read the API (GET, HEAD), or `*`; no origin is ever granted DELETE" },
-  { env: "REDIS_URL", default: "(none)", description: "`redis://[user:password@]host:port/db` (`rediss://` for TLS): a cache shared by every replica; unset, each process caches alone" },
+  {
+    env: "CORS_ORIGINS",
+    default: "*",
+    description: "Comma-separated origins whose pages may read the API (GET, HEAD), or `*`; no origin is ever granted DELETE",
+  },
+  {
+    env: "REDIS_URL",
+    default: "(none)",
+    description: "`redis://[user:password@]host:port/db` (`rediss://` for TLS): a cache shared by every replica; unset, each process caches alone",
+  },
   { env: "REDIS_KEY_PREFIX", default: "gists-api:", description: "Prefix of every key the service writes to Redis (clearing the cache removes only these)" },
   { env: "REDIS_TIMEOUT_MS", default: "250", description: "Deadline of one Redis command; a slower or failing Redis is bypassed, never waited on" },
-  { env: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "(none)", description: "Base URL of an OTLP/HTTP collector (`/v1/traces` is appended); unset, tracing is off and costs nothing" },
+  {
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    default: "(none)",
+    description: "Base URL of an OTLP/HTTP collector (`/v1/traces` is appended); unset, tracing is off and costs nothing",
+  },
   { env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", default: "(none)", description: "Full URL spans are sent to; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`" },
   { env: "OTEL_EXPORTER_OTLP_PROTOCOL", default: "http/protobuf", description: "`http/protobuf` or `http/json`; gRPC is not built in" },
   { env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", default: "OTEL_EXPORTER_OTLP_PROTOCOL", description: "The same, for traces only" },
-  { env: "OTEL_EXPORTER_OTLP_HEADERS", default: "(none)", description: "`key=value,...` headers sent to the collector, values percent-encoded (credentials: never logged)" },
+  {
+    env: "OTEL_EXPORTER_OTLP_HEADERS",
+    default: "(none)",
+    description: "`key=value,...` headers sent to the collector, values percent-encoded (credentials: never logged)",
+  },
   { env: "OTEL_EXPORTER_OTLP_TRACES_HEADERS", default: "(none)", description: "More headers for traces only; a key set in both takes this value" },
   { env: "OTEL_EXPORTER_OTLP_TIMEOUT", default: "10000", description: "Milliseconds one export request may take" },
   { env: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", default: "OTEL_EXPORTER_OTLP_TIMEOUT", description: "The same, for traces only" },
   { env: "OTEL_SERVICE_NAME", default: "gists-api", description: "`service.name` of every span; wins over one in `OTEL_RESOURCE_ATTRIBUTES`" },
-  { env: "OTEL_RESOURCE_ATTRIBUTES", default: "(none)", description: "`key=value,...` resource attributes (e.g. `deployment.environment.name=prod,k8s.pod.name=...`)" },
-  { env: "OTEL_TRACES_SAMPLER", default: "parentbased_always_on", description: "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio" },
+  {
+    env: "OTEL_RESOURCE_ATTRIBUTES",
+    default: "(none)",
+    description: "`key=value,...` resource attributes (e.g. `deployment.environment.name=prod,k8s.pod.name=...`)",
+  },
+  {
+    env: "OTEL_TRACES_SAMPLER",
+    default: "parentbased_always_on",
+    description: "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+  },
   { env: "OTEL_TRACES_SAMPLER_ARG", default: "1", description: "Ratio of new traces sampled by the *traceidratio samplers (0 to 1)" },
   { env: "OTEL_BSP_SCHEDULE_DELAY", default: "5000", description: "Milliseconds between span exports" },
-  { env: "OTEL_BSP_MAX_QUEUE_SIZE", default: "2048", description: "Most spans waiting for export; more are dropped (an unreachable collector costs spans, not memory)" },
+  {
+    env: "OTEL_BSP_MAX_QUEUE_SIZE",
+    default: "2048",
+    description: "Most spans waiting for export; more are dropped (an unreachable collector costs spans, not memory)",
+  },
   { env: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: "512", description: "Most spans in one export" },
   { env: "OTEL_BSP_EXPORT_TIMEOUT", default: "30000", description: "Milliseconds a batch export may take before it is abandoned" },
   { env: "OTEL_TRACES_EXPORTER", default: "otlp", description: "`otlp`, or `none` to turn tracing off with an endpoint set" },
@@ -295,7 +327,11 @@ function _token(name: string, raw: string | undefined): string | undefined {
   if (!value) return undefined;
   const bad = value.search(/[^\x21-\x7e]/);
   if (bad !== -1) {
-    const what = /\s/.test(value[bad]!) ? "whitespace" : value.charCodeAt(bad) < 0x20 || value.charCodeAt(bad) === 0x7f ? "a control character" : "a non-ASCII character";
+    const what = /\s/.test(value[bad]!)
+      ? "whitespace"
+      : value.charCodeAt(bad) < 0x20 || value.charCodeAt(bad) === 0x7f
+        ? "a control character"
+        : "a non-ASCII character";
     throw new ConfigError(name, `holds ${what} at position ${bad + 1} (the value is not shown); a token is visible ASCII only: set it again without it`);
   }
   return value;

@@ -25,7 +25,10 @@ describe("logger", () => {
     expect(written).toEqual([]);
     await Bun.sleep(80);
     expect(written).toHaveLength(1);
-    const lines = written[0]!.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const lines = written[0]!
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.msg ?? line.request_id)).toEqual(["first", "request", "second", "request"]);
     expect(lines[1]).toEqual({
       time: "2026-11-22T04:00:00.123Z",

@@ -151,11 +151,18 @@ function _listenError(error: unknown, port: number, hostname: string): ListenErr
     return new ListenError("in-use", address, `${address} is already in use: set PORT= (or --port) to a free port, or stop the process that holds it`);
   }
   if (code === "EACCES" || code === "EPERM") {
-    const hint = port > 0 && port < 1024 ? "ports below 1024 need root or CAP_NET_BIND_SERVICE: set PORT= to 1024 or above" : "set PORT= or HOST= to one this user may bind";
+    const hint =
+      port > 0 && port < 1024
+        ? "ports below 1024 need root or CAP_NET_BIND_SERVICE: set PORT= to 1024 or above"
+        : "set PORT= or HOST= to one this user may bind";
     return new ListenError("not-permitted", address, `not permitted to listen on ${address} (${hint})`);
   }
   if (code === "EADDRNOTAVAIL") {
-    return new ListenError("not-available", address, `cannot listen on ${address}: the address is not on this host (set HOST= to one of its addresses, or 0.0.0.0 for all)`);
+    return new ListenError(
+      "not-available",
+      address,
+      `cannot listen on ${address}: the address is not on this host (set HOST= to one of its addresses, or 0.0.0.0 for all)`,
+    );
   }
   const reason = error instanceof Error ? error.message : String(error);
   return new ListenError("other", address, `cannot listen on ${address}: ${reason} (check HOST= and PORT=)`);

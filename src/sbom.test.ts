@@ -5,7 +5,14 @@ import { type PackageLock, runtimeSbom } from "./sbom.ts";
 const lock: PackageLock = {
   packages: {
     "": {},
-    "node_modules/web": { version: "1.0.0", license: "MIT", integrity: "sha512-AAEC", dependencies: { util: "^2.0.0" }, peerDependencies: { types: "*", log: "*" }, peerDependenciesMeta: { types: { optional: true } } },
+    "node_modules/web": {
+      version: "1.0.0",
+      license: "MIT",
+      integrity: "sha512-AAEC",
+      dependencies: { util: "^2.0.0" },
+      peerDependencies: { types: "*", log: "*" },
+      peerDependenciesMeta: { types: { optional: true } },
+    },
     "node_modules/web/node_modules/util": { version: "2.1.0", license: "(MIT OR Apache-2.0)" },
     "node_modules/util": { version: "1.0.0" },
     "node_modules/log": { version: "3.0.0", dependencies: { util: "^1.0.0" } },
@@ -34,7 +41,11 @@ describe("runtimeSbom", () => {
 
   test("names scope, licence, hash and download as CycloneDX does", () => {
     const [tool, , , util2, web] = sbom.components;
-    expect(tool).toMatchObject({ group: "@scope", name: "tool", externalReferences: [{ type: "distribution", url: expect.stringContaining("tool-0.1.0.tgz") }] });
+    expect(tool).toMatchObject({
+      group: "@scope",
+      name: "tool",
+      externalReferences: [{ type: "distribution", url: expect.stringContaining("tool-0.1.0.tgz") }],
+    });
     expect(web).toMatchObject({ name: "web", licenses: [{ license: { id: "MIT" } }], hashes: [{ alg: "SHA-512", content: "000102" }] });
     expect(util2!.licenses).toEqual([{ expression: "(MIT OR Apache-2.0)" }]);
     expect(sbom.metadata.component).toMatchObject({ type: "application", name: "app", version: "0.1.0", purl: "pkg:npm/app@0.1.0" });

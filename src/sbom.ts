@@ -87,9 +87,7 @@ export function runtimeSbom(manifest: PackageManifest, lock: PackageLock): Sbom 
     version: 1,
     metadata: { component: root, tools: { components: [{ type: "application", name: manifest.name, version: manifest.version }] } },
     components: [...components.values()].sort(byRef),
-    dependencies: [...dependencies.entries()]
-      .map(([ref, on]) => ({ ref, dependsOn: [...on].sort() }))
-      .sort((a, b) => a.ref.localeCompare(b.ref)),
+    dependencies: [...dependencies.entries()].map(([ref, on]) => ({ ref, dependsOn: [...on].sort() })).sort((a, b) => a.ref.localeCompare(b.ref)),
   };
 }
 

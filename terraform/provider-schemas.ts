@@ -44,7 +44,18 @@ export const providerShapes: ProviderShapes[] = [
     },
     dataSources: {
       kustomization_overlay: {
-        attributes: ["common_annotations", "common_labels", "components", "crds", "generators", "name_prefix", "namespace", "name_suffix", "resources", "transformers"],
+        attributes: [
+          "common_annotations",
+          "common_labels",
+          "components",
+          "crds",
+          "generators",
+          "name_prefix",
+          "namespace",
+          "name_suffix",
+          "resources",
+          "transformers",
+        ],
         blocks: {
           config_map_generator: _generator([]),
           secret_generator: _generator(["type"]),
@@ -67,7 +78,8 @@ export const providerShapes: ProviderShapes[] = [
   {
     source: "tehcyx/kind",
     version: "0.10.0",
-    readFrom: "tehcyx/terraform-provider-kind kind/schema_kind_config.go and docs/resources/cluster.md (labels is a TypeMap attribute; node, extra_port_mappings are blocks)",
+    readFrom:
+      "tehcyx/terraform-provider-kind kind/schema_kind_config.go and docs/resources/cluster.md (labels is a TypeMap attribute; node, extra_port_mappings are blocks)",
     provider: { attributes: [] },
     resources: {
       kind_cluster: {
@@ -86,7 +98,16 @@ export const providerShapes: ProviderShapes[] = [
                 },
               },
               networking: {
-                attributes: ["ip_family", "api_server_address", "api_server_port", "pod_subnet", "service_subnet", "disable_default_cni", "kube_proxy_mode", "dns_search"],
+                attributes: [
+                  "ip_family",
+                  "api_server_address",
+                  "api_server_port",
+                  "pod_subnet",
+                  "service_subnet",
+                  "disable_default_cni",
+                  "kube_proxy_mode",
+                  "dns_search",
+                ],
               },
             },
           },
@@ -98,15 +119,31 @@ export const providerShapes: ProviderShapes[] = [
   {
     source: "hashicorp/helm",
     version: "3.0.2",
-    readFrom: "the helm provider's 3.x documentation and upgrade notes (plugin framework: `kubernetes = { ... }` and `set = [...]` are attributes, blocks in 2.x)",
+    readFrom:
+      "the helm provider's 3.x documentation and upgrade notes (plugin framework: `kubernetes = { ... }` and `set = [...]` are attributes, blocks in 2.x)",
     provider: {
       attributes: ["kubernetes", "debug", "plugins_path", "registry_config_path", "repository_config_path", "repository_cache", "helm_driver", "burst_limit"],
     },
     resources: {
       helm_release: {
         attributes: [
-          "name", "repository", "chart", "version", "namespace", "create_namespace", "wait", "wait_for_jobs", "timeout", "values", "set",
-          "set_sensitive", "atomic", "cleanup_on_fail", "max_history", "skip_crds", "dependency_update",
+          "name",
+          "repository",
+          "chart",
+          "version",
+          "namespace",
+          "create_namespace",
+          "wait",
+          "wait_for_jobs",
+          "timeout",
+          "values",
+          "set",
+          "set_sensitive",
+          "atomic",
+          "cleanup_on_fail",
+          "max_history",
+          "skip_crds",
+          "dependency_update",
         ],
       },
     },
@@ -118,7 +155,10 @@ export const providerShapes: ProviderShapes[] = [
     readFrom: "hashicorp/terraform-provider-kubernetes kubernetes/schema_node_spec.go (nodeStatusFields: addresses is a list of {type, address}) and docs/",
     provider: { attributes: ["host", "client_certificate", "client_key", "cluster_ca_certificate", "config_path", "config_context", "token", "insecure"] },
     resources: {
-      kubernetes_secret_v1: { attributes: ["type", "data", "binary_data", "immutable", "wait_for_service_account_token"], blocks: { metadata: _metadata, timeouts: _timeouts } },
+      kubernetes_secret_v1: {
+        attributes: ["type", "data", "binary_data", "immutable", "wait_for_service_account_token"],
+        blocks: { metadata: _metadata, timeouts: _timeouts },
+      },
       kubernetes_namespace_v1: { attributes: ["wait_for_default_service_account"], blocks: { metadata: _metadata, timeouts: _timeouts } },
     },
     dataSources: {
@@ -134,9 +174,32 @@ export const providerShapes: ProviderShapes[] = [
     resources: {
       tls_private_key: { attributes: ["algorithm", "ecdsa_curve", "rsa_bits"] },
       tls_self_signed_cert: {
-        attributes: ["private_key_pem", "dns_names", "ip_addresses", "uris", "validity_period_hours", "allowed_uses", "is_ca_certificate", "early_renewal_hours", "set_subject_key_id", "set_authority_key_id"],
+        attributes: [
+          "private_key_pem",
+          "dns_names",
+          "ip_addresses",
+          "uris",
+          "validity_period_hours",
+          "allowed_uses",
+          "is_ca_certificate",
+          "early_renewal_hours",
+          "set_subject_key_id",
+          "set_authority_key_id",
+        ],
         blocks: {
-          subject: { attributes: ["common_name", "organization", "organizational_unit", "street_address", "locality", "province", "country", "postal_code", "serial_number"] },
+          subject: {
+            attributes: [
+              "common_name",
+              "organization",
+              "organizational_unit",
+              "street_address",
+              "locality",
+              "province",
+              "country",
+              "postal_code",
+              "serial_number",
+            ],
+          },
         },
       },
     },

@@ -41,7 +41,11 @@ describe("terraform/", () => {
 
   test("has a file per role and a README, and every .tf file parses", async () => {
     for (const file of [...files, "README.md"]) expect({ file, exists: existsSync(dir + file) }).toEqual({ file, exists: true });
-    expect(Object.keys(mod.files).sort()).toEqual(readdirSync(dir).filter((f) => f.endsWith(".tf")).sort());
+    expect(Object.keys(mod.files).sort()).toEqual(
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".tf"))
+        .sort(),
+    );
     // The parser does reject what Terraform rejects.
     await expect(parse("broken.tf", 'resource "x" "y" {\n  a =\n')).rejects.toThrow();
   }, 10_000);
@@ -161,7 +165,10 @@ describe("terraform/", () => {
     }
     const byType = (kind: "resources" | "dataSources", type: string) => providerShapes.map((p) => p[kind][type]).find(Boolean);
     for (const [file, parsed] of Object.entries(mod.files)) {
-      for (const [kind, key] of [["resource", "resources"], ["data", "dataSources"]] as const) {
+      for (const [kind, key] of [
+        ["resource", "resources"],
+        ["data", "dataSources"],
+      ] as const) {
         for (const [type, byName] of Object.entries<any>(parsed[kind] ?? {})) {
           const shape = byType(key, type);
           for (const [name, [body]] of Object.entries<any>(byName)) {
@@ -183,7 +190,11 @@ describe("terraform/", () => {
     expect(Object.keys(versions).sort()).toEqual(["istio", "kind", "kubernetes", "metallb", "metricsServer", "metricsServerChart"]);
     const locals = Object.assign({}, ...mod.blocks("locals"));
     expect(locals.versions).toBe('${jsondecode(file("${path.module}/../ops/scripts/k8s/versions.json"))}');
-    for (const [local, key] of [["kubernetes_version", "kubernetes"], ["istio_version", "istio"], ["metallb_version", "metallb"]]) {
+    for (const [local, key] of [
+      ["kubernetes_version", "kubernetes"],
+      ["istio_version", "istio"],
+      ["metallb_version", "metallb"],
+    ]) {
       expect({ local, value: locals[local!] }).toEqual({ local, value: `\${coalesce(var.${local}, local.versions.${key})}` });
       expect(mod.variables()[local!].default).toBeNull();
     }
@@ -197,7 +208,8 @@ describe("terraform/", () => {
 
   test("the tokens and the Redis password are sensitive variables that fill the overlay's Secret, key for key", () => {
     const variables = mod.variables();
-    for (const name of ["github_token", "admin_token", "redis_password"]) expect({ name, sensitive: variables[name].sensitive }).toEqual({ name, sensitive: true });
+    for (const name of ["github_token", "admin_token", "redis_password"])
+      expect({ name, sensitive: variables[name].sensitive }).toEqual({ name, sensitive: true });
     const [generator] = mod.resource("data.kustomization_overlay.app").secret_generator;
     const kindSecret = _yaml("k8s/overlays/kind/kustomization.yaml").secretGenerator[0];
     expect([generator.name, generator.namespace, generator.behavior]).toEqual([kindSecret.name, kindSecret.namespace, "merge"]);
@@ -208,7 +220,9 @@ describe("terraform/", () => {
     expect(generator.literals.map((l: string) => l.split("=")[0])).toEqual(keys);
     expect(generator.literals).toEqual(["GITHUB_TOKEN=${var.github_token}", "ADMIN_TOKEN=${var.admin_token}", "REDIS_PASSWORD=${local.redis_password}"]);
     // Only providers already pinned: a password derived from a generated key, since there is no random provider.
-    expect(Object.assign({}, ...mod.blocks("locals")).redis_password).toBe("${coalesce(var.redis_password, sha256(tls_private_key.redis_password_seed.private_key_pem))}");
+    expect(Object.assign({}, ...mod.blocks("locals")).redis_password).toBe(
+      "${coalesce(var.redis_password, sha256(tls_private_key.redis_password_seed.private_key_pem))}",
+    );
     // Secrets never show in a plan: every Secret manifest is wrapped in sensitive().
     expect(JSON.stringify(mod.resource("kustomization_resource.app_p1").manifest)).toContain("sensitive(local.app_manifests[each.value])");
   });
@@ -227,9 +241,15 @@ describe("terraform/", () => {
     // The name, the host and the port come from the manifests, not from a copy.
     expect(locals.tracing_provider).toBe('${yamldecode(file("${local.k8s_dir}/components/istio/telemetry.yaml")).spec.tracing[0].providers[0].name}');
     expect(locals.tempo_service).toBe('${yamldecode(file("${local.k8s_dir}/components/monitoring/tempo-service.yaml"))}');
-    expect(locals.tempo_otlp_grpc).toContain('port.name == \"grpc-otlp\"');
+    expect(locals.tempo_otlp_grpc).toContain('port.name == "grpc-otlp"');
     const values = JSON.stringify(mod.resource("helm_release.istiod").values);
-    const parts = [/extensionProviders\s*=/, /name\s*=\s*local\.tracing_provider/, /opentelemetry\s*=/, /service\s*=\s*\\"\$\{local\.tempo_service\.metadata\.name\}\.\$\{local\.tempo_service\.metadata\.namespace\}\.svc\.cluster\.local\\"/, /port\s*=\s*local\.tempo_otlp_grpc/];
+    const parts = [
+      /extensionProviders\s*=/,
+      /name\s*=\s*local\.tracing_provider/,
+      /opentelemetry\s*=/,
+      /service\s*=\s*\\"\$\{local\.tempo_service\.metadata\.name\}\.\$\{local\.tempo_service\.metadata\.namespace\}\.svc\.cluster\.local\\"/,
+      /port\s*=\s*local\.tempo_otlp_grpc/,
+    ];
     for (const part of parts) expect({ part: part.source, present: part.test(values) }).toEqual({ part: part.source, present: true });
     // What those files say is what istioctl's mesh says, so both installs trace to the same place.
     const telemetry = _yaml("k8s/components/istio/telemetry.yaml");
@@ -238,46 +258,69 @@ describe("terraform/", () => {
     expect(operator).toEqual([
       {
         name: telemetry.spec.tracing[0].providers[0].name,
-        opentelemetry: { service: `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`, port: service.spec.ports.find((p: any) => p.name === "grpc-otlp").port },
+        opentelemetry: {
+          service: `${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`,
+          port: service.spec.ports.find((p: any) => p.name === "grpc-otlp").port,
+        },
       },
     ]);
   });
 
-  test.skipIf(!hasTerraform)("Terraform reads the tracing provider's name and Tempo's port from the manifests", () => {
-    const locals = Object.assign({}, ...mod.blocks("locals"));
-    const k8s = `${repoRoot}k8s`;
-    const inline = (expression: string) => expression.replaceAll("${local.k8s_dir}", k8s);
-    expect(_evaluate(inline(locals.tracing_provider))).toBe('"tempo"');
-    const port = (locals.tempo_otlp_grpc as string).replaceAll("local.tempo_service", `(${inline(locals.tempo_service).replace(/^\$\{([\s\S]*)\}$/, "$1")})`);
-    expect(_evaluate(port)).toBe("4317");
-  }, 30_000);
+  test.skipIf(!hasTerraform)(
+    "Terraform reads the tracing provider's name and Tempo's port from the manifests",
+    () => {
+      const locals = Object.assign({}, ...mod.blocks("locals"));
+      const k8s = `${repoRoot}k8s`;
+      const inline = (expression: string) => expression.replaceAll("${local.k8s_dir}", k8s);
+      expect(_evaluate(inline(locals.tracing_provider))).toBe('"tempo"');
+      const port = (locals.tempo_otlp_grpc as string).replaceAll("local.tempo_service", `(${inline(locals.tempo_service).replace(/^\$\{([\s\S]*)\}$/, "$1")})`);
+      expect(_evaluate(port)).toBe("4317");
+    },
+    30_000,
+  );
 
-  test.skipIf(!hasTerraform)("Terraform evaluates the worker rule, the derived MetalLB range and the Secret's stable key as intended", () => {
-    const locals = Object.assign({}, ...mod.blocks("locals"));
-    const condition = mod.variables().worker_count.validation[0].condition as string;
-    expect(_evaluate(condition.replaceAll("var.worker_count", "0"))).toBe("false");
-    expect(_evaluate(condition.replaceAll("var.worker_count", "2"))).toBe("true");
-    // The range deploy.sh's pool_for_subnet gives for Kind's default 172.18.0.0/16.
-    const range = (locals.metallb_address_range as string).replaceAll("var.metallb_address_range", "null").replaceAll("local.node_network", '"172.18.0.3/16"');
-    expect(_evaluate(range)).toBe('"172.18.255.200-172.18.255.250"');
-    const stable = (locals.stable_id as string).match(/replace\(id, "(.*?)", "(.*?)"\)/)!;
-    expect(_evaluate(`replace("_/Secret/gists-api/gists-api-secrets-kftfgbh49b", "${stable[1]}", "${stable[2]}")`)).toBe('"_/Secret/gists-api/gists-api-secrets"');
-    expect(_evaluate(`replace("apps/Deployment/gists-api/gists-api", "${stable[1]}", "${stable[2]}")`)).toBe('"apps/Deployment/gists-api/gists-api"');
-  }, 30_000);
+  test.skipIf(!hasTerraform)(
+    "Terraform evaluates the worker rule, the derived MetalLB range and the Secret's stable key as intended",
+    () => {
+      const locals = Object.assign({}, ...mod.blocks("locals"));
+      const condition = mod.variables().worker_count.validation[0].condition as string;
+      expect(_evaluate(condition.replaceAll("var.worker_count", "0"))).toBe("false");
+      expect(_evaluate(condition.replaceAll("var.worker_count", "2"))).toBe("true");
+      // The range deploy.sh's pool_for_subnet gives for Kind's default 172.18.0.0/16.
+      const range = (locals.metallb_address_range as string)
+        .replaceAll("var.metallb_address_range", "null")
+        .replaceAll("local.node_network", '"172.18.0.3/16"');
+      expect(_evaluate(range)).toBe('"172.18.255.200-172.18.255.250"');
+      const stable = (locals.stable_id as string).match(/replace\(id, "(.*?)", "(.*?)"\)/)!;
+      expect(_evaluate(`replace("_/Secret/gists-api/gists-api-secrets-kftfgbh49b", "${stable[1]}", "${stable[2]}")`)).toBe(
+        '"_/Secret/gists-api/gists-api-secrets"',
+      );
+      expect(_evaluate(`replace("apps/Deployment/gists-api/gists-api", "${stable[1]}", "${stable[2]}")`)).toBe('"apps/Deployment/gists-api/gists-api"');
+    },
+    30_000,
+  );
 
-  test.skipIf(!hasTerraform)("is `terraform fmt` clean", () => {
-    const fmt = Bun.spawnSync(["terraform", "fmt", "-check", "-recursive", "-diff", dir], { stdout: "pipe", stderr: "pipe" });
-    expect({ code: fmt.exitCode, diff: fmt.stdout.toString() }).toEqual({ code: 0, diff: "" });
-  }, 20_000);
+  test.skipIf(!hasTerraform)(
+    "is `terraform fmt` clean",
+    () => {
+      const fmt = Bun.spawnSync(["terraform", "fmt", "-check", "-recursive", "-diff", dir], { stdout: "pipe", stderr: "pipe" });
+      expect({ code: fmt.exitCode, diff: fmt.stdout.toString() }).toEqual({ code: 0, diff: "" });
+    },
+    20_000,
+  );
 
   // `terraform providers` decodes the configuration as Terraform does (blocks, meta-arguments) and downloads nothing.
-  test.skipIf(!hasTerraform)("is loaded by `terraform providers`, which lists the pinned providers", () => {
-    const run = Bun.spawnSync(["terraform", `-chdir=${dir}`, "providers"], { stdout: "pipe", stderr: "pipe" });
-    expect({ code: run.exitCode, stderr: run.exitCode === 0 ? "" : run.stderr.toString() }).toEqual({ code: 0, stderr: "" });
-    for (const source of ["tehcyx/kind", "hashicorp/helm", "kbst/kustomization"]) {
-      expect(run.stdout.toString()).toMatch(new RegExp(`${source}\\] \\d+\\.\\d+\\.\\d+`));
-    }
-  }, 20_000);
+  test.skipIf(!hasTerraform)(
+    "is loaded by `terraform providers`, which lists the pinned providers",
+    () => {
+      const run = Bun.spawnSync(["terraform", `-chdir=${dir}`, "providers"], { stdout: "pipe", stderr: "pipe" });
+      expect({ code: run.exitCode, stderr: run.exitCode === 0 ? "" : run.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+      for (const source of ["tehcyx/kind", "hashicorp/helm", "kbst/kustomization"]) {
+        expect(run.stdout.toString()).toMatch(new RegExp(`${source}\\] \\d+\\.\\d+\\.\\d+`));
+      }
+    },
+    20_000,
+  );
 });
 
 /** The parsed .tf files of one module and the questions the tests ask of them. */
@@ -295,14 +338,19 @@ interface _Module {
 
 async function _loadModule(path: string): Promise<_Module> {
   const files: Record<string, any> = {};
-  for (const file of readdirSync(path).filter((f) => f.endsWith(".tf")).sort()) {
+  for (const file of readdirSync(path)
+    .filter((f) => f.endsWith(".tf"))
+    .sort()) {
     files[file] = await parse(file, readFileSync(path + file, "utf8"));
   }
   const all = Object.values(files);
   const named = (kind: string) => all.flatMap((f) => Object.entries<any>(f[kind] ?? {}).map(([name, [body]]) => [name, body]));
   const nodes = new Map<string, any>();
   for (const f of all) {
-    for (const [kind, prefix] of [["resource", ""], ["data", "data."]] as const) {
+    for (const [kind, prefix] of [
+      ["resource", ""],
+      ["data", "data."],
+    ] as const) {
       for (const [type, byName] of Object.entries<any>(f[kind] ?? {})) {
         for (const [name, [body]] of Object.entries<any>(byName)) nodes.set(`${prefix}${type}.${name}`, body);
       }
@@ -376,7 +424,12 @@ function _evaluate(expression: string): string {
   const unwrapped = /^\$\{([\s\S]*)\}$/.exec(expression)?.[1] ?? expression;
   const cwd = mkdtempSync(join(tmpdir(), "gists-tf-console-"));
   try {
-    const run = Bun.spawnSync(["terraform", "console"], { cwd, stdin: Buffer.from(`${unwrapped.replace(/\s*\n\s*/g, " ")}\n`), stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawnSync(["terraform", "console"], {
+      cwd,
+      stdin: Buffer.from(`${unwrapped.replace(/\s*\n\s*/g, " ")}\n`),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     if (run.exitCode !== 0) throw new Error(`terraform console failed on ${unwrapped}: ${run.stderr.toString()}`);
     return run.stdout.toString().trim();
   } finally {

@@ -13,18 +13,7 @@ import { parseArgs } from "node:util";
 import { startFakeGithub } from "../../src/testing/fake-github.ts";
 import { slotOverheadBytes } from "../../src/cache/policy.ts";
 import { parsePrometheusText, sampleSum } from "../../src/testing/prometheus-text.ts";
-import {
-  drive,
-  freePort,
-  measure,
-  median,
-  memoryOf,
-  rssMiB,
-  startBinary,
-  waitHealthy,
-  zipfSampler,
-  type WrkResult,
-} from "./bench/lib.ts";
+import { drive, freePort, measure, median, memoryOf, rssMiB, startBinary, waitHealthy, zipfSampler, type WrkResult } from "./bench/lib.ts";
 import { autocannonGenerator, compareGenerators, loadtestGenerator, wrkGenerator } from "./bench/generators.ts";
 
 const { values: flags } = parseArgs({
@@ -53,7 +42,15 @@ const measurer = Bun.which("wrk") ? "wrk -t1" : "the project's generator (wrk is
 if (!(await Bun.file("dist/gists-api").exists())) _fail("dist/gists-api is missing; run 'npm run build' first");
 
 const rows: string[][] = [];
-const sections = { hits: cachedHits, generators, stampede: coldStampede, concurrency: upstreamConcurrency, zipf: zipfRevalidation, memory: memoryAfterManyUsers, overhead: entryOverhead };
+const sections = {
+  hits: cachedHits,
+  generators,
+  stampede: coldStampede,
+  concurrency: upstreamConcurrency,
+  zipf: zipfRevalidation,
+  memory: memoryAfterManyUsers,
+  overhead: entryOverhead,
+};
 // The overhead section re-derives a constant of the cache; it runs only when asked for by name.
 const chosen = flags.only ? flags.only.split(",") : Object.keys(sections).filter((name) => name !== "overhead");
 for (const name of chosen) {
@@ -115,11 +112,27 @@ async function cachedHits(): Promise<void> {
   const plainRatios = serviceRuns.map((run, index) => run.rps / plainRuns[index]!.rps);
   const headerCount = Object.keys(sameHeaders).length;
   rows.push(
-    [`cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`, `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`, "≥ 50,000 req/s"],
-    [`bare \`Bun.serve\` sending the same bytes (body and ${headerCount} headers), same run`, `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`, "yardstick"],
+    [
+      `cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`,
+      `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`,
+      "≥ 50,000 req/s",
+    ],
+    [
+      `bare \`Bun.serve\` sending the same bytes (body and ${headerCount} headers), same run`,
+      `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`,
+      "yardstick",
+    ],
     [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.85×"],
-    [`service / bare sending the body with a content type only (${plainRatios.map((r) => r.toFixed(2)).join(", ")})`, `${median(plainRatios).toFixed(2)}× (${median(plainRuns.map((r) => r.rps)).toFixed(0)} req/s)`, "for reference"],
-    [`p99 at ${connections} connections, service / bare`, `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`, ""],
+    [
+      `service / bare sending the body with a content type only (${plainRatios.map((r) => r.toFixed(2)).join(", ")})`,
+      `${median(plainRatios).toFixed(2)}× (${median(plainRuns.map((r) => r.rps)).toFixed(0)} req/s)`,
+      "for reference",
+    ],
+    [
+      `p99 at ${connections} connections, service / bare`,
+      `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`,
+      "",
+    ],
     ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
     ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
   );
@@ -213,7 +226,11 @@ async function coldStampede(): Promise<void> {
   const github = await startFakeGithub({ users: { stampede: 30 } });
   github.setFault("stampede", { kind: "latency", ms: 200 });
   const service = await startBinary({ GITHUB_API_URL: github.url });
-  const statuses = await drive(service.url, Array.from({ length: 100 }, () => "/stampede"), 100);
+  const statuses = await drive(
+    service.url,
+    Array.from({ length: 100 }, () => "/stampede"),
+    100,
+  );
   rows.push([
     "100 concurrent cold requests for one user (GitHub takes 200 ms)",
     `${github.requestCount("stampede")} upstream request; answers ${_statuses(statuses)}`,
@@ -229,7 +246,11 @@ async function upstreamConcurrency(): Promise<void> {
   const github = await startFakeGithub({ users });
   github.setFault("*", { kind: "latency", ms: 100 });
   const service = await startBinary({ GITHUB_API_URL: github.url });
-  const statuses = await drive(service.url, Object.keys(users).map((login) => `/${login}`), 120);
+  const statuses = await drive(
+    service.url,
+    Object.keys(users).map((login) => `/${login}`),
+    120,
+  );
   rows.push([
     "120 distinct cold users at once (GitHub takes 100 ms), UPSTREAM_MAX_CONCURRENCY=16",
     `at most ${github.maxInFlight} upstream at once; answers ${_statuses(statuses)}`,
@@ -253,7 +274,11 @@ async function zipfRevalidation(): Promise<void> {
     });
     const next = zipfSampler(1000, 1.0);
     const started = performance.now();
-    const statuses = await drive(service.url, Array.from({ length: requests }, () => `/z${next()}`), 16);
+    const statuses = await drive(
+      service.url,
+      Array.from({ length: requests }, () => `/z${next()}`),
+      16,
+    );
     const seconds = (performance.now() - started) / 1000;
     const charged = 1_000_000 - github.rateLimit.remaining;
     const sent = github.requestCount();
@@ -322,7 +347,9 @@ async function entryOverhead(): Promise<void> {
       points.push({ entries: sample.entries, beyond: sample.anon - bodies });
     }
     slopes.push(_slope(points.map((point) => [point.entries, point.beyond])) * 1048576);
-    console.error(`overhead run ${run}/${memoryRuns}: ${points.map((p) => `${p.entries} entries ${p.beyond.toFixed(1)} MiB`).join(", ")}; ${slopes.at(-1)!.toFixed(0)} B per entry`);
+    console.error(
+      `overhead run ${run}/${memoryRuns}: ${points.map((p) => `${p.entries} entries ${p.beyond.toFixed(1)} MiB`).join(", ")}; ${slopes.at(-1)!.toFixed(0)} B per entry`,
+    );
   }
   rows.push([
     `memory per cached page beyond its counted bodies: slope of (anonymous RSS − bodies) over entries held at ${bounds.join(", ")} MiB bounds, 10,000 users, median of ${slopes.length} (${slopes.map((slope) => slope.toFixed(0)).join(", ")})`,
@@ -335,7 +362,11 @@ async function entryOverhead(): Promise<void> {
 async function memorySample(users: number, env: Record<string, string> = {}): Promise<MemorySample> {
   const github = await startFakeGithub({ autoUsers: { prefix: "m", gists: 30 }, rateLimit: { limit: 10_000_000, remaining: 10_000_000 } });
   const service = await startBinary({ GITHUB_API_URL: github.url, ...env });
-  const statuses = await drive(service.url, Array.from({ length: users }, (_, index) => `/m${index}`), 32);
+  const statuses = await drive(
+    service.url,
+    Array.from({ length: users }, (_, index) => `/m${index}`),
+    32,
+  );
   const peak = rssMiB(service.pid);
   await Bun.sleep(10_000);
   const memory = memoryOf(service.pid);

@@ -69,7 +69,10 @@ describe("createCachePolicy", () => {
 
   test("a stale entry answers at once and refreshes once in the background", async () => {
     const { policy, advance } = setup();
-    const source = loader([{ kind: "value", value: value("v1") }, { kind: "value", value: value("v2") }]);
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
     await policy.resolve("k", source.load, "serve-stale");
     advance(1500);
     source.gate.hold = true;
@@ -138,7 +141,10 @@ describe("createCachePolicy", () => {
 
   test("negative values live for their own TTL", async () => {
     const { policy, advance } = setup();
-    const source = loader([{ kind: "value", value: value("404", true) }, { kind: "value", value: value("v1") }]);
+    const source = loader([
+      { kind: "value", value: value("404", true) },
+      { kind: "value", value: value("v1") },
+    ]);
     await policy.resolve("k", source.load, "serve-stale");
     advance(499);
     expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("HIT");
@@ -148,7 +154,10 @@ describe("createCachePolicy", () => {
 
   test("bypass always loads and stores what it got", async () => {
     const { policy } = setup();
-    const source = loader([{ kind: "value", value: value("v1") }, { kind: "value", value: value("v2") }]);
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
     await policy.resolve("k", source.load, "serve-stale");
     const bypass = await policy.resolve("k", source.load, "bypass");
     expect([bypass.verdict, bypass.slot.value.text]).toEqual(["BYPASS", "v2"]);
@@ -165,7 +174,10 @@ describe("createCachePolicy", () => {
 
   test("a TTL and stale window of zero stores nothing", async () => {
     const { policy } = setup({ ttl: 0, stale: 0 });
-    const source = loader([{ kind: "value", value: value("v1") }, { kind: "value", value: value("v2") }]);
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
     await policy.resolve("k", source.load, "serve-stale");
     expect(policy.size).toBe(0);
     expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("MISS");

@@ -29,7 +29,7 @@ export default defineCommand({
   examples: [
     "gists-api export dashboards --out grafana/dashboards",
     "gists-api export alerts --out ops/prometheus/alerts.yaml",
-    "gists-api export alerts --availability-objective 0.995 --selector 'job=\"gists\", namespace=\"prod\"'",
+    'gists-api export alerts --availability-objective 0.995 --selector \'job="gists", namespace="prod"\'',
     "gists-api export alerts --format prometheusrule --selector 'job=\"gists-api\"' --runbook-base https://git.example/gists-api/-/blob/main/ops/runbooks/",
     "gists-api export dashboards --check",
   ],

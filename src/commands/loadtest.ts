@@ -9,7 +9,8 @@ import { runtimeName, writeStderr, writeStdout } from "../runtime.ts";
 /** `gists-api loadtest`: a load generator that knows the service's X-Cache answers. */
 export default defineCommand({
   name: "loadtest",
-  usage: "gists-api loadtest --url URL [--connections N] [--duration 10s | --requests N] [--rate RPS] [--users N --zipf S] [--warmup 2s] [--threshold EXPR ...] [--json]",
+  usage:
+    "gists-api loadtest --url URL [--connections N] [--duration 10s | --requests N] [--rate RPS] [--users N --zipf S] [--warmup 2s] [--threshold EXPR ...] [--json]",
   options: {
     url: { type: "string", value: "url", description: "Target, http:// only; with --users its path holds {user} (e.g. http://127.0.0.1:8080/{user})" },
     connections: { type: "string", short: "c", value: "n", description: "Concurrent connections (default 32)" },

@@ -105,7 +105,12 @@ describeTargets("gists API", (target) => {
       { ids: [], pagination: { page: 4, per_page: 30, count: 0, has_next: false, has_prev: true } },
     ]);
     const asked = s.fake.requests.filter((r) => r.login === login).map((r) => [r.query.get("page"), r.query.get("per_page")]);
-    expect(asked).toEqual([["1", "30"], ["2", "30"], ["3", "30"], ["4", "30"]]);
+    expect(asked).toEqual([
+      ["1", "30"],
+      ["2", "30"],
+      ["3", "30"],
+      ["4", "30"],
+    ]);
   });
 
   test("a full last page has no next: has_next comes from the Link header, not the count", async () => {

@@ -43,7 +43,12 @@ const cases: ChaosCase[] = [
 
 /** A reply reduced to what the chaos table compares, with how long it took. */
 function outcome(reply: GistsReply, ms: number) {
-  return { status: reply.status, xCache: reply.xCache, gists: Array.isArray(reply.body?.data) ? reply.body.data.length : null, inTime: ms <= deadlineMs + marginMs };
+  return {
+    status: reply.status,
+    xCache: reply.xCache,
+    gists: Array.isArray(reply.body?.data) ? reply.body.data.length : null,
+    inTime: ms <= deadlineMs + marginMs,
+  };
 }
 
 async function timed(s: Stack, path: string) {
@@ -100,11 +105,15 @@ function expectedRow(chaos: ChaosCase) {
 describeTargets("upstream chaos", (target) => {
   const s = useStack(target, env);
 
-  test("every fault: the documented status within the deadline, the held copy as STALE, nothing bad cached, recovery", async () => {
-    const rows = await Promise.all(cases.map((chaos) => runCase(s, chaos)));
-    console.log(`chaos [${target}] ms to answer during the fault: ${rows.map((r) => `${r.name} ${r.ms.cold}/${r.ms.held}`).join("; ")}`);
-    expect(rows.map(({ ms: _ms, ...row }) => row)).toEqual(cases.map(expectedRow));
-  }, timedTestMs);
+  test(
+    "every fault: the documented status within the deadline, the held copy as STALE, nothing bad cached, recovery",
+    async () => {
+      const rows = await Promise.all(cases.map((chaos) => runCase(s, chaos)));
+      console.log(`chaos [${target}] ms to answer during the fault: ${rows.map((r) => `${r.name} ${r.ms.cold}/${r.ms.held}`).join("; ")}`);
+      expect(rows.map(({ ms: _ms, ...row }) => row)).toEqual(cases.map(expectedRow));
+    },
+    timedTestMs,
+  );
 });
 
 describeTargets("upstream chaos: GitHub's rate limits", (target) => {
@@ -145,24 +154,32 @@ describeTargets("upstream chaos: GitHub's rate limits", (target) => {
     expect(s.fake.requests.filter((r) => r.at >= sinceMs && r.at < sinceMs + 900).map((r) => r.login)).toEqual([]);
   }
 
-  test("primary limit spent (403, remaining 0): cold users 429 with Retry-After, held copies STALE, then recovery at the reset", async () => {
-    const { held, cold, warm } = await heldAndCold();
-    s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) + 2 });
-    await expectLimited(`/${cold}`, 3);
-    const pausedAt = Date.now();
-    const stale = await getGists(s, `/${held}`);
-    expect([stale.status, stale.xCache, stale.body.data]).toEqual([200, "STALE", warm.body.data]);
-    s.fake.setRateLimit({ remaining: 5000, resetAt: Math.floor(Date.now() / 1000) + 3600 });
-    await expectRecovered(held, cold, pausedAt);
-  }, timedTestMs);
+  test(
+    "primary limit spent (403, remaining 0): cold users 429 with Retry-After, held copies STALE, then recovery at the reset",
+    async () => {
+      const { held, cold, warm } = await heldAndCold();
+      s.fake.setRateLimit({ remaining: 0, resetAt: Math.floor(Date.now() / 1000) + 2 });
+      await expectLimited(`/${cold}`, 3);
+      const pausedAt = Date.now();
+      const stale = await getGists(s, `/${held}`);
+      expect([stale.status, stale.xCache, stale.body.data]).toEqual([200, "STALE", warm.body.data]);
+      s.fake.setRateLimit({ remaining: 5000, resetAt: Math.floor(Date.now() / 1000) + 3600 });
+      await expectRecovered(held, cold, pausedAt);
+    },
+    timedTestMs,
+  );
 
-  test("secondary limit (429 with retry-after 1): cold users 429, held copies STALE, nothing sent for a second, then recovery", async () => {
-    const { held, cold, warm } = await heldAndCold();
-    s.fake.setFault(cold, { kind: "secondary-rate-limit", retryAfter: 1, status: 429, times: 1 });
-    await expectLimited(`/${cold}`, 1);
-    const pausedAt = Date.now();
-    const stale = await getGists(s, `/${held}`);
-    expect([stale.status, stale.xCache, stale.body.data]).toEqual([200, "STALE", warm.body.data]);
-    await expectRecovered(held, cold, pausedAt);
-  }, timedTestMs);
+  test(
+    "secondary limit (429 with retry-after 1): cold users 429, held copies STALE, nothing sent for a second, then recovery",
+    async () => {
+      const { held, cold, warm } = await heldAndCold();
+      s.fake.setFault(cold, { kind: "secondary-rate-limit", retryAfter: 1, status: 429, times: 1 });
+      await expectLimited(`/${cold}`, 1);
+      const pausedAt = Date.now();
+      const stale = await getGists(s, `/${held}`);
+      expect([stale.status, stale.xCache, stale.body.data]).toEqual([200, "STALE", warm.body.data]);
+      await expectRecovered(held, cold, pausedAt);
+    },
+    timedTestMs,
+  );
 });

@@ -41,7 +41,12 @@ describeTargets("complete lists (?all=true)", (target) => {
     s.fake.setUser(login, 350);
     const reply = await getGists(s, `/${login}?all=true`);
     expect(reply.status).toBe(200);
-    expect(reply.body.data.map((g: any) => g.id)).toEqual(s.fake.gists(login).slice(0, 300).map((g) => g.id));
+    expect(reply.body.data.map((g: any) => g.id)).toEqual(
+      s.fake
+        .gists(login)
+        .slice(0, 300)
+        .map((g) => g.id),
+    );
     expect(reply.body.pagination).toMatchObject({ count: 300, truncated: true });
     expect(pagesAsked(s, login)).toEqual(hundreds(3));
   });

@@ -30,11 +30,7 @@ describeTargets("compression", (target) => {
     const br = await rawGet(url, { "accept-encoding": "br" });
     const identity = await rawGet(url);
     expect([gzip.status, br.status, identity.status]).toEqual([200, 200, 200]);
-    expect([gzip.headers["content-encoding"], br.headers["content-encoding"], identity.headers["content-encoding"]]).toEqual([
-      "gzip",
-      "br",
-      undefined,
-    ]);
+    expect([gzip.headers["content-encoding"], br.headers["content-encoding"], identity.headers["content-encoding"]]).toEqual(["gzip", "br", undefined]);
     expect([variesOnEncoding(gzip), variesOnEncoding(br), variesOnEncoding(identity)]).toEqual([true, true, true]);
     const plain = decodedJson(identity);
     expect(plain.data).toHaveLength(30);

@@ -21,7 +21,10 @@ async function cacheOne(s: Stack): Promise<void> {
 
 /** The methods a preflight's answer grants, upper-cased. */
 function granted(res: Response): string[] {
-  return (res.headers.get("access-control-allow-methods") ?? "").split(",").map((m) => m.trim().toUpperCase()).filter(Boolean);
+  return (res.headers.get("access-control-allow-methods") ?? "")
+    .split(",")
+    .map((m) => m.trim().toUpperCase())
+    .filter(Boolean);
 }
 
 describeTargets("CORS by default", (target) => {
@@ -111,7 +114,14 @@ describeTargets("CORS_ORIGINS restricted, no GITHUB_TOKEN", (target) => {
       "DELETE refused": await varyOf("/cache", { origin: stranger }, "DELETE"),
     };
     const normalized = Object.fromEntries(
-      Object.entries(seen).map(([what, vary]) => [what, (vary ?? "").split(",").map((v) => v.trim().toLowerCase()).filter(Boolean).sort()]),
+      Object.entries(seen).map(([what, vary]) => [
+        what,
+        (vary ?? "")
+          .split(",")
+          .map((v) => v.trim().toLowerCase())
+          .filter(Boolean)
+          .sort(),
+      ]),
     );
     expect(normalized).toEqual({
       "preflight, allowed": ["origin"],

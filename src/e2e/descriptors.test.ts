@@ -64,7 +64,9 @@ describeTargets("file-descriptor limit", (target) => {
         const held = await probe(`${service.url}/healthz`, 3_000);
         clients.close();
         const after = await probe(`${service.url}/healthz`, probeTimeoutMs);
-        console.log(`binary, hard = soft = 256, ${crowd} silent clients: /healthz ${held.status} while held, ${after.status} in ${after.ms} ms once they closed`);
+        console.log(
+          `binary, hard = soft = 256, ${crowd} silent clients: /healthz ${held.status} while held, ${after.status} in ${after.ms} ms once they closed`,
+        );
         expect({ held: held.status, after: after.status }).toEqual({ held: "TimeoutError", after: 200 });
       } finally {
         clients.close();

@@ -50,12 +50,7 @@ describe.if(targetsFromEnv().includes("binary"))("gists-api export [binary]", ()
 
   test("without --out, dashboards are one JSON document and alerts YAML on stdout", async () => {
     const dashboards = await runCli(["export", "dashboards"]);
-    expect(Object.keys(JSON.parse(dashboards.stdout)).sort()).toEqual([
-      "gists-api-cache",
-      "gists-api-runtime",
-      "gists-api-service",
-      "gists-api-slo",
-    ]);
+    expect(Object.keys(JSON.parse(dashboards.stdout)).sort()).toEqual(["gists-api-cache", "gists-api-runtime", "gists-api-service", "gists-api-slo"]);
     const alerts = await runCli(["export", "alerts", "--availability-objective", "0.99"]);
     expect(alerts.code).toBe(0);
     expect(alerts.stdout).toContain('gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.144');

@@ -24,9 +24,7 @@ export function useFleet(targets: Target[], env: Record<string, string> = {}, fa
     fake = await startFakeGithub(fakeOptions);
     redis = await startRedis();
     const started = await Promise.all(
-      targets.map((target) =>
-        startService({ target, env: { GITHUB_API_URL: fake!.url, CACHE_TTL: "300", REDIS_URL: redis!.url, ...env } }),
-      ),
+      targets.map((target) => startService({ target, env: { GITHUB_API_URL: fake!.url, CACHE_TTL: "300", REDIS_URL: redis!.url, ...env } })),
     );
     replicas.push(...started);
   });

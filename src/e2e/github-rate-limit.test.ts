@@ -57,47 +57,55 @@ describeTargets("GitHub rate-limit budget", (target) => {
     newWindow(s);
   });
 
-  test("once remaining reaches 0 nothing goes upstream until the reset: stale pages are STALE, cold users 429", async () => {
-    const cached = coldUser(s, "budgetcached");
-    const warm = await getGists(s, `/${cached}`);
-    const resetAt = nowSeconds() + 3;
-    s.fake.setRateLimit({ remaining: 1, resetAt });
-    expect((await getGists(s, `/${coldUser(s, "lastone")}`)).status).toBe(200);
-    const metrics = await scrapeMetrics(s);
-    expect(sampleSum(metrics, "github_rate_limit_remaining")).toBe(0);
-    expect(sampleSum(metrics, "github_rate_limit_reset_timestamp_seconds")).toBe(resetAt);
-    await Bun.sleep(1_100);
+  test(
+    "once remaining reaches 0 nothing goes upstream until the reset: stale pages are STALE, cold users 429",
+    async () => {
+      const cached = coldUser(s, "budgetcached");
+      const warm = await getGists(s, `/${cached}`);
+      const resetAt = nowSeconds() + 3;
+      s.fake.setRateLimit({ remaining: 1, resetAt });
+      expect((await getGists(s, `/${coldUser(s, "lastone")}`)).status).toBe(200);
+      const metrics = await scrapeMetrics(s);
+      expect(sampleSum(metrics, "github_rate_limit_remaining")).toBe(0);
+      expect(sampleSum(metrics, "github_rate_limit_reset_timestamp_seconds")).toBe(resetAt);
+      await Bun.sleep(1_100);
 
-    const sent = s.fake.requestCount();
-    const stale = await getGists(s, `/${cached}`);
-    expect([stale.status, stale.xCache]).toEqual([200, "STALE"]);
-    expect(stale.body.data).toEqual(warm.body.data);
-    for (const login of [coldUser(s, "budgetcold"), coldUser(s, "budgetcold2")]) {
-      const res = await s.request(`/${login}`);
-      retryAfterSeconds(res.clone(), resetAt - nowSeconds() + 1);
-      await expectError(res, 429);
-    }
-    await Bun.sleep(300);
-    expect(s.fake.requestCount()).toBe(sent);
+      const sent = s.fake.requestCount();
+      const stale = await getGists(s, `/${cached}`);
+      expect([stale.status, stale.xCache]).toEqual([200, "STALE"]);
+      expect(stale.body.data).toEqual(warm.body.data);
+      for (const login of [coldUser(s, "budgetcold"), coldUser(s, "budgetcold2")]) {
+        const res = await s.request(`/${login}`);
+        retryAfterSeconds(res.clone(), resetAt - nowSeconds() + 1);
+        await expectError(res, 429);
+      }
+      await Bun.sleep(300);
+      expect(s.fake.requestCount()).toBe(sent);
 
-    newWindow(s);
-    await expectResumesAt(s, resetAt * 1000);
-  }, timedTestMs);
+      newWindow(s);
+      await expectResumesAt(s, resetAt * 1000);
+    },
+    timedTestMs,
+  );
 
-  test("a 403 with remaining 0 is a 429, and the next cold user gets 429 without another upstream request", async () => {
-    const resetAt = nowSeconds() + 2;
-    s.fake.setRateLimit({ remaining: 0, resetAt });
-    const first = await s.request(`/${coldUser(s, "spent")}`);
-    retryAfterSeconds(first.clone(), 3);
-    await expectError(first, 429);
-    const sent = s.fake.requestCount();
-    const second = await s.request(`/${coldUser(s, "spent2")}`);
-    retryAfterSeconds(second.clone(), 3);
-    await expectError(second, 429);
-    expect(s.fake.requestCount()).toBe(sent);
-    newWindow(s);
-    await expectResumesAt(s, resetAt * 1000);
-  }, timedTestMs);
+  test(
+    "a 403 with remaining 0 is a 429, and the next cold user gets 429 without another upstream request",
+    async () => {
+      const resetAt = nowSeconds() + 2;
+      s.fake.setRateLimit({ remaining: 0, resetAt });
+      const first = await s.request(`/${coldUser(s, "spent")}`);
+      retryAfterSeconds(first.clone(), 3);
+      await expectError(first, 429);
+      const sent = s.fake.requestCount();
+      const second = await s.request(`/${coldUser(s, "spent2")}`);
+      retryAfterSeconds(second.clone(), 3);
+      await expectError(second, 429);
+      expect(s.fake.requestCount()).toBe(sent);
+      newWindow(s);
+      await expectResumesAt(s, resetAt * 1000);
+    },
+    timedTestMs,
+  );
 
   test("a spent window answered with 429 and a reset already past: 429 with Retry-After ≥ 1, then GitHub is asked again", async () => {
     s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: nowSeconds() - 30 });
@@ -109,23 +117,27 @@ describeTargets("GitHub rate-limit budget", (target) => {
   });
 
   // upstream.test.ts covers the 403 and 429 forms of the secondary limit; this one adds the stale page.
-  test("a secondary rate limit (retry-after 1) stops upstream requests for that long; stale pages stay STALE", async () => {
-    const cached = coldUser(s, "secondarycached");
-    await getGists(s, `/${cached}`);
-    await Bun.sleep(1_100);
-    const limited = coldUser(s, "secondary");
-    s.fake.setFault(limited, { kind: "secondary-rate-limit", retryAfter: 1, times: 1 });
-    const res = await s.request(`/${limited}`);
-    const limitedAt = Date.now();
-    retryAfterSeconds(res.clone(), 1);
-    await expectError(res, 429);
-    const sent = s.fake.requestCount();
-    const cold = await s.request(`/${coldUser(s, "secondarycold")}`);
-    retryAfterSeconds(cold.clone(), 1);
-    await expectError(cold, 429);
-    expect((await getGists(s, `/${cached}`)).xCache).toBe("STALE");
-    expect(s.fake.requestCount()).toBe(sent);
-    expect(Date.now() - limitedAt).toBeLessThan(800);
-    await expectResumesAt(s, limitedAt + 1_000 - 100);
-  }, timedTestMs);
+  test(
+    "a secondary rate limit (retry-after 1) stops upstream requests for that long; stale pages stay STALE",
+    async () => {
+      const cached = coldUser(s, "secondarycached");
+      await getGists(s, `/${cached}`);
+      await Bun.sleep(1_100);
+      const limited = coldUser(s, "secondary");
+      s.fake.setFault(limited, { kind: "secondary-rate-limit", retryAfter: 1, times: 1 });
+      const res = await s.request(`/${limited}`);
+      const limitedAt = Date.now();
+      retryAfterSeconds(res.clone(), 1);
+      await expectError(res, 429);
+      const sent = s.fake.requestCount();
+      const cold = await s.request(`/${coldUser(s, "secondarycold")}`);
+      retryAfterSeconds(cold.clone(), 1);
+      await expectError(cold, 429);
+      expect((await getGists(s, `/${cached}`)).xCache).toBe("STALE");
+      expect(s.fake.requestCount()).toBe(sent);
+      expect(Date.now() - limitedAt).toBeLessThan(800);
+      await expectResumesAt(s, limitedAt + 1_000 - 100);
+    },
+    timedTestMs,
+  );
 });

@@ -77,7 +77,12 @@ describe("container image [podman]", () => {
     const res = await fetch(url("/octocat?per_page=5"));
     const body = (await res.json()) as { data: { id: string }[] };
     expect(res.status).toBe(200);
-    expect(body.data.map((gist) => gist.id)).toEqual(fake!.gists("octocat").slice(0, 5).map((gist) => gist.id));
+    expect(body.data.map((gist) => gist.id)).toEqual(
+      fake!
+        .gists("octocat")
+        .slice(0, 5)
+        .map((gist) => gist.id),
+    );
     expect(fake!.requestCount("octocat")).toBeGreaterThan(0);
   }, 15_000);
 
@@ -153,7 +158,11 @@ describe("ops/scripts/podman-setup.sh [podman]", () => {
       const outcome = await Promise.race([finished, hung]);
       expect(outcome).toEqual({ code: 0, err: expect.any(String) });
     } finally {
-      const started = Bun.spawnSync(["pgrep", "-f", `podman system service --time=0 unix://${ownSocket}`]).stdout.toString().trim().split("\n").filter(Boolean);
+      const started = Bun.spawnSync(["pgrep", "-f", `podman system service --time=0 unix://${ownSocket}`])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .filter(Boolean);
       for (const pid of started) process.kill(Number(pid), "SIGTERM");
       proc.kill();
     }

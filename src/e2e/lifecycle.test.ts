@@ -3,16 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { startFakeGithub, type FakeGithub } from "../testing/fake-github.ts";
-import {
-  binaryPath,
-  ensureBinary,
-  repoRoot,
-  runCli,
-  startService,
-  type CliResult,
-  type RunningService,
-  type Target,
-} from "../testing/service.ts";
+import { binaryPath, ensureBinary, repoRoot, runCli, startService, type CliResult, type RunningService, type Target } from "../testing/service.ts";
 import { describeTargets, timedTestMs, until } from "./stack.ts";
 
 const token = "ghp_e2eLifecycleToken9876543210fedcba";
@@ -23,10 +14,12 @@ function exitWithin(service: RunningService, ms: number): Promise<number | "stil
 }
 
 describeTargets("configuration errors", (target) => {
-  const serve = (env: Record<string, string>) =>
-    runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", ...env }, { target, timeoutMs: 15_000 });
+  const serve = (env: Record<string, string>) => runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", ...env }, { target, timeoutMs: 15_000 });
 
-  for (const [variable, value] of [["PORT", "abc"], ["CACHE_TTL", "-1"]] as const) {
+  for (const [variable, value] of [
+    ["PORT", "abc"],
+    ["CACHE_TTL", "-1"],
+  ] as const) {
     test(`${variable}=${value} exits 2 naming ${variable}`, async () => {
       const result = await serve({ [variable]: value });
       expect({ code: result.code, names: `${result.stdout}${result.stderr}`.includes(variable) }).toEqual({ code: 2, names: true });
@@ -41,8 +34,7 @@ describeTargets("graceful shutdown", (target: Target) => {
   });
   afterAll(() => fake.close());
 
-  const start = (env: Record<string, string> = {}) =>
-    startService({ target, env: { GITHUB_API_URL: fake.url, UPSTREAM_TIMEOUT_MS: "5000", ...env } });
+  const start = (env: Record<string, string> = {}) => startService({ target, env: { GITHUB_API_URL: fake.url, UPSTREAM_TIMEOUT_MS: "5000", ...env } });
 
   test("SIGTERM drains: readiness turns 503, the in-flight request completes 200, exit 0 within 10 s", async () => {
     const service = await start({ GITHUB_TOKEN: token, LOG_LEVEL: "debug" });
@@ -56,7 +48,12 @@ describeTargets("graceful shutdown", (target: Target) => {
       service.signal("SIGTERM");
       const readiness: Array<number | string> = [];
       while (!readiness.includes(503) && Date.now() - signalledAt < 2_500) {
-        readiness.push(await fetch(`${service.url}/readyz`).then((r) => r.status, (e: Error) => e.name));
+        readiness.push(
+          await fetch(`${service.url}/readyz`).then(
+            (r) => r.status,
+            (e: Error) => e.name,
+          ),
+        );
         await Bun.sleep(50);
       }
       expect(readiness).toContain(503);
@@ -92,7 +89,8 @@ function failureReport(stderr: string): { lines: string[]; traced: boolean } {
 /** Runs `serve` as an unprivileged user (nobody), for a bind only root may make. */
 async function serveUnprivileged(target: Target, env: Record<string, string>): Promise<CliResult> {
   if (target === "binary") await ensureBinary();
-  const command = target === "binary" ? [binaryPath, "serve"] : [`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/main.ts", "serve"];
+  const command =
+    target === "binary" ? [binaryPath, "serve"] : [`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/main.ts", "serve"];
   const proc = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...command], {
     cwd: target === "binary" ? tmpdir() : repoRoot,
     env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), DENO_DIR: `${tmpdir()}/gists-api-deno-nobody`, ...env },
@@ -112,35 +110,51 @@ const canTestPrivilegedPort =
 describeTargets("a listener that cannot be opened", (target) => {
   const serve = (env: Record<string, string>) => runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", ...env }, { target, timeoutMs: 15_000 });
 
-  test("a port already in use: one line naming it and what to do, exit 1", async () => {
-    const holder = createNetServer();
-    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-    const port = (holder.address() as AddressInfo).port;
-    try {
-      const result = await serve({ PORT: String(port) });
+  test(
+    "a port already in use: one line naming it and what to do, exit 1",
+    async () => {
+      const holder = createNetServer();
+      await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+      const port = (holder.address() as AddressInfo).port;
+      try {
+        const result = await serve({ PORT: String(port) });
+        const report = failureReport(result.stderr);
+        expect({ code: result.code, lines: report.lines.length, traced: report.traced }).toEqual({ code: 1, lines: 1, traced: false });
+        expect(report.lines[0]).toContain(`127.0.0.1:${port}`);
+        expect(report.lines[0]).toContain("PORT=");
+        expect(report.lines[0]).toContain("stop the process");
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
+    },
+    timedTestMs,
+  );
+
+  test(
+    "an address not on this host: one line naming it and HOST=, exit 1",
+    async () => {
+      const result = await serve({ HOST: "192.0.2.1", PORT: "8080" });
       const report = failureReport(result.stderr);
       expect({ code: result.code, lines: report.lines.length, traced: report.traced }).toEqual({ code: 1, lines: 1, traced: false });
-      expect(report.lines[0]).toContain(`127.0.0.1:${port}`);
+      expect(report.lines[0]).toContain("192.0.2.1:8080");
+      expect(report.lines[0]).toContain("HOST=");
+    },
+    timedTestMs,
+  );
+
+  test.skipIf(!canTestPrivilegedPort)(
+    "a privileged port as a user that may not bind it: one line naming it and PORT=, exit 1",
+    async () => {
+      const result = await serveUnprivileged(target, { HOST: "127.0.0.1", PORT: "80" });
+      const report = failureReport(result.stderr);
+      expect({ code: result.code, lines: report.lines.length, traced: report.traced, stderr: result.stderr }).toMatchObject({
+        code: 1,
+        lines: 1,
+        traced: false,
+      });
+      expect(report.lines[0]).toContain("127.0.0.1:80");
       expect(report.lines[0]).toContain("PORT=");
-      expect(report.lines[0]).toContain("stop the process");
-    } finally {
-      await new Promise((resolve) => holder.close(resolve));
-    }
-  }, timedTestMs);
-
-  test("an address not on this host: one line naming it and HOST=, exit 1", async () => {
-    const result = await serve({ HOST: "192.0.2.1", PORT: "8080" });
-    const report = failureReport(result.stderr);
-    expect({ code: result.code, lines: report.lines.length, traced: report.traced }).toEqual({ code: 1, lines: 1, traced: false });
-    expect(report.lines[0]).toContain("192.0.2.1:8080");
-    expect(report.lines[0]).toContain("HOST=");
-  }, timedTestMs);
-
-  test.skipIf(!canTestPrivilegedPort)("a privileged port as a user that may not bind it: one line naming it and PORT=, exit 1", async () => {
-    const result = await serveUnprivileged(target, { HOST: "127.0.0.1", PORT: "80" });
-    const report = failureReport(result.stderr);
-    expect({ code: result.code, lines: report.lines.length, traced: report.traced, stderr: result.stderr }).toMatchObject({ code: 1, lines: 1, traced: false });
-    expect(report.lines[0]).toContain("127.0.0.1:80");
-    expect(report.lines[0]).toContain("PORT=");
-  }, timedTestMs);
+    },
+    timedTestMs,
+  );
 });

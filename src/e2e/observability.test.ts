@@ -83,7 +83,11 @@ describeTargets("metrics", (target) => {
     for (const name of names.slice(20)) await s.request(`/${name}/deeper/path`);
     const text = await (await s.request("/metrics")).text();
     expect(names.filter((name) => text.includes(name))).toEqual([]);
-    const routes = new Set(parsePrometheusText(text).samples.map((x) => x.labels.route).filter(Boolean));
+    const routes = new Set(
+      parsePrometheusText(text)
+        .samples.map((x) => x.labels.route)
+        .filter(Boolean),
+    );
     expect(routes.size).toBeLessThanOrEqual(15);
   });
 });
@@ -163,7 +167,10 @@ describeTargets("request ids and logs", (target) => {
   });
 
   test("stdout is JSON lines only", () => {
-    const lines = s.service.stdout().split("\n").filter((line) => line.trim() !== "");
+    const lines = s.service
+      .stdout()
+      .split("\n")
+      .filter((line) => line.trim() !== "");
     const notJson = lines.filter((line) => {
       try {
         return typeof JSON.parse(line) !== "object";

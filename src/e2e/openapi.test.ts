@@ -36,8 +36,7 @@ describe("OpenAPI document [binary]", () => {
   });
 
   const gistsOperation = () => doc.paths["/{username}"]?.get as OpenAPIV3.OperationObject;
-  const parameter = (name: string) =>
-    (gistsOperation().parameters as OpenAPIV3.ParameterObject[] | undefined)?.find((p) => p.name === name);
+  const parameter = (name: string) => (gistsOperation().parameters as OpenAPIV3.ParameterObject[] | undefined)?.find((p) => p.name === name);
   const response = (status: string) => gistsOperation().responses[status] as OpenAPIV3.ResponseObject | undefined;
 
   // The parser dereferences in place, so each step gets its own copy.
@@ -148,7 +147,10 @@ async function _violations(step: () => Promise<unknown>): Promise<string[]> {
     await step();
     return [];
   } catch (error) {
-    const lines = (error as Error).message.split("\n").map((line) => line.trim()).filter(Boolean);
+    const lines = (error as Error).message
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
     const specific = lines.filter((line) => line.startsWith("#/") && !_echoes.some((echo) => echo.test(line)));
     return specific.length > 0 ? specific : lines;
   }

@@ -63,30 +63,38 @@ describeTargets("the warnings of a GitHub outage under load", (target: Target) =
     return { statuses, sent: fake.requestCount(), logged: warnings(service) };
   };
 
-  test("every failure at GitHub is logged once, the breaker opening once, and refused requests only as summaries", async () => {
-    fake.reset();
-    fake.setFault("*", { kind: "status", status: 500 });
-    const { statuses, sent, logged } = await outage();
-    expect(statuses).toEqual({ 502: requests });
-    expect(Object.keys(logged).sort()).toEqual(["circuit breaker", "github request failed", "github requests refused"]);
-    expect(logged["github request failed"]!.length).toBe(sent);
-    expect(logged["circuit breaker"]!.map((l) => l.state)).toEqual(["open"]);
-    expect(refusedTotals(logged["github requests refused"])).toEqual({ rate_limited: 0, breaker_open: requests - sent, queue_timeout: 0 });
-    // Bounded by GitHub's failures and the clock, not by the traffic: a fraction of the requests at most.
-    const summaries = logged["github requests refused"]!.length;
-    expect(sent + 1 + summaries).toBeLessThan(requests / 4);
-  }, timedTestMs);
+  test(
+    "every failure at GitHub is logged once, the breaker opening once, and refused requests only as summaries",
+    async () => {
+      fake.reset();
+      fake.setFault("*", { kind: "status", status: 500 });
+      const { statuses, sent, logged } = await outage();
+      expect(statuses).toEqual({ 502: requests });
+      expect(Object.keys(logged).sort()).toEqual(["circuit breaker", "github request failed", "github requests refused"]);
+      expect(logged["github request failed"]!.length).toBe(sent);
+      expect(logged["circuit breaker"]!.map((l) => l.state)).toEqual(["open"]);
+      expect(refusedTotals(logged["github requests refused"])).toEqual({ rate_limited: 0, breaker_open: requests - sent, queue_timeout: 0 });
+      // Bounded by GitHub's failures and the clock, not by the traffic: a fraction of the requests at most.
+      const summaries = logged["github requests refused"]!.length;
+      expect(sent + 1 + summaries).toBeLessThan(requests / 4);
+    },
+    timedTestMs,
+  );
 
-  test("an exhausted rate limit is logged once, and the requests it refuses only as summaries", async () => {
-    fake.reset();
-    // A reset far away, so the whole load meets the exhausted window however slow the machine is.
-    fake.setRateLimit({ remaining: 0, resetAt: Math.ceil(Date.now() / 1000) + 3600, exceededStatus: 403 });
-    const { statuses, sent, logged } = await outage();
-    expect(statuses).toEqual({ 429: requests });
-    expect(Object.keys(logged).sort()).toEqual(["github rate limit exhausted", "github request failed", "github requests refused"]);
-    expect(logged["github rate limit exhausted"]!.length).toBe(1);
-    // The requests GitHub itself refused are real failures; every other one was refused here.
-    expect(logged["github request failed"]!.length).toBe(sent);
-    expect(refusedTotals(logged["github requests refused"])).toEqual({ rate_limited: requests - sent, breaker_open: 0, queue_timeout: 0 });
-  }, timedTestMs);
+  test(
+    "an exhausted rate limit is logged once, and the requests it refuses only as summaries",
+    async () => {
+      fake.reset();
+      // A reset far away, so the whole load meets the exhausted window however slow the machine is.
+      fake.setRateLimit({ remaining: 0, resetAt: Math.ceil(Date.now() / 1000) + 3600, exceededStatus: 403 });
+      const { statuses, sent, logged } = await outage();
+      expect(statuses).toEqual({ 429: requests });
+      expect(Object.keys(logged).sort()).toEqual(["github rate limit exhausted", "github request failed", "github requests refused"]);
+      expect(logged["github rate limit exhausted"]!.length).toBe(1);
+      // The requests GitHub itself refused are real failures; every other one was refused here.
+      expect(logged["github request failed"]!.length).toBe(sent);
+      expect(refusedTotals(logged["github requests refused"])).toEqual({ rate_limited: requests - sent, breaker_open: 0, queue_timeout: 0 });
+    },
+    timedTestMs,
+  );
 });

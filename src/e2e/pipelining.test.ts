@@ -23,7 +23,8 @@ describeTargets("pipelined requests", (target) => {
     expect(exchange.responses[0]!.headers["x-cache"]).toBe("HIT");
   });
 
-  const behindMiss = target === "binary" ? "known limit: behind a cache miss the connection closes with no answer" : "behind a cache miss: both answered, in order";
+  const behindMiss =
+    target === "binary" ? "known limit: behind a cache miss the connection closes with no answer" : "behind a cache miss: both answered, in order";
   test(behindMiss, async () => {
     const login = freshLogin("pipe");
     const port = Number(new URL(s.service.url).port);

@@ -25,9 +25,7 @@ const onePodSelected = { ...allSelected, namespace: targetLabels.namespace, job,
 
 /** Series names the service itself exports (histograms as their _bucket, _count and _sum series). */
 const serviceMetrics = new Set(
-  Object.values(catalog).flatMap((spec) =>
-    spec.type === "histogram" ? [`${spec.name}_bucket`, `${spec.name}_count`, `${spec.name}_sum`] : [spec.name],
-  ),
+  Object.values(catalog).flatMap((spec) => (spec.type === "histogram" ? [`${spec.name}_bucket`, `${spec.name}_count`, `${spec.name}_sum`] : [spec.name])),
 );
 const recordedMetrics = new Set<string>(
   (parseYaml(readFileSync(rulesPath, "utf8")) as _RuleFile).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
@@ -101,83 +99,112 @@ describe("dashboards and rules on a real Prometheus [binary]", () => {
     await fake?.close();
   }, testMs);
 
-  test("request durations carry exemplars whose trace ids are traces the collector received", async () => {
-    const end = Date.now() / 1000;
-    const answer = await prometheus!.get<_ExemplarSeries[]>(
-      `/api/v1/query_exemplars?${new URLSearchParams({ query: `http_request_duration_seconds_bucket{job="${job}"}`, start: String(end - 600), end: String(end) })}`,
-    );
-    expect(answer.status).toBe("success");
-    const traceIds = answer.data!.flatMap((series) => series.exemplars.map((exemplar) => exemplar.labels.trace_id));
-    expect(traceIds.length).toBeGreaterThan(0);
-    // Spans leave in batches: the last scraped request's may still be on its way.
-    const missing = () => {
-      const exported = new Set(receiver!.spans().filter((span) => span.kind === "SERVER").map((span) => span.traceId));
-      return traceIds.filter((id) => !exported.has(id!));
-    };
-    await until(() => missing().length === 0, 10_000, "every exemplar's trace at the collector").catch(() => {});
-    expect(missing()).toEqual([]);
-  }, testMs);
+  test(
+    "request durations carry exemplars whose trace ids are traces the collector received",
+    async () => {
+      const end = Date.now() / 1000;
+      const answer = await prometheus!.get<_ExemplarSeries[]>(
+        `/api/v1/query_exemplars?${new URLSearchParams({ query: `http_request_duration_seconds_bucket{job="${job}"}`, start: String(end - 600), end: String(end) })}`,
+      );
+      expect(answer.status).toBe("success");
+      const traceIds = answer.data!.flatMap((series) => series.exemplars.map((exemplar) => exemplar.labels.trace_id));
+      expect(traceIds.length).toBeGreaterThan(0);
+      // Spans leave in batches: the last scraped request's may still be on its way.
+      const missing = () => {
+        const exported = new Set(
+          receiver!
+            .spans()
+            .filter((span) => span.kind === "SERVER")
+            .map((span) => span.traceId),
+        );
+        return traceIds.filter((id) => !exported.has(id!));
+      };
+      await until(() => missing().length === 0, 10_000, "every exemplar's trace at the collector").catch(() => {});
+      expect(missing()).toEqual([]);
+    },
+    testMs,
+  );
 
   test("the traffic covered successes, hits, STALE, 404, 422, 429 and 502", () => {
     expect([...seen.statuses.keys()].sort()).toEqual(expect.arrayContaining([200, 404, 422, 429, 502]));
     expect([...seen.xCache.keys()]).toEqual(expect.arrayContaining(["MISS", "HIT", "STALE"]));
   });
 
-  test("the target is up and every rule group of alerts.yaml loaded and evaluates without errors", async () => {
-    const targets = await prometheus!.get<{ activeTargets: _Target[] }>("/api/v1/targets");
-    const ours = targets.data!.activeTargets.filter((t) => t.labels.job === job);
-    const seenTargets: Array<Record<string, string>> = ours.map((t) => ({ health: t.health, lastError: t.lastError, ...t.labels }));
-    expect(seenTargets).toEqual([{ health: "up", lastError: "", job, instance: new URL(service!.url).host, ...targetLabels }]);
+  test(
+    "the target is up and every rule group of alerts.yaml loaded and evaluates without errors",
+    async () => {
+      const targets = await prometheus!.get<{ activeTargets: _Target[] }>("/api/v1/targets");
+      const ours = targets.data!.activeTargets.filter((t) => t.labels.job === job);
+      const seenTargets: Array<Record<string, string>> = ours.map((t) => ({ health: t.health, lastError: t.lastError, ...t.labels }));
+      expect(seenTargets).toEqual([{ health: "up", lastError: "", job, instance: new URL(service!.url).host, ...targetLabels }]);
 
-    const expected = (parseYaml(readFileSync(rulesPath, "utf8")) as _RuleFile).groups;
-    const loaded = await prometheus!.get<{ groups: _LoadedGroup[] }>("/api/v1/rules");
-    expect(loaded.status).toBe("success");
-    const shape = (groups: Array<{ name: string; rules: unknown[] }>) => groups.map((g) => `${g.name}: ${g.rules.length} rules`).sort();
-    expect(shape(loaded.data!.groups)).toEqual(shape(expected));
-    const unhealthy = (await _ruleHealth(prometheus!)).filter((rule) => rule.health !== "ok");
-    expect(unhealthy).toEqual([]);
-  }, testMs);
+      const expected = (parseYaml(readFileSync(rulesPath, "utf8")) as _RuleFile).groups;
+      const loaded = await prometheus!.get<{ groups: _LoadedGroup[] }>("/api/v1/rules");
+      expect(loaded.status).toBe("success");
+      const shape = (groups: Array<{ name: string; rules: unknown[] }>) => groups.map((g) => `${g.name}: ${g.rules.length} rules`).sort();
+      expect(shape(loaded.data!.groups)).toEqual(shape(expected));
+      const unhealthy = (await _ruleHealth(prometheus!)).filter((rule) => rule.health !== "ok");
+      expect(unhealthy).toEqual([]);
+    },
+    testMs,
+  );
 
-  test("every catalog metric has samples, and GitHub's statuses include 200, 304, 404 and 500", async () => {
-    const names = await prometheus!.query(`count by (__name__) ({job="${job}"})`);
-    const present = new Set((names.data!.result as _Sample[]).map((s) => s.metric.__name__));
-    expect([...serviceMetrics].filter((name) => !present.has(name))).toEqual([]);
+  test(
+    "every catalog metric has samples, and GitHub's statuses include 200, 304, 404 and 500",
+    async () => {
+      const names = await prometheus!.query(`count by (__name__) ({job="${job}"})`);
+      const present = new Set((names.data!.result as _Sample[]).map((s) => s.metric.__name__));
+      expect([...serviceMetrics].filter((name) => !present.has(name))).toEqual([]);
 
-    const statuses = await prometheus!.query(`count by (status) (github_api_requests_total{job="${job}"})`);
-    const seenStatuses = (statuses.data!.result as _Sample[]).map((s) => s.metric.status);
-    expect(seenStatuses).toEqual(expect.arrayContaining(["200", "304", "404", "500"]));
-    // The breaker did open (2) at least once while Prometheus watched.
-    expect(_scalar(await prometheus!.query(`max_over_time(github_circuit_breaker_state{job="${job}"}[5m])`))).toBe(2);
-  }, testMs);
+      const statuses = await prometheus!.query(`count by (status) (github_api_requests_total{job="${job}"})`);
+      const seenStatuses = (statuses.data!.result as _Sample[]).map((s) => s.metric.status);
+      expect(seenStatuses).toEqual(expect.arrayContaining(["200", "304", "404", "500"]));
+      // The breaker did open (2) at least once while Prometheus watched.
+      expect(_scalar(await prometheus!.query(`max_over_time(github_circuit_breaker_state{job="${job}"}[5m])`))).toBe(2);
+    },
+    testMs,
+  );
 
-  test("every template variable's label_values() lists this target's namespace, job and pod", async () => {
-    const problems: string[] = [];
-    for (const variable of _variableQueries()) {
-      const parsed = /^label_values\((?:(.*),\s*)?(\w+)\)$/.exec(variable.query.trim());
-      if (!parsed) {
-        problems.push(`${variable.dashboard} $${variable.name}: not label_values(selector, label): ${variable.query}`);
-        continue;
+  test(
+    "every template variable's label_values() lists this target's namespace, job and pod",
+    async () => {
+      const problems: string[] = [];
+      for (const variable of _variableQueries()) {
+        const parsed = /^label_values\((?:(.*),\s*)?(\w+)\)$/.exec(variable.query.trim());
+        if (!parsed) {
+          problems.push(`${variable.dashboard} $${variable.name}: not label_values(selector, label): ${variable.query}`);
+          continue;
+        }
+        const [, selector, label] = parsed;
+        const params = new URLSearchParams();
+        if (selector) params.set("match[]", _substitute(selector, allSelected).expr);
+        const answer = await prometheus!.get<string[]>(`/api/v1/label/${label}/values?${params}`);
+        const wanted = { namespace: targetLabels.namespace, job, pod: targetLabels.pod }[variable.name];
+        if (answer.status !== "success" || !answer.data!.includes(wanted ?? "")) {
+          problems.push(`${variable.dashboard} $${variable.name}: ${variable.query} gave ${JSON.stringify(answer)}`);
+        }
       }
-      const [, selector, label] = parsed;
-      const params = new URLSearchParams();
-      if (selector) params.set("match[]", _substitute(selector, allSelected).expr);
-      const answer = await prometheus!.get<string[]>(`/api/v1/label/${label}/values?${params}`);
-      const wanted = { namespace: targetLabels.namespace, job, pod: targetLabels.pod }[variable.name];
-      if (answer.status !== "success" || !answer.data!.includes(wanted ?? "")) {
-        problems.push(`${variable.dashboard} $${variable.name}: ${variable.query} gave ${JSON.stringify(answer)}`);
-      }
-    }
-    expect(problems).toEqual([]);
-  }, testMs);
+      expect(problems).toEqual([]);
+    },
+    testMs,
+  );
 
-  test("every panel query parses and evaluates; every one not about kube-state-metrics or Istio returns data", async () => {
-    expect(await _emptyOrBroken(prometheus!, allSelected)).toEqual([]);
-  }, testMs);
+  test(
+    "every panel query parses and evaluates; every one not about kube-state-metrics or Istio returns data",
+    async () => {
+      expect(await _emptyOrBroken(prometheus!, allSelected)).toEqual([]);
+    },
+    testMs,
+  );
 
   // What a user sees after picking a pod: a matcher on a label a series lacks only matches while "All" (.*) is selected.
-  test("the same with one namespace, job and pod picked in the variables' drop-downs", async () => {
-    expect(await _emptyOrBroken(prometheus!, onePodSelected)).toEqual([]);
-  }, testMs);
+  test(
+    "the same with one namespace, job and pod picked in the variables' drop-downs",
+    async () => {
+      expect(await _emptyOrBroken(prometheus!, onePodSelected)).toEqual([]);
+    },
+    testMs,
+  );
 });
 
 /** One series of Prometheus' exemplar query answer. */
@@ -216,12 +243,7 @@ type _Get = (path: string) => Promise<number>;
  * 404s, 422s, retried and failed 500s, slow and coalesced requests, one rate-limit burst, one eviction churn and
  * one open breaker.
  */
-async function _driveTraffic(
-  base: string,
-  fake: FakeGithub,
-  redis: TestRedis,
-  seen: { statuses: Map<number, number>; xCache: Map<string, number> },
-) {
+async function _driveTraffic(base: string, fake: FakeGithub, redis: TestRedis, seen: { statuses: Map<number, number>; xCache: Map<string, number> }) {
   const get: _Get = async (path) => {
     const res = await fetch(`${base}${path}`);
     await res.arrayBuffer();

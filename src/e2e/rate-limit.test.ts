@@ -28,8 +28,7 @@ async function drain(s: Stack, headers: Record<string, string> = {}): Promise<nu
   return lastSentAt;
 }
 
-const statusOf = async (s: Stack, path: string, headers: Record<string, string> = {}) =>
-  (await s.request(path, { headers })).status;
+const statusOf = async (s: Stack, path: string, headers: Record<string, string> = {}) => (await s.request(path, { headers })).status;
 
 /** Ask the limited path until a 429 (at most 10 times); how many passed, and the seconds since `emptyAt`. */
 async function passesUntilLimited(s: Stack, emptyAt: number): Promise<{ passed: number; seconds: number; last: number }> {

@@ -54,7 +54,10 @@ describeTargets("every request form is routed by its path", (target) => {
       const res = await raw(portOf(s), head);
       expect({ form, status: res.status, hasSize: "size" in JSON.parse(res.body) }).toEqual({ form, status: 200, hasSize: true });
     }
-    for (const [path, status] of [["/healthz", "alive"], ["/readyz", "ready"]]) {
+    for (const [path, status] of [
+      ["/healthz", "alive"],
+      ["/readyz", "ready"],
+    ]) {
       for (const [form, head] of forms(path!, portOf(s))) {
         const res = await raw(portOf(s), head);
         expect({ form, path, status: res.status, body: JSON.parse(res.body) }).toEqual({ form, path, status: 200, body: { status } });
@@ -82,17 +85,21 @@ describeTargets("readiness of a request without Host during shutdown", (target) 
     await fake.close();
   });
 
-  test("an HTTP/1.0 probe without Host sees 503 on /readyz once SIGTERM arrived", async () => {
-    const port = Number(new URL(service.url).port);
-    expect((await raw(port, "GET /readyz HTTP/1.0")).status).toBe(200);
-    // A slow request in flight keeps the listener open while the service drains.
-    fake.setFault("slowpoke", { kind: "latency", ms: 4_000 });
-    const inFlight = fetch(`${service.url}/slowpoke`).then((res) => res.status);
-    await until(() => fake.inFlight === 1, 5_000, "the request to reach GitHub");
-    service.signal("SIGTERM");
-    await service.waitForLog((line) => line.msg === "shutting down", 5_000);
-    const probe = await raw(port, "GET /readyz HTTP/1.0");
-    expect({ status: probe.status, body: JSON.parse(probe.body) }).toEqual({ status: 503, body: { status: "shutting down" } });
-    expect(await inFlight).toBe(200);
-  }, timedTestMs);
+  test(
+    "an HTTP/1.0 probe without Host sees 503 on /readyz once SIGTERM arrived",
+    async () => {
+      const port = Number(new URL(service.url).port);
+      expect((await raw(port, "GET /readyz HTTP/1.0")).status).toBe(200);
+      // A slow request in flight keeps the listener open while the service drains.
+      fake.setFault("slowpoke", { kind: "latency", ms: 4_000 });
+      const inFlight = fetch(`${service.url}/slowpoke`).then((res) => res.status);
+      await until(() => fake.inFlight === 1, 5_000, "the request to reach GitHub");
+      service.signal("SIGTERM");
+      await service.waitForLog((line) => line.msg === "shutting down", 5_000);
+      const probe = await raw(port, "GET /readyz HTTP/1.0");
+      expect({ status: probe.status, body: JSON.parse(probe.body) }).toEqual({ status: 503, body: { status: "shutting down" } });
+      expect(await inFlight).toBe(200);
+    },
+    timedTestMs,
+  );
 });

@@ -47,7 +47,10 @@ async function rollOne(instances: RunningService[], base: Transport, fake?: Fake
     await Bun.sleep(sigtermAfterMs);
     if (fake) {
       fake.setFault("user-slow", { kind: "latency", ms: 2_000, times: 1 });
-      slow = fetch(`${victim!.url}/user-slow`).then((r) => r.status, (e: Error) => e.message);
+      slow = fetch(`${victim!.url}/user-slow`).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      );
       const waitUntil = Date.now() + 2_000;
       while (fake.requestCount("user-slow") === 0 && Date.now() < waitUntil) await Bun.sleep(10);
     }
@@ -72,7 +75,16 @@ async function rollOne(instances: RunningService[], base: Transport, fake?: Fake
     transport,
   );
   const { exitCode, drainMs } = await restart;
-  return { result, slow: await slow, sent: counts.sent, refusedRetries: counts.refusedRetries, closedRetries: counts.closedRetries, exitCode, readiness, drainMs };
+  return {
+    result,
+    slow: await slow,
+    sent: counts.sent,
+    refusedRetries: counts.refusedRetries,
+    closedRetries: counts.closedRetries,
+    exitCode,
+    readiness,
+    drainMs,
+  };
 }
 
 describe("rolling restart [binary]", () => {

@@ -84,7 +84,9 @@ describe("scenarios judge what they measure", () => {
     closed.stop(true);
     const run = await report(["zipf-users", "--url", url, "--duration", "30s", "--connections", "2"]);
     expect(run.code).toBe(1);
-    expect(run.checks).toEqual([{ name: "the service answered", actual: `no answer from 127.0.0.1:${new URL(url).port}: connection refused (2 attempts)`, ok: false }]);
+    expect(run.checks).toEqual([
+      { name: "the service answered", actual: `no answer from 127.0.0.1:${new URL(url).port}: connection refused (2 attempts)`, ok: false },
+    ]);
   }, 90_000);
 });
 
@@ -95,7 +97,14 @@ describe("npm run scenario", () => {
   }, 90_000);
 
   test("bad names and flags exit 2 with the list of scenarios", async () => {
-    for (const args of [[], ["no-such-scenario"], ["cache-hits", "--duration", "ten"], ["cache-hits", "--url", "https://x"], ["upstream-outage", "--url", "http://127.0.0.1:1"], ["cache-hits", "--bogus"]]) {
+    for (const args of [
+      [],
+      ["no-such-scenario"],
+      ["cache-hits", "--duration", "ten"],
+      ["cache-hits", "--url", "https://x"],
+      ["upstream-outage", "--url", "http://127.0.0.1:1"],
+      ["cache-hits", "--bogus"],
+    ]) {
       const run = await scenario(args);
       expect({ args, code: run.code }).toEqual({ args, code: 2 });
       expect(run.stderr).toContain("Scenarios: cache-hits, cold-stampede, upstream-outage, zipf-users.");

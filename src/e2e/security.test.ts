@@ -114,7 +114,12 @@ describe("security [binary]", () => {
       ["GitHub timeout 504", 504],
     ]);
     // Strict where it matters: no inline or foreign script, no framing, no base or form hijack.
-    const directives = Object.fromEntries(policy.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = Object.fromEntries(
+      policy
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(directives).toMatchObject({
       "default-src": ["'self'"],
       "script-src": ["'self'"],
@@ -148,13 +153,20 @@ describe("security [binary]", () => {
     const port = Number(new URL(s.service.url).port);
     const before = rssMb(s.service.pid);
     const uploads = [];
-    for (const [method, path] of [["POST", `/${login}`], ["DELETE", "/cache"], ["PUT", "/healthz"]] as const) uploads.push(await chunkedUpload(port, method, path, 32));
+    for (const [method, path] of [
+      ["POST", `/${login}`],
+      ["DELETE", "/cache"],
+      ["PUT", "/healthz"],
+    ] as const)
+      uploads.push(await chunkedUpload(port, method, path, 32));
     const after = rssMb(s.service.pid);
     // No route reads a body: the answer comes at once and the connection closes, whatever is still being sent.
     // Closing with unread input resets the connection, which may destroy the answer before the client reads it.
     const expected = ["HTTP/1.1 404", "HTTP/1.1 401", "HTTP/1.1 404"];
     expect(uploads.map((u, i) => (u.status === "" ? expected[i] : u.status.slice(0, 12)))).toEqual(expected);
-    console.log(`security: chunked uploads of 32 MiB each, MiB taken before the close: ${uploads.map((u) => u.tookMib).join(", ")}; RSS ${before} -> ${after} MB`);
+    console.log(
+      `security: chunked uploads of 32 MiB each, MiB taken before the close: ${uploads.map((u) => u.tookMib).join(", ")}; RSS ${before} -> ${after} MB`,
+    );
     expect(after - before).toBeLessThan(16);
     expect((await s.request("/healthz")).status).toBe(200);
   }, 30_000);
@@ -163,7 +175,10 @@ describe("security [binary]", () => {
     const one = await s.request(`/${login}`, { headers: { "x-large": "a".repeat(64 * 1024) } });
     const many = await s.request(`/${login}`, { headers: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, "v".repeat(60)])) });
     const port = Number(new URL(s.service.url).port);
-    const line = await rawExchange(port, `GET /${"a".repeat(100 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, { expectResponses: 1, timeoutMs: 3_000 });
+    const line = await rawExchange(port, `GET /${"a".repeat(100 * 1024)} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, {
+      expectResponses: 1,
+      timeoutMs: 3_000,
+    });
     expect([one.status, many.status, line.responses[0]?.status].map((status) => status === 431 || status === 400)).toEqual([true, true, true]);
     expect((await s.request("/healthz")).status).toBe(200);
     expect(s.service.exitCode).toBeUndefined();
@@ -201,7 +216,13 @@ describe("security [binary]", () => {
   test("at LOG_LEVEL=debug, across every error, neither token reaches stdout, stderr, an answer or (the admin token) GitHub", async () => {
     const failing = freshLogin("leaky");
     s.fake.setUser(failing, 1);
-    const faults = [{ kind: "status", status: 500 }, { kind: "reset" }, { kind: "hang" }, { kind: "malformed" }, { kind: "status", status: 401, body: '{"message":"Bad credentials"}' }] as const;
+    const faults = [
+      { kind: "status", status: 500 },
+      { kind: "reset" },
+      { kind: "hang" },
+      { kind: "malformed" },
+      { kind: "status", status: 401, body: '{"message":"Bad credentials"}' },
+    ] as const;
     for (const fault of faults) {
       s.fake.setFault(failing, fault);
       await s.request(`/${failing}?use_cache=false`, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -219,7 +240,9 @@ describe("security [binary]", () => {
 
     const places = { stdout: s.service.stdout(), stderr: s.service.stderr(), answers: s.bodies.join("\n") };
     const leaks = Object.entries(places).flatMap(([where, text]) =>
-      [githubToken, adminToken, githubToken.slice(4, 24), adminToken.slice(4, 24)].filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 8)}...`),
+      [githubToken, adminToken, githubToken.slice(4, 24), adminToken.slice(4, 24)]
+        .filter((secret) => text.includes(secret))
+        .map((secret) => `${where}: ${secret.slice(0, 8)}...`),
     );
     expect(leaks).toEqual([]);
     // The failures were logged (a warning each): the check above looked at real output, not silence.

@@ -33,29 +33,36 @@ async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Pro
 }
 
 describeTargets("configuration errors of the cache, upstream, rate-limit and tracing settings", (target) => {
-  test("each invalid value exits 2 naming its variable", async () => {
-    const results = await inBatches(invalid, 4, async ([variable, value]) => {
-      const result = await runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", [variable]: value }, { target, timeoutMs: 15_000 });
-      return { variable, value, code: result.code, named: `${result.stdout}${result.stderr}`.includes(variable) };
-    });
-    expect(results).toEqual(invalid.map(([variable, value]) => ({ variable, value, code: 2, named: true })));
-  }, timedTestMs);
+  test(
+    "each invalid value exits 2 naming its variable",
+    async () => {
+      const results = await inBatches(invalid, 4, async ([variable, value]) => {
+        const result = await runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", [variable]: value }, { target, timeoutMs: 15_000 });
+        return { variable, value, code: result.code, named: `${result.stdout}${result.stderr}`.includes(variable) };
+      });
+      expect(results).toEqual(invalid.map(([variable, value]) => ({ variable, value, code: 2, named: true })));
+    },
+    timedTestMs,
+  );
 });
 
 describeTargets("a token that cannot travel in a header", (target) => {
-  test("GITHUB_TOKEN or ADMIN_TOKEN holding whitespace or a control character exits 2, naming it, never the value", async () => {
-    const cases: Array<[string, string]> = [
-      ["GITHUB_TOKEN", "ghp_hidden1 part"],
-      ["GITHUB_TOKEN", "ghp_hidden2\npart"],
-      ["ADMIN_TOKEN", "hidden3\tpart"],
-      ["ADMIN_TOKEN", "hidden4\u0007part"],
-    ];
-    const results = await inBatches(cases, 4, async ([variable, value]) => {
-      const result = await runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", [variable]: value }, { target, timeoutMs: 15_000 });
-      const output = `${result.stdout}${result.stderr}`;
-      return { variable, code: result.code, named: output.includes(variable), leaked: output.includes("hidden") };
-    });
-    expect(results).toEqual(cases.map(([variable]) => ({ variable, code: 2, named: true, leaked: false })));
-  }, timedTestMs);
+  test(
+    "GITHUB_TOKEN or ADMIN_TOKEN holding whitespace or a control character exits 2, naming it, never the value",
+    async () => {
+      const cases: Array<[string, string]> = [
+        ["GITHUB_TOKEN", "ghp_hidden1 part"],
+        ["GITHUB_TOKEN", "ghp_hidden2\npart"],
+        ["ADMIN_TOKEN", "hidden3\tpart"],
+        ["ADMIN_TOKEN", "hidden4\u0007part"],
+      ];
+      const results = await inBatches(cases, 4, async ([variable, value]) => {
+        const result = await runCli(["serve"], { HOST: "127.0.0.1", PORT: "0", [variable]: value }, { target, timeoutMs: 15_000 });
+        const output = `${result.stdout}${result.stderr}`;
+        return { variable, code: result.code, named: output.includes(variable), leaked: output.includes("hidden") };
+      });
+      expect(results).toEqual(cases.map(([variable]) => ({ variable, code: 2, named: true, leaked: false })));
+    },
+    timedTestMs,
+  );
 });
-

@@ -96,50 +96,58 @@ describeTargets("circuit breaker", (target) => {
     expect(await breakerState(s)).toBe(0);
   });
 
-  test("after BREAKER_THRESHOLD failures it opens: fails fast, serves STALE, then one probe closes it", async () => {
-    const held = freshLogin("held");
-    s.fake.setUser(held, 2);
-    const warm = await getGists(s, `/${held}`);
-    await Bun.sleep(1_100);
-    await fail(3);
-    expect(await breakerState(s)).toBe(2);
-    const openedAt = Date.now();
-    await expectFailsFast();
-    const stale = await getGists(s, `/${held}`);
-    expect([stale.status, stale.xCache]).toEqual([200, "STALE"]);
-    expect(stale.body.data).toEqual(warm.body.data);
-    expect(s.fake.requestCount(held)).toBe(1);
-    expect(Date.now() - openedAt).toBeLessThan(cooldownMs);
+  test(
+    "after BREAKER_THRESHOLD failures it opens: fails fast, serves STALE, then one probe closes it",
+    async () => {
+      const held = freshLogin("held");
+      s.fake.setUser(held, 2);
+      const warm = await getGists(s, `/${held}`);
+      await Bun.sleep(1_100);
+      await fail(3);
+      expect(await breakerState(s)).toBe(2);
+      const openedAt = Date.now();
+      await expectFailsFast();
+      const stale = await getGists(s, `/${held}`);
+      expect([stale.status, stale.xCache]).toEqual([200, "STALE"]);
+      expect(stale.body.data).toEqual(warm.body.data);
+      expect(s.fake.requestCount(held)).toBe(1);
+      expect(Date.now() - openedAt).toBeLessThan(cooldownMs);
 
-    await Bun.sleep(openedAt + cooldownMs + 100 - Date.now());
-    const probe = freshLogin("probe");
-    s.fake.setUser(probe, 1);
-    s.fake.setFault(probe, { kind: "latency", ms: 400, times: 1 });
-    const probing = getGists(s, `/${probe}`);
-    await until(() => s.fake.inFlight === 1, 3_000, "the probe to reach GitHub");
-    expect(await breakerState(s)).toBe(1);
-    expect((await probing).status).toBe(200);
-    expect(await breakerState(s)).toBe(0);
-    const after = freshLogin("after");
-    s.fake.setUser(after, 1);
-    expect((await getGists(s, `/${after}`)).status).toBe(200);
-    expect(s.fake.requestCount(after)).toBe(1);
-  }, timedTestMs);
+      await Bun.sleep(openedAt + cooldownMs + 100 - Date.now());
+      const probe = freshLogin("probe");
+      s.fake.setUser(probe, 1);
+      s.fake.setFault(probe, { kind: "latency", ms: 400, times: 1 });
+      const probing = getGists(s, `/${probe}`);
+      await until(() => s.fake.inFlight === 1, 3_000, "the probe to reach GitHub");
+      expect(await breakerState(s)).toBe(1);
+      expect((await probing).status).toBe(200);
+      expect(await breakerState(s)).toBe(0);
+      const after = freshLogin("after");
+      s.fake.setUser(after, 1);
+      expect((await getGists(s, `/${after}`)).status).toBe(200);
+      expect(s.fake.requestCount(after)).toBe(1);
+    },
+    timedTestMs,
+  );
 
-  test("a failed probe opens it again for another cooldown", async () => {
-    await fail(3);
-    const openedAt = Date.now();
-    expect(await breakerState(s)).toBe(2);
-    await Bun.sleep(openedAt + cooldownMs + 100 - Date.now());
-    await fail(1);
-    const reopenedAt = Date.now();
-    expect(await breakerState(s)).toBe(2);
-    await expectFailsFast();
-    expect(Date.now() - reopenedAt).toBeLessThan(cooldownMs);
-    await Bun.sleep(reopenedAt + cooldownMs + 100 - Date.now());
-    const login = freshLogin("healed");
-    s.fake.setUser(login, 1);
-    expect((await getGists(s, `/${login}`)).status).toBe(200);
-    expect(await breakerState(s)).toBe(0);
-  }, timedTestMs);
+  test(
+    "a failed probe opens it again for another cooldown",
+    async () => {
+      await fail(3);
+      const openedAt = Date.now();
+      expect(await breakerState(s)).toBe(2);
+      await Bun.sleep(openedAt + cooldownMs + 100 - Date.now());
+      await fail(1);
+      const reopenedAt = Date.now();
+      expect(await breakerState(s)).toBe(2);
+      await expectFailsFast();
+      expect(Date.now() - reopenedAt).toBeLessThan(cooldownMs);
+      await Bun.sleep(reopenedAt + cooldownMs + 100 - Date.now());
+      const login = freshLogin("healed");
+      s.fake.setUser(login, 1);
+      expect((await getGists(s, `/${login}`)).status).toBe(200);
+      expect(await breakerState(s)).toBe(0);
+    },
+    timedTestMs,
+  );
 });

@@ -81,7 +81,10 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
     if (event) for (const listener of listeners) listener(event);
   });
   commands.connect().catch(() => {});
-  subscriber.connect().then(() => subscriber.subscribe(channel)).catch(() => {});
+  subscriber
+    .connect()
+    .then(() => subscriber.subscribe(channel))
+    .catch(() => {});
 
   const link = {
     /**

@@ -49,24 +49,28 @@ export function createSharedCache<V extends CachedValue>(
   const { metrics, logger } = deps;
   let errors = 0;
   let fallbacks = 0;
-  const link = createRedisLink(config, {
-    command(operation, seconds, ok) {
-      metrics.sharedCacheCommandDuration.labels(operation).observe(seconds);
-      if (ok) return;
-      errors++;
-      fallbacks++;
-      metrics.sharedCacheErrors.labels(operation).inc();
-      metrics.sharedCacheFallbacks.labels(operation).inc();
+  const link = createRedisLink(
+    config,
+    {
+      command(operation, seconds, ok) {
+        metrics.sharedCacheCommandDuration.labels(operation).observe(seconds);
+        if (ok) return;
+        errors++;
+        fallbacks++;
+        metrics.sharedCacheErrors.labels(operation).inc();
+        metrics.sharedCacheFallbacks.labels(operation).inc();
+      },
+      skipped(operation) {
+        fallbacks++;
+        metrics.sharedCacheFallbacks.labels(operation).inc();
+      },
+      stateChanged(up, reason) {
+        if (up) logger.info("shared cache connected", { redis: _where(config.url) });
+        else logger.warn("shared cache unavailable; answering from the local cache", { redis: _where(config.url), reason });
+      },
     },
-    skipped(operation) {
-      fallbacks++;
-      metrics.sharedCacheFallbacks.labels(operation).inc();
-    },
-    stateChanged(up, reason) {
-      if (up) logger.info("shared cache connected", { redis: _where(config.url) });
-      else logger.warn("shared cache unavailable; answering from the local cache", { redis: _where(config.url), reason });
-    },
-  }, deps.tracing);
+    deps.tracing,
+  );
   const tier = createRedisTier({
     link,
     codec: deps.codec,

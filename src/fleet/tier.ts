@@ -66,12 +66,14 @@ export function createRedisTier<V extends CachedValue>(options: RedisTierOptions
   });
   // A clear published while this replica was cut off is caught on reconnect by the generation it left behind.
   link.onConnect(() => {
-    void link.run("get", (redis) => redis.get(generationKey)).then((text) => {
-      if (text === undefined) return;
-      const seen = Number(text ?? 0);
-      if (generation !== undefined && seen !== generation) emptyLocal();
-      generation = seen;
-    });
+    void link
+      .run("get", (redis) => redis.get(generationKey))
+      .then((text) => {
+        if (text === undefined) return;
+        const seen = Number(text ?? 0);
+        if (generation !== undefined && seen !== generation) emptyLocal();
+        generation = seen;
+      });
   });
 
   const read = async (key: string): Promise<StoredCopy<V> | undefined | null> => {
@@ -119,9 +121,7 @@ export function createRedisTier<V extends CachedValue>(options: RedisTierOptions
       const ttlMs = Math.floor(copy.staleUntil - now());
       if (ttlMs < 1) return;
       const bytes = codec.encode(key, copy);
-      const stored = await link.run("set", (redis) =>
-        redis.set(entryKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), "PX", ttlMs),
-      );
+      const stored = await link.run("set", (redis) => redis.set(entryKey(key), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), "PX", ttlMs));
       if (stored !== undefined) link.publish({ type: "filled", key });
     },
     async lease(key): Promise<Lease> {

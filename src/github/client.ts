@@ -143,46 +143,46 @@ export function createGithubClient(options: GithubClientOptions) {
     attempt: { timeoutMs: number; validators?: Validators },
     span: ClientSpan | undefined,
   ): Promise<GistsFetch> {
-      const started = performance.now();
-      const headers = { ...baseHeaders };
-      span?.inject(headers);
-      if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
-      if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
-      const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
-      let response: Response;
-      let body: string;
-      try {
-        response = await request.raw<ReadableStream<Uint8Array>, "stream">(path, {
-          query: { page, per_page: perPage },
-          headers,
-          responseType: "stream",
-          ignoreResponseError: true,
-          signal,
-        });
-        body = await readCappedText(response, options.maxBodyBytes);
-      } catch (error) {
-        const failure = _failureOf(error, signal, attempt.timeoutMs);
-        options.observer?.request(failure.kind === "timeout" ? "timeout" : "error", (performance.now() - started) / 1000);
-        span?.fail(failure.kind, failure.message);
-        throw failure;
-      }
-      options.observer?.request(String(response.status), (performance.now() - started) / 1000);
-      options.observer?.received?.(body.length);
-      const rateLimit = _rateLimitOf(response.headers);
-      span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
-      if (span && response.status >= 400) span.fail(String(response.status));
-      if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
-      if (response.status === 304) return { kind: "not-modified" };
-      _raiseForStatus(response, body, rateLimit, username, now());
-      return {
-        kind: "page",
-        page: {
-          gists: _parseGists(body),
-          links: parseLinkHeader(response.headers.get("link")),
-          etag: response.headers.get("etag") ?? undefined,
-          lastModified: response.headers.get("last-modified") ?? undefined,
-        },
-      };
+    const started = performance.now();
+    const headers = { ...baseHeaders };
+    span?.inject(headers);
+    if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
+    if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
+    const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
+    let response: Response;
+    let body: string;
+    try {
+      response = await request.raw<ReadableStream<Uint8Array>, "stream">(path, {
+        query: { page, per_page: perPage },
+        headers,
+        responseType: "stream",
+        ignoreResponseError: true,
+        signal,
+      });
+      body = await readCappedText(response, options.maxBodyBytes);
+    } catch (error) {
+      const failure = _failureOf(error, signal, attempt.timeoutMs);
+      options.observer?.request(failure.kind === "timeout" ? "timeout" : "error", (performance.now() - started) / 1000);
+      span?.fail(failure.kind, failure.message);
+      throw failure;
+    }
+    options.observer?.request(String(response.status), (performance.now() - started) / 1000);
+    options.observer?.received?.(body.length);
+    const rateLimit = _rateLimitOf(response.headers);
+    span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
+    if (span && response.status >= 400) span.fail(String(response.status));
+    if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
+    if (response.status === 304) return { kind: "not-modified" };
+    _raiseForStatus(response, body, rateLimit, username, now());
+    return {
+      kind: "page",
+      page: {
+        gists: _parseGists(body),
+        links: parseLinkHeader(response.headers.get("link")),
+        etag: response.headers.get("etag") ?? undefined,
+        lastModified: response.headers.get("last-modified") ?? undefined,
+      },
+    };
   }
 }
 

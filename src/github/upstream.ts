@@ -58,14 +58,7 @@ export function createUpstream(deps: UpstreamDeps) {
     }
   };
 
-  const attempts = async (
-    username: string,
-    page: number,
-    perPage: number,
-    validators: Validators | undefined,
-    deadline: number,
-    sent: { count: number },
-  ) => {
+  const attempts = async (username: string, page: number, perPage: number, validators: Validators | undefined, deadline: number, sent: { count: number }) => {
     for (let attempt = 0; ; attempt++) {
       const waitStarted = performance.now();
       try {
@@ -79,8 +72,7 @@ export function createUpstream(deps: UpstreamDeps) {
         return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators, attempt });
       } catch (error) {
         const backoff = _backoffMs(attempt, random);
-        const retry =
-          error instanceof UpstreamError && error.retryable && attempt < deps.retries && now() + backoff < deadline - 50;
+        const retry = error instanceof UpstreamError && error.retryable && attempt < deps.retries && now() + backoff < deadline - 50;
         if (!retry) throw error;
         deps.onRetry?.();
         await sleep(backoff);

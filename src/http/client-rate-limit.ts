@@ -47,7 +47,10 @@ export function createClientRateLimiter(config: ClientRateLimitConfig, now: () =
      */
     clientOf(peer: string | undefined, forwardedFor: string | null): string {
       if (config.trustedHops > 0 && forwardedFor) {
-        const hops = forwardedFor.split(",").map((hop) => hop.trim()).filter(Boolean);
+        const hops = forwardedFor
+          .split(",")
+          .map((hop) => hop.trim())
+          .filter(Boolean);
         const client = hops[hops.length - config.trustedHops];
         if (client) return client;
       }

@@ -27,8 +27,7 @@ export function createCors(origins: string[]) {
       if (origin) {
         headers["access-control-allow-origin"] = origin;
         headers["access-control-allow-methods"] = allowedMethods;
-        headers["access-control-allow-headers"] =
-          request.headers.get("access-control-request-headers") ?? "Authorization, Content-Type, X-Request-Id";
+        headers["access-control-allow-headers"] = request.headers.get("access-control-request-headers") ?? "Authorization, Content-Type, X-Request-Id";
         headers["access-control-max-age"] = "600";
       }
       return new Response(null, { status: 204, headers });

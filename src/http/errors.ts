@@ -28,8 +28,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof UpstreamError) {
     const status = statusOfFailure[error.kind];
-    const headers: Record<string, string> =
-      error.kind === "rate-limited" ? { "retry-after": String(error.retryAfterSeconds ?? 60) } : {};
+    const headers: Record<string, string> = error.kind === "rate-limited" ? { "retry-after": String(error.retryAfterSeconds ?? 60) } : {};
     const detail = error.kind === "not-found" ? error.message : `${error.message}; try again later`;
     return new ApiError(status, detail, headers);
   }

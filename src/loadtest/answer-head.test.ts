@@ -25,13 +25,16 @@ describe("readHead", () => {
     const head = emptyHead();
     readHead(bytes("HTTP/1.1 200 OK\r\nX-Cache: STALE\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"), head);
     expect([head.cache, head.chunked, head.close]).toEqual(["STALE", true, true]);
-    readHead(bytes("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"), head);
+    readHead(bytes('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'), head);
     expect(head).toMatchObject({ status: 304, cache: null, length: -1, chunked: false, close: false });
   });
 
   test("names only match whole names, and a verdict the service does not send is kept, upper-cased", () => {
     const head = emptyHead();
-    readHead(bytes("HTTP/1.1 200 OK\r\nContent-Length-Extra: 9\r\nX-Cacher: HIT\r\nX-Cache: warm\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n"), head);
+    readHead(
+      bytes("HTTP/1.1 200 OK\r\nContent-Length-Extra: 9\r\nX-Cacher: HIT\r\nX-Cache: warm\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\n"),
+      head,
+    );
     expect([head.length, head.cache, head.close]).toEqual([3, "WARM", false]);
   });
 });

@@ -57,7 +57,10 @@ const plan = (server: Server<undefined>, extra: Partial<LoadPlan> = {}): LoadPla
 });
 
 describe("runLoad", () => {
-  for (const [name, transport] of [["socket", socketTransport], ["fetch", fetchTransport]] as const) {
+  for (const [name, transport] of [
+    ["socket", socketTransport],
+    ["fetch", fetchTransport],
+  ] as const) {
     test(`a server that waits 20 ms gives p50 ≈ 20 ms (${name})`, async () => {
       const result = await runLoad(plan(slow, { requests: 200 }), transport);
       expect(result.requests).toBe(200);
@@ -92,7 +95,10 @@ describe("runLoad", () => {
     expect([result.requests, result.errors]).toEqual([100, 0]);
   });
 
-  for (const [name, transport] of [["socket", socketTransport], ["fetch", fetchTransport]] as const) {
+  for (const [name, transport] of [
+    ["socket", socketTransport],
+    ["fetch", fetchTransport],
+  ] as const) {
     test(`a refused port costs one attempt per connection, with the reason (${name})`, async () => {
       const result = await runLoad({ ...plan(slow, { durationMs: 60_000 }), url: new URL("http://127.0.0.1:1/") }, transport);
       expect([result.requests, result.errors, result.status]).toEqual([4, 4, { error: 4 }]);
@@ -218,7 +224,10 @@ describe("the raw socket reads answers as servers write them", () => {
       },
     });
     try {
-      const result = await runLoad({ url: new URL(`http://127.0.0.1:${raw.port}/`), connections: 3, requests: 60, zipf: 1, warmupMs: 0, drainMs: 2000 }, socketTransport);
+      const result = await runLoad(
+        { url: new URL(`http://127.0.0.1:${raw.port}/`), connections: 3, requests: 60, zipf: 1, warmupMs: 0, drainMs: 2000 },
+        socketTransport,
+      );
       expect([result.requests, result.errors, result.status, result.cache.hit]).toEqual([60, 0, { "201": 60 }, 60]);
     } finally {
       raw.stop(true);
@@ -248,7 +257,10 @@ describe("the raw socket reads answers as servers write them", () => {
     try {
       // Tens of megabytes fill the kernel's buffers on loopback: the write takes part, the rest goes as it drains.
       const path = `/?q=${"a".repeat(48 * 1024 * 1024)}`;
-      const result = await runLoad({ url: new URL(`http://127.0.0.1:${raw.port}${path}`), connections: 1, requests: 2, zipf: 1, warmupMs: 0, drainMs: 5000 }, socketTransport);
+      const result = await runLoad(
+        { url: new URL(`http://127.0.0.1:${raw.port}${path}`), connections: 1, requests: 2, zipf: 1, warmupMs: 0, drainMs: 5000 },
+        socketTransport,
+      );
       expect([result.requests, result.errors, result.status]).toEqual([2, 0, { "200": 2 }]);
       expect(received.length).toBe(2);
       expect(received[0]).toBeGreaterThan(path.length);

@@ -79,7 +79,9 @@ async function _phase(
   if (Number.isFinite(schedule.end)) {
     // Answers still missing this long after the end are counted as failed when their connection closes.
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
-    const drainOver = new Promise<false>((resolve) => (drainTimer = setTimeout(() => resolve(false), Math.max(0, schedule.end - performance.now() + plan.drainMs))));
+    const drainOver = new Promise<false>(
+      (resolve) => (drainTimer = setTimeout(() => resolve(false), Math.max(0, schedule.end - performance.now() + plan.drainMs))),
+    );
     const drained = await Promise.race([loops.then(() => true), drainOver]);
     // A pending drain timer would keep the process alive for drainMs after the run.
     clearTimeout(drainTimer);

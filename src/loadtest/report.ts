@@ -12,7 +12,13 @@ export interface Verdict {
 export function judge(result: LoadResult, thresholds: Threshold[]): Verdict[] {
   return thresholds.map((threshold) => {
     const actual =
-      threshold.metric === "errors" ? (result.requests === 0 ? 0 : result.errors / result.requests) : threshold.metric === "rps" ? result.rps : result.latency_ms[threshold.metric];
+      threshold.metric === "errors"
+        ? result.requests === 0
+          ? 0
+          : result.errors / result.requests
+        : threshold.metric === "rps"
+          ? result.rps
+          : result.latency_ms[threshold.metric];
     return { threshold, actual, passed: holds(threshold, actual) };
   });
 }
@@ -54,7 +60,11 @@ export function summary(target: string, model: string, result: LoadResult, verdi
     "Latency (ms)   p50      p90      p99      p99.9    max      mean",
     `               ${[latency.p50, latency.p90, latency.p99, latency.p999, latency.max, latency.mean].map((value) => value.toFixed(2).padEnd(8)).join(" ")}`,
     "",
-    `Status   ${Object.entries(result.status).map(([code, count]) => `${code}: ${count}`).join("  ") || "none"}`,
+    `Status   ${
+      Object.entries(result.status)
+        .map(([code, count]) => `${code}: ${count}`)
+        .join("  ") || "none"
+    }`,
   ];
   const failures = Object.entries(result.failures);
   if (failures.length > 0) lines.push(`Failed   ${failures.map(([reason, count]) => `${reason}: ${count}`).join("  ")}`);
@@ -68,7 +78,12 @@ export function summary(target: string, model: string, result: LoadResult, verdi
   if (verdicts.length > 0) {
     lines.push("", "Thresholds");
     for (const verdict of verdicts) {
-      const actual = verdict.threshold.metric === "errors" ? `${(verdict.actual * 100).toFixed(2)}%` : verdict.threshold.metric === "rps" ? verdict.actual.toFixed(1) : `${verdict.actual.toFixed(2)}ms`;
+      const actual =
+        verdict.threshold.metric === "errors"
+          ? `${(verdict.actual * 100).toFixed(2)}%`
+          : verdict.threshold.metric === "rps"
+            ? verdict.actual.toFixed(1)
+            : `${verdict.actual.toFixed(2)}ms`;
       lines.push(`  ${verdict.passed ? "pass" : "FAIL"}  ${verdict.threshold.text.padEnd(16)} actual ${actual}`);
     }
   }

@@ -24,7 +24,7 @@ export function parseThreshold(text: string): Threshold {
   } else if (metric === "rps") {
     if (unit !== undefined) throw new Error(`rps takes a plain number: '${text}'`);
   } else {
-    const scale = { us: 0.001, "µs": 0.001, ms: 1, s: 1000 } as const;
+    const scale = { us: 0.001, µs: 0.001, ms: 1, s: 1000 } as const;
     if (unit === undefined || unit === "%") throw new Error(`latency thresholds need a unit (us, ms, s): '${text}'`);
     value = number * scale[unit as keyof typeof scale];
   }

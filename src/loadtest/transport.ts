@@ -38,7 +38,10 @@ export const fetchTransport: Transport = (origin) => {
   };
   return {
     send(path, exchange) {
-      get(path, abort.signal).then((answer) => exchange.answered(answer.status, answer.cache), (error: Error) => exchange.failed(error));
+      get(path, abort.signal).then(
+        (answer) => exchange.answered(answer.status, answer.cache),
+        (error: Error) => exchange.failed(error),
+      );
     },
     // Fails what is in flight; later requests start afresh.
     close() {

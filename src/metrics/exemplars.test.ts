@@ -14,7 +14,9 @@ describe("exemplars on request durations", () => {
     const traced = open.split("\n").filter((line) => line.includes("# {"));
     expect(traced).toHaveLength(1);
     expect(traced[0]).toMatch(
-      new RegExp(`^http_request_duration_seconds_bucket\\{method="GET",route="/:username",le="0.0025"\\} 1 # \\{trace_id="${traceId}"\\} 0.002 \\d+(\\.\\d+)?$`),
+      new RegExp(
+        `^http_request_duration_seconds_bucket\\{method="GET",route="/:username",le="0.0025"\\} 1 # \\{trace_id="${traceId}"\\} 0.002 \\d+(\\.\\d+)?$`,
+      ),
     );
     expect(open.endsWith("# EOF\n")).toBe(true);
     expect(await metrics.registry.metrics()).not.toContain("trace_id");

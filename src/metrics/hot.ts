@@ -30,9 +30,7 @@ interface Exemplar {
 /** Registers a counter whose children are looked up once and then incremented as plain numbers. */
 export function createHotCounter(spec: MetricSpec, registry: Registry) {
   const series = new Map<string, Series & { value: number }>();
-  _register(registry, spec, "counter", () =>
-    [...series.values()].map((entry) => ({ labels: entry.labels, value: entry.value })),
-  );
+  _register(registry, spec, "counter", () => [...series.values()].map((entry) => ({ labels: entry.labels, value: entry.value })));
   return {
     /** The child for these label values (in the catalog's label order). */
     labels(...values: string[]): HotCounterChild {
@@ -62,9 +60,19 @@ export function createHotHistogram(spec: MetricSpec, registry: Registry) {
       let cumulative = 0;
       bounds.forEach((bound, index) => {
         cumulative += entry.counts[index] ?? 0;
-        values.push({ labels: { ...entry.labels, le: bound }, value: cumulative, metricName: `${spec.name}_bucket`, exemplar: _exemplar(entry.exemplars?.[index]) });
+        values.push({
+          labels: { ...entry.labels, le: bound },
+          value: cumulative,
+          metricName: `${spec.name}_bucket`,
+          exemplar: _exemplar(entry.exemplars?.[index]),
+        });
       });
-      values.push({ labels: { ...entry.labels, le: "+Inf" }, value: entry.count, metricName: `${spec.name}_bucket`, exemplar: _exemplar(entry.exemplars?.[bounds.length]) });
+      values.push({
+        labels: { ...entry.labels, le: "+Inf" },
+        value: entry.count,
+        metricName: `${spec.name}_bucket`,
+        exemplar: _exemplar(entry.exemplars?.[bounds.length]),
+      });
       values.push({ labels: entry.labels, value: entry.sum, metricName: `${spec.name}_sum` });
       values.push({ labels: entry.labels, value: entry.count, metricName: `${spec.name}_count` });
     }

@@ -17,8 +17,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     registers: [registry],
   });
   const counter = <L extends string>(spec: MetricSpec<L>) => new Counter<L>(base(spec));
-  const histogram = <L extends string>(spec: MetricSpec<L>) =>
-    new Histogram<L>({ ...base(spec), buckets: [...(spec.buckets ?? [])] });
+  const histogram = <L extends string>(spec: MetricSpec<L>) => new Histogram<L>({ ...base(spec), buckets: [...(spec.buckets ?? [])] });
   // Gauges that mirror a value owned elsewhere read it at scrape time instead of on every change.
   const gauge = <L extends string>(spec: MetricSpec<L>) =>
     new Gauge<L>({

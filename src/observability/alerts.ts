@@ -117,8 +117,7 @@ function sloAlerts(options: AlertOptions): AlertSpec[] {
         severity,
         summary: `gists-api is spending its ${slo.key} error budget too fast`,
         description:
-          `The share of ${slo.what} on GET /{username} burns the ${slo.key} error budget ` +
-          `(objective ${_percent(1 - slo.budget)}) at ${windows}.`,
+          `The share of ${slo.what} on GET /{username} burns the ${slo.key} error budget ` + `(objective ${_percent(1 - slo.budget)}) at ${windows}.`,
       };
     }),
   );

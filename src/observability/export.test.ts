@@ -9,7 +9,8 @@ import { defaultObjectives, sloPeriod } from "./slo.ts";
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 const defaults: AlertOptions = { selector: 'job="gists-api"', container: "gists-api", objectives: defaultObjectives };
-const exprs = (options: AlertOptions) => alertRules(options).groups.flatMap((group) => group.rules.map((rule) => ({ rule: rule.alert ?? rule.record, expr: String(rule.expr) })));
+const exprs = (options: AlertOptions) =>
+  alertRules(options).groups.flatMap((group) => group.rules.map((rule) => ({ rule: rule.alert ?? rule.record, expr: String(rule.expr) })));
 
 describe("committed artifacts are exactly what the generators produce (run `npm run export`)", () => {
   test("grafana/dashboards/", () => {
@@ -49,7 +50,12 @@ describe("dashboards", () => {
   test("every query selects through the variables: a namespace and the job or its pods, never a fixed job", () => {
     // The variables' own queries are the chain that narrows them (namespace, then job, then pod).
     for (const query of dashboardQueries(boards).filter((q) => !q.where.includes(" / $"))) {
-      expect({ where: query.where, namespace: query.expr.includes('namespace=~"$namespace"'), chosen: /(job|pod)=~"\$(job|pod)"/.test(query.expr), fixed: /\bjob=~?"[^$]/.test(query.expr) }).toEqual({
+      expect({
+        where: query.where,
+        namespace: query.expr.includes('namespace=~"$namespace"'),
+        chosen: /(job|pod)=~"\$(job|pod)"/.test(query.expr),
+        fixed: /\bjob=~?"[^$]/.test(query.expr),
+      }).toEqual({
         where: query.where,
         namespace: true,
         chosen: true,
@@ -75,7 +81,11 @@ describe("dashboards", () => {
     expect(budget.length).toBe(2);
     for (const panel of budget) {
       const expr: string = panel.targets[0].expr;
-      expect({ panel: panel.title, period: expr.includes(`[${sloPeriod}]`), range: expr.includes("$__range") }).toEqual({ panel: panel.title, period: true, range: false });
+      expect({ panel: panel.title, period: expr.includes(`[${sloPeriod}]`), range: expr.includes("$__range") }).toEqual({
+        panel: panel.title,
+        period: true,
+        range: false,
+      });
     }
   });
 
@@ -135,7 +145,8 @@ describe("alerts", () => {
   });
 
   test("a selector with braces, or none, is refused before it makes a rule file Prometheus rejects", () => {
-    for (const selector of ["", " ", "job", '{job="x"}', 'up{job="x"}', 'job="a" job="b"']) expect(() => alertRules({ ...defaults, selector })).toThrow("--selector");
+    for (const selector of ["", " ", "job", '{job="x"}', 'up{job="x"}', 'job="a" job="b"'])
+      expect(() => alertRules({ ...defaults, selector })).toThrow("--selector");
     expect(() => alertRules({ ...defaults, selector: 'job=~"a|b", namespace!="x\\"y",' })).not.toThrow();
   });
 
@@ -151,7 +162,9 @@ describe("alerts", () => {
 
   test("burn-rate alerts use the workbook's windows and factors", () => {
     const fast = alerts.find((alert) => alert.alert === "GistsApiAvailabilityBudgetBurnFast")!;
-    expect(fast.expr).toContain(`gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.0144 and gists_api:availability_errors:ratio_rate5m{job="gists-api"} > 0.0144`);
+    expect(fast.expr).toContain(
+      `gists_api:availability_errors:ratio_rate1h{job="gists-api"} > 0.0144 and gists_api:availability_errors:ratio_rate5m{job="gists-api"} > 0.0144`,
+    );
     expect(fast.expr).toContain(`ratio_rate6h{job="gists-api"} > 0.006 and gists_api:availability_errors:ratio_rate30m{job="gists-api"} > 0.006`);
     const slow = alerts.find((alert) => alert.alert === "GistsApiLatencyBudgetBurnSlow")!;
     expect(slow.expr).toContain(`gists_api:latency_slow:ratio_rate1d{job="gists-api"} > 0.03 and gists_api:latency_slow:ratio_rate2h{job="gists-api"} > 0.03`);

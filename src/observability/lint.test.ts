@@ -5,8 +5,7 @@ const known = knownSeries({ "gists_api:availability_errors:ratio_rate5m": ["name
 
 describe("lintQuery", () => {
   test("accepts catalog metrics with their labels, target labels and functions", () => {
-    const expr =
-      'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{job=~"$job", route="/:username"}[$__rate_interval])))';
+    const expr = 'histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket{job=~"$job", route="/:username"}[$__rate_interval])))';
     expect(lintQuery("p95", expr, known)).toEqual([]);
     expect(lintQuery("t", 'max (github_rate_limit_reset_timestamp_seconds{pod=~"$pod"}) - time()', known)).toEqual([]);
     expect(lintQuery("up", 'up{job="gists-api"} == 0 or absent(up{job="gists-api"})', known)).toEqual([]);

@@ -8,8 +8,30 @@ export interface LintProblem {
 
 // Words that are PromQL syntax, not metric names (aggregations may be followed by `by (...)` instead of `(`).
 const keywords = new Set([
-  "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "atan2",
-  "sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
+  "atan2",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "count",
+  "group",
+  "stddev",
+  "stdvar",
+  "topk",
+  "bottomk",
+  "quantile",
+  "count_values",
 ]);
 const grouping = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
 
@@ -53,7 +75,12 @@ export function lintQuery(where: string, expr: string, known: Map<string, Set<st
     if (token.kind !== "word") continue;
     const next = tokens[index + 1];
     if (grouping.has(token.text) && next?.kind === "paren") {
-      groupedBy.push(...next.inner.split(",").map((label) => label.trim()).filter(Boolean));
+      groupedBy.push(
+        ...next.inner
+          .split(",")
+          .map((label) => label.trim())
+          .filter(Boolean),
+      );
       index++;
       continue;
     }
@@ -159,14 +186,22 @@ export function dashboardQueries(boards: Record<string, { panels?: unknown[]; te
 }
 
 /** Every expression of a rule file, with the rule it belongs to, and the labels each recording rule keeps. */
-export function ruleQueries(file: { groups: { rules: Record<string, unknown>[] }[] }): { queries: { where: string; expr: string }[]; records: Record<string, string[]> } {
+export function ruleQueries(file: { groups: { rules: Record<string, unknown>[] }[] }): {
+  queries: { where: string; expr: string }[];
+  records: Record<string, string[]>;
+} {
   const queries: { where: string; expr: string }[] = [];
   const records: Record<string, string[]> = {};
   for (const group of file.groups) {
     for (const rule of group.rules) {
       const name = String(rule.alert ?? rule.record);
       queries.push({ where: name, expr: String(rule.expr) });
-      if (rule.record) records[name] = /sum by \(([^)]*)\)/.exec(String(rule.expr))?.[1]?.split(",").map((label) => label.trim()) ?? [];
+      if (rule.record)
+        records[name] =
+          /sum by \(([^)]*)\)/
+            .exec(String(rule.expr))?.[1]
+            ?.split(",")
+            .map((label) => label.trim()) ?? [];
     }
   }
   return { queries, records };

@@ -10,8 +10,7 @@ export type Queries = ReturnType<typeof createQueries>;
 export function createQueries(base: string, window: string) {
   const selector = (name: string, extra?: string) => `${name}{${[base, extra].filter(Boolean).join(", ")}}`;
   const rate = (spec: MetricSpec, extra?: string, range = window) => `rate(${selector(spec.name, extra)}[${range}])`;
-  const sumRate = (spec: MetricSpec, by?: string, extra?: string, range = window) =>
-    `sum${by ? ` by (${by})` : ""} (${rate(spec, extra, range)})`;
+  const sumRate = (spec: MetricSpec, by?: string, extra?: string, range = window) => `sum${by ? ` by (${by})` : ""} (${rate(spec, extra, range)})`;
   return {
     base,
     window,

@@ -42,7 +42,9 @@ describe("promtool, rules exported for another job", () => {
     const dir = mkdtempSync(join(tmpdir(), "gists-promtool-"));
     try {
       writeFileSync(join(dir, "alerts.yaml"), renderAlerts(options));
-      const rule = alertRules(options).groups.flatMap((group) => group.rules).find((r) => r.alert === "GistsApiTargetDown")!;
+      const rule = alertRules(options)
+        .groups.flatMap((group) => group.rules)
+        .find((r) => r.alert === "GistsApiTargetDown")!;
       const labels = { alertname: "GistsApiTargetDown", severity: "critical" };
       const unitTests = {
         rule_files: ["alerts.yaml"],
@@ -78,7 +80,9 @@ describe("promtool, rules exported for another job", () => {
       const exported = (job: string) => ({ ...options, selector: `job="${job}"` });
       writeFileSync(join(dir, "prod.yaml"), renderAlerts(exported("prod")));
       writeFileSync(join(dir, "canary.yaml"), renderAlerts(exported("canary")));
-      const canaryRule = alertRules(exported("canary")).groups.flatMap((group) => group.rules).find((r) => r.alert === "GistsApiAvailabilityBudgetBurnFast")!;
+      const canaryRule = alertRules(exported("canary"))
+        .groups.flatMap((group) => group.rules)
+        .find((r) => r.alert === "GistsApiAvailabilityBudgetBurnFast")!;
       const requests = (job: string, status: string) => `http_requests_total{job="${job}",namespace="gists",route="/:username",status="${status}"}`;
       const unitTests = {
         rule_files: ["prod.yaml", "canary.yaml"],
@@ -97,7 +101,12 @@ describe("promtool, rules exported for another job", () => {
               {
                 eval_time: "75m",
                 alertname: "GistsApiAvailabilityBudgetBurnFast",
-                exp_alerts: [{ exp_labels: { alertname: "GistsApiAvailabilityBudgetBurnFast", severity: "critical", job: "canary", namespace: "gists" }, exp_annotations: canaryRule.annotations }],
+                exp_alerts: [
+                  {
+                    exp_labels: { alertname: "GistsApiAvailabilityBudgetBurnFast", severity: "critical", job: "canary", namespace: "gists" },
+                    exp_annotations: canaryRule.annotations,
+                  },
+                ],
               },
             ],
           },
@@ -179,7 +188,5 @@ function _alertNames(ruleFile: string): string[] {
 
 function _alertCases(testFile: string): AlertCase[] {
   const tests = (parseYaml(testFile)?.tests ?? []) as { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[];
-  return tests.flatMap((group) =>
-    (group.alert_rule_test ?? []).map((entry) => ({ alertname: entry.alertname, fires: (entry.exp_alerts ?? []).length > 0 })),
-  );
+  return tests.flatMap((group) => (group.alert_rule_test ?? []).map((entry) => ({ alertname: entry.alertname, fires: (entry.exp_alerts ?? []).length > 0 })));
 }

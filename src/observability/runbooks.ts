@@ -21,7 +21,9 @@ export function checkRunbookBase(base: string): string {
   }
   // A relative path is a dead link in Alertmanager's and Grafana's UIs, which open runbook_url as it is.
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    throw new Error(`--runbook-base must be an absolute http(s) URL where the runbooks are published (e.g. https://git.example/gists-api/-/blob/main/ops/runbooks/), got ${JSON.stringify(base)}`);
+    throw new Error(
+      `--runbook-base must be an absolute http(s) URL where the runbooks are published (e.g. https://git.example/gists-api/-/blob/main/ops/runbooks/), got ${JSON.stringify(base)}`,
+    );
   }
   return base;
 }

@@ -41,7 +41,10 @@ export const sliRecord = {
 
 /** Throws when an objective or threshold cannot be alerted on. */
 export function checkObjectives(objectives: Objectives): void {
-  for (const [name, value] of [["availability", objectives.availability], ["latency", objectives.latency]] as const) {
+  for (const [name, value] of [
+    ["availability", objectives.availability],
+    ["latency", objectives.latency],
+  ] as const) {
     if (!(value > 0 && value < 1)) throw new Error(`the ${name} objective must be between 0 and 1 (e.g. 0.999), got ${value}`);
   }
   const buckets = catalog.httpRequestDuration.buckets ?? [];

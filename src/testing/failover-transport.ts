@@ -42,7 +42,10 @@ export function failoverTransport(base: Transport, origins: URL[]): { transport:
     };
     const self: Connection = {
       send(path, exchange) {
-        get(path).then((answer) => exchange.answered(answer.status, answer.cache), (error: Error) => exchange.failed(error));
+        get(path).then(
+          (answer) => exchange.answered(answer.status, answer.cache),
+          (error: Error) => exchange.failed(error),
+        );
       },
       close() {
         for (const { connection } of connections) connection.close();

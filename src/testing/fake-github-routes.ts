@@ -1,14 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Fault, FaultTable } from "./fake-faults.ts";
-import {
-  entityTag,
-  fakeGists,
-  fakeUserId,
-  lastModified,
-  linkHeader,
-  matchesEntityTag,
-} from "./fake-gists.ts";
+import { entityTag, fakeGists, fakeUserId, lastModified, linkHeader, matchesEntityTag } from "./fake-gists.ts";
 
 /** GitHub's primary rate-limit window as the fake tracks it; `resetAt` is epoch seconds. */
 export interface RateLimitState {
@@ -86,13 +79,7 @@ interface _AnswerOptions {
 }
 
 /** What GitHub does instead of answering: `answer` serves the request normally (after a latency fault). */
-function _misbehave(
-  world: FakeWorld,
-  fault: Fault,
-  req: IncomingMessage,
-  res: ServerResponse,
-  answer: (options?: _AnswerOptions) => void,
-): void {
+function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: ServerResponse, answer: (options?: _AnswerOptions) => void): void {
   const headers = _commonHeaders(world, req);
   switch (fault.kind) {
     case "hang":
@@ -147,22 +134,20 @@ const _SECONDARY_LIMIT_BODY = JSON.stringify({
   documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 });
 
-function _answer(
-  world: FakeWorld,
-  req: IncomingMessage,
-  res: ServerResponse,
-  target: URL,
-  login: string | undefined,
-  options: _AnswerOptions = {},
-): void {
+function _answer(world: FakeWorld, req: IncomingMessage, res: ServerResponse, target: URL, login: string | undefined, options: _AnswerOptions = {}): void {
   if (world.rateLimit.remaining <= 0) {
     const message =
       `API rate limit exceeded for ${req.socket.remoteAddress ?? "127.0.0.1"}. (But here's the good news: ` +
       "Authenticated requests get a higher rate limit. Check out the documentation for more details.)";
-    return _send(res, world.rateLimit.exceededStatus, _commonHeaders(world, req), JSON.stringify({
-      message,
-      documentation_url: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
-    }));
+    return _send(
+      res,
+      world.rateLimit.exceededStatus,
+      _commonHeaders(world, req),
+      JSON.stringify({
+        message,
+        documentation_url: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+      }),
+    );
   }
   const user = login === undefined ? undefined : world.users.get(login);
   const isList = /^\/users?\/[^/]+\/gists\/?$/.test(target.pathname);
@@ -179,9 +164,10 @@ function _answer(
   const link = linkHeader(pageUrl, page, Math.max(1, Math.ceil(all.length / perPage)));
   const tag = entityTag(body, world.etag);
   const modified = lastModified(all);
-  const notModified = req.headers["if-none-match"] !== undefined
-    ? matchesEntityTag(req.headers["if-none-match"], tag)
-    : _notModifiedSince(req.headers["if-modified-since"], modified);
+  const notModified =
+    req.headers["if-none-match"] !== undefined
+      ? matchesEntityTag(req.headers["if-none-match"], tag)
+      : _notModifiedSince(req.headers["if-modified-since"], modified);
   if (!notModified || req.headers.authorization === undefined) _spend(world);
   const headers = { ..._commonHeaders(world, req), etag: tag, "last-modified": modified, ...(link ? { link } : {}) };
   if (notModified) return _send(res, 304, headers);

@@ -29,7 +29,9 @@ describe("gist lists", () => {
     expect(gists).toHaveLength(30);
     expect(gists).toEqual(fake.gists("octocat").slice(0, 30));
     const first = gists[0];
-    expect(Object.keys(first)).toEqual(expect.arrayContaining(["id", "url", "html_url", "created_at", "updated_at", "description", "public", "comments", "owner", "files"]));
+    expect(Object.keys(first)).toEqual(
+      expect.arrayContaining(["id", "url", "html_url", "created_at", "updated_at", "description", "public", "comments", "owner", "files"]),
+    );
     expect(first.owner.login).toBe("octocat");
     const file = Object.values(first.files)[0] as any;
     expect(Object.keys(file).sort()).toEqual(["filename", "language", "raw_url", "size", "type"]);
@@ -69,7 +71,12 @@ describe("Link header", () => {
     expect(new URL(rel.prev!).searchParams.get("page")).toBe("1");
     expect(rel.first!.startsWith(fake.url)).toBe(true);
     const next = (await (await fetch(rel.next!)).json()) as any[];
-    expect(next.map((g) => g.id)).toEqual(fake.gists("octocat").slice(60, 75).map((g) => g.id));
+    expect(next.map((g) => g.id)).toEqual(
+      fake
+        .gists("octocat")
+        .slice(60, 75)
+        .map((g) => g.id),
+    );
   });
 
   test("the first page has next/last only, the last page prev/first only", async () => {
@@ -182,7 +189,10 @@ describe("faults", () => {
     expect(fake.maxInFlight).toBe(3);
     fake.setFault("octocat", { kind: "hang" });
     // A fresh connection, so the client does not retry the dropped request on another socket.
-    const hung = fetch(`${fake.url}/users/octocat/gists`, { keepalive: false }).then((r) => r.status, () => "dropped");
+    const hung = fetch(`${fake.url}/users/octocat/gists`, { keepalive: false }).then(
+      (r) => r.status,
+      () => "dropped",
+    );
     await Bun.sleep(100);
     expect(fake.inFlight).toBe(1);
     fake.reset();
@@ -214,7 +224,12 @@ describe("faults", () => {
 
   test("reset destroys the connection", async () => {
     fake.setFault("octocat", { kind: "reset" });
-    expect(await get("/users/octocat/gists").then(() => "answered", () => "reset")).toBe("reset");
+    expect(
+      await get("/users/octocat/gists").then(
+        () => "answered",
+        () => "reset",
+      ),
+    ).toBe("reset");
   });
 });
 
@@ -237,14 +252,13 @@ describe("observability", () => {
     const etag = first.headers.get("etag")!;
     await get("/users/octocat/gists", { "if-none-match": etag });
     fake.setFault("octocat", { kind: "hang", times: 1 });
-    const hung = fetch(`${fake.url}/users/octocat/gists`, { keepalive: false }).then((r) => r.status, () => "dropped");
+    const hung = fetch(`${fake.url}/users/octocat/gists`, { keepalive: false }).then(
+      (r) => r.status,
+      () => "dropped",
+    );
     await Bun.sleep(50);
     const [ok, notModified, held] = fake.requests;
-    expect([ok!.status, ok!.responseHeaders!.etag, ok!.responseHeaders!["last-modified"]]).toEqual([
-      200,
-      etag,
-      first.headers.get("last-modified")!,
-    ]);
+    expect([ok!.status, ok!.responseHeaders!.etag, ok!.responseHeaders!["last-modified"]]).toEqual([200, etag, first.headers.get("last-modified")!]);
     expect(ok!.responseHeaders!["x-ratelimit-remaining"]).toBe("4999");
     expect([notModified!.status, notModified!.headers["if-none-match"]]).toEqual([304, etag]);
     expect(held!.status).toBeUndefined();

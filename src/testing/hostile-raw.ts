@@ -82,7 +82,25 @@ const badLine: Generator = (dice, context, host) => {
 
 /** The Host header must never change which answer a target gets: not its route, and never another request's cached page. */
 const oddHost: Generator = (dice, context) => {
-  const value = dice.pick(["", " ", "a b", "x", "api", "svc", "/", "?", "#", "@", "x/y", "a?b", "evil.example", "[::1", "127.0.0.1:99999", "h".repeat(dice.pick([300, 9000])), "\u00e9"]);
+  const value = dice.pick([
+    "",
+    " ",
+    "a b",
+    "x",
+    "api",
+    "svc",
+    "/",
+    "?",
+    "#",
+    "@",
+    "x/y",
+    "a?b",
+    "evil.example",
+    "[::1",
+    "127.0.0.1:99999",
+    "h".repeat(dice.pick([300, 9000])),
+    "\u00e9",
+  ]);
   const target = dice.chance(0.5) ? dice.pick([...context.cached, `/${context.login}?page=2&per_page=3`]) : notGistsTarget(dice);
   const headers = dice.pick([[`Host: ${value}`], [`Host: ${value}`, `Host: ${value}`], [`Host: a`, `Host: b`], []]);
   const gists = target.startsWith(`/${context.login}`);
@@ -153,7 +171,9 @@ const pipelined: Generator = (dice, context, host) => {
 const partial: Generator = (dice, context, host) => {
   const whole = request(`GET ${dice.pick(context.cached)} HTTP/1.1`, [`Host: ${host}`, "Accept: */*"]);
   if (dice.chance(0.3)) return { kind: "slow", bytes: whole, requests: 1, notGists: false, pieceDelayMs: 15 };
-  const cut = dice.chance(0.3) ? request("POST /cache HTTP/1.1", [`Host: ${host}`, "Content-Length: 100"], "only a little") : whole.slice(0, dice.int(1, whole.length - 2));
+  const cut = dice.chance(0.3)
+    ? request("POST /cache HTTP/1.1", [`Host: ${host}`, "Content-Length: 100"], "only a little")
+    : whole.slice(0, dice.int(1, whole.length - 2));
   return { kind: "partial", bytes: cut, requests: 0, notGists: false };
 };
 

@@ -14,7 +14,10 @@ export async function exportOneSpan(protocol: string, name: string): Promise<{ c
     resource: resourceFromAttributes({ "service.name": "otlp-export-one" }),
     spanProcessors: [new SimpleSpanProcessor(memory)],
   });
-  provider.getTracer("otlp-export-one").startSpan(name, { attributes: { runtime: _runtime() } }).end();
+  provider
+    .getTracer("otlp-export-one")
+    .startSpan(name, { attributes: { runtime: _runtime() } })
+    .end();
   // The exporter is called directly so its result (and error text) is seen, not swallowed by a span processor.
   const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(memory.getFinishedSpans(), resolve));
   await Promise.all([exporter.shutdown(), provider.shutdown()]);

@@ -26,10 +26,34 @@ function _fresh(): void {
 describe("spans exported by the official OTel SDK", () => {
   // Every exporter sees the same spans, so each variant must decode to exactly what the SDK recorded.
   const variants = [
-    { label: "protobuf", contentType: "application/x-protobuf", encoding: "", path: "/v1/traces", make: (url: string) => new ProtoExporter({ url, headers: { "x-tenant": "acme" } }) },
-    { label: "protobuf gzip", contentType: "application/x-protobuf", encoding: "gzip", path: "/v1/traces", make: (url: string) => new ProtoExporter({ url, compression: gzip }) },
-    { label: "json", contentType: "application/json", encoding: "", path: "/v1/traces", make: (url: string) => new JsonExporter({ url, headers: { "x-tenant": "acme" } }) },
-    { label: "json gzip, custom path", contentType: "application/json", encoding: "gzip", path: "/custom/traces", make: (url: string) => new JsonExporter({ url: url.replace("/v1/traces", "/custom/traces"), compression: gzip }) },
+    {
+      label: "protobuf",
+      contentType: "application/x-protobuf",
+      encoding: "",
+      path: "/v1/traces",
+      make: (url: string) => new ProtoExporter({ url, headers: { "x-tenant": "acme" } }),
+    },
+    {
+      label: "protobuf gzip",
+      contentType: "application/x-protobuf",
+      encoding: "gzip",
+      path: "/v1/traces",
+      make: (url: string) => new ProtoExporter({ url, compression: gzip }),
+    },
+    {
+      label: "json",
+      contentType: "application/json",
+      encoding: "",
+      path: "/v1/traces",
+      make: (url: string) => new JsonExporter({ url, headers: { "x-tenant": "acme" } }),
+    },
+    {
+      label: "json gzip, custom path",
+      contentType: "application/json",
+      encoding: "gzip",
+      path: "/custom/traces",
+      make: (url: string) => new JsonExporter({ url: url.replace("/v1/traces", "/custom/traces"), compression: gzip }),
+    },
   ];
   let recorded: ReadableSpan[];
 
@@ -43,7 +67,18 @@ describe("spans exported by the official OTel SDK", () => {
     const tracer = provider.getTracer("receiver-test-scope", "0.1.0");
     const server = tracer.startSpan("GET /:username", { kind: SpanKind.SERVER, attributes: { "http.route": "/:username" } });
     const client = tracer.startSpan("GET", { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), server));
-    client.setAttributes({ text: "octocat", int: 42, negative: -7, double: 1.5, yes: true, no: false, texts: ["a", "b"], ints: [1, 2, 3], doubles: [0.5, 2.25], flags: [true, false] });
+    client.setAttributes({
+      text: "octocat",
+      int: 42,
+      negative: -7,
+      double: 1.5,
+      yes: true,
+      no: false,
+      texts: ["a", "b"],
+      ints: [1, 2, 3],
+      doubles: [0.5, 2.25],
+      flags: [true, false],
+    });
     client.addEvent("retry", { "retry.number": 1, reason: "503" });
     client.addEvent("no attributes");
     client.setStatus({ code: SpanStatusCode.ERROR, message: "GitHub answered 503" });
@@ -59,7 +94,9 @@ describe("spans exported by the official OTel SDK", () => {
 
   test.each(variants)("$label: every field decodes as the SDK recorded it", async (variant) => {
     await receiver.waitForSpans((s) => s.name === "GET /:username");
-    const requests = receiver.requests().filter((r) => r.contentType === variant.contentType && r.contentEncoding === variant.encoding && r.path === variant.path);
+    const requests = receiver
+      .requests()
+      .filter((r) => r.contentType === variant.contentType && r.contentEncoding === variant.encoding && r.path === variant.path);
     expect(requests.map((r) => r.status)).toEqual([200, 200]);
     // One request per span, sent in parallel: arrival order is not the SDK's order.
     const bySpanId = (a: ReceivedSpan, b: ReceivedSpan) => a.spanId.localeCompare(b.spanId);
@@ -94,9 +131,14 @@ describe("answers like a collector", () => {
   });
 
   test("OTLP/JSON ids are hex in either case; kinds and status codes are integers", async () => {
-    const response = await _post("application/json", JSON.stringify(_jsonRequest({ traceId: "5B8EFFF798038103D269B633813FC60C", kind: 3, status: { code: 2 } })));
+    const response = await _post(
+      "application/json",
+      JSON.stringify(_jsonRequest({ traceId: "5B8EFFF798038103D269B633813FC60C", kind: 3, status: { code: 2 } })),
+    );
     expect(response.status).toBe(200);
-    expect(receiver.spans()).toMatchObject([{ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", kind: "CLIENT", status: { code: "ERROR" } }]);
+    expect(receiver.spans()).toMatchObject([
+      { traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", kind: "CLIENT", status: { code: "ERROR" } },
+    ]);
   });
 
   const badBodies: [string, string, string, Record<string, string>][] = [
@@ -188,12 +230,20 @@ describe("failure modes", () => {
 test("the official exporter under Deno, configured by OTEL_EXPORTER_OTLP_* only, reaches the receiver", async () => {
   _fresh();
   for (const protocol of ["protobuf", "json"]) {
-    const proc = Bun.spawn([`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/testing/otlp-export-one.ts", protocol, `deno ${protocol}`], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl, OTEL_EXPORTER_OTLP_HEADERS: "x-tenant=deno" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = Bun.spawn(
+      [`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/testing/otlp-export-one.ts", protocol, `deno ${protocol}`],
+      {
+        cwd: repoRoot,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "",
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl,
+          OTEL_EXPORTER_OTLP_HEADERS: "x-tenant=deno",
+        },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     expect({ code, stdout: stdout.trim(), stderr }).toEqual({ code: 0, stdout: '{"code":0}', stderr: "" });
     const [span] = await receiver.waitForSpans((s) => s.name === `deno ${protocol}`);
@@ -232,14 +282,33 @@ function _jsonRequest(span: Record<string, unknown>): unknown {
     resourceSpans: [
       {
         resource: { attributes: [{ key: "service.name", value: { stringValue: "hand-written" } }] },
-        scopeSpans: [{ scope: { name: "test" }, spans: [{ traceId: "5b8efff798038103d269b633813fc60c", spanId: "eee19b7ec3c1b174", name: "GET /:username", kind: 2, startTimeUnixNano: "1544712660000000000", endTimeUnixNano: "1544712661000000000", ...span }] }],
+        scopeSpans: [
+          {
+            scope: { name: "test" },
+            spans: [
+              {
+                traceId: "5b8efff798038103d269b633813fc60c",
+                spanId: "eee19b7ec3c1b174",
+                name: "GET /:username",
+                kind: 2,
+                startTimeUnixNano: "1544712660000000000",
+                endTimeUnixNano: "1544712661000000000",
+                ...span,
+              },
+            ],
+          },
+        ],
       },
     ],
   };
 }
 
 function _post(contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(receiver.tracesUrl, { method: "POST", headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers }, body: body as BodyInit });
+  return fetch(receiver.tracesUrl, {
+    method: "POST",
+    headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers },
+    body: body as BodyInit,
+  });
 }
 
 function _export(exporter: ProtoExporter | JsonExporter, name: string): Promise<{ code: number; error?: Error }> {

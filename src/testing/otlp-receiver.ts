@@ -75,7 +75,8 @@ export async function startOtlpReceiver(options: { mode?: ReceiverMode } = {}): 
     };
     if (req.method !== "POST") return void (req.resume(), refuse(405, undefined, "only POST is served", { allow: "POST" }));
     const encoding = _ENCODINGS[request.contentType];
-    if (!encoding) return void (req.resume(), refuse(415, undefined, `unsupported media type "${request.contentType}": use application/x-protobuf or application/json`));
+    if (!encoding)
+      return void (req.resume(), refuse(415, undefined, `unsupported media type "${request.contentType}": use application/x-protobuf or application/json`));
     if (request.contentEncoding !== "" && request.contentEncoding !== "gzip" && request.contentEncoding !== "identity") {
       return void (req.resume(), refuse(415, encoding, `unsupported Content-Encoding "${request.contentEncoding}": use gzip or none`));
     }
@@ -152,9 +153,7 @@ const _MAX_BODY_BYTES = 20 * 1024 * 1024;
 const _ENCODINGS: Record<string, OtlpEncoding | undefined> = { "application/x-protobuf": "protobuf", "application/json": "json" };
 
 function _record(req: IncomingMessage): ReceivedRequest {
-  const headers = Object.fromEntries(
-    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : String(value ?? "")]),
-  );
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : String(value ?? "")]));
   return {
     method: req.method ?? "",
     path: new URL(req.url ?? "/", "http://receiver").pathname,

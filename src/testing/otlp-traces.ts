@@ -127,8 +127,15 @@ function _span(span: _Span, resource: Attributes, scope: ReceivedSpan["scope"]):
     endTimeUnixNano: BigInt(span.endTimeUnixNano),
     attributes: _attributes(span.attributes),
     events: span.events.map((e) => ({ name: e.name, timeUnixNano: BigInt(e.timeUnixNano), attributes: _attributes(e.attributes) })),
-    links: span.links.map((l) => ({ traceId: _id(l.traceId, 16, "link traceId"), spanId: _id(l.spanId, 8, "link spanId"), attributes: _attributes(l.attributes) })),
-    status: { code: (span.status?.code ?? "STATUS_CODE_UNSET").replace(/^STATUS_CODE_/, "") as ReceivedSpan["status"]["code"], message: span.status?.message ?? "" },
+    links: span.links.map((l) => ({
+      traceId: _id(l.traceId, 16, "link traceId"),
+      spanId: _id(l.spanId, 8, "link spanId"),
+      attributes: _attributes(l.attributes),
+    })),
+    status: {
+      code: (span.status?.code ?? "STATUS_CODE_UNSET").replace(/^STATUS_CODE_/, "") as ReceivedSpan["status"]["code"],
+      message: span.status?.message ?? "",
+    },
     resource,
     scope,
   };

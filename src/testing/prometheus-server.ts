@@ -124,7 +124,10 @@ async function _waitReady(url: string, proc: Bun.Subprocess, timeoutMs: number):
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`exited with code ${proc.exitCode}`);
-    const ready = await fetch(`${url}/-/ready`).then((res) => res.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) return;
     if (Date.now() > deadline) throw new Error(`no 200 from /-/ready within ${timeoutMs} ms`);
     await Bun.sleep(100);

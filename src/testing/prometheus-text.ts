@@ -29,9 +29,7 @@ export function parsePrometheusText(text: string): PrometheusScrape {
 
 /** Sum of the samples named `name` whose labels include every given label. */
 export function sampleSum(scrape: PrometheusScrape, name: string, labels: Record<string, string> = {}): number {
-  return scrape.samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return scrape.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
 function _labels(text: string): Record<string, string> {

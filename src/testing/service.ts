@@ -54,7 +54,10 @@ export interface CliResult {
 
 /** The targets to test: E2E_TARGETS (comma-separated) or both. */
 export function targetsFromEnv(): Target[] {
-  const listed = (process.env.E2E_TARGETS ?? "binary,deno").split(",").map((t) => t.trim()).filter(Boolean);
+  const listed = (process.env.E2E_TARGETS ?? "binary,deno")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const target of listed) {
     if (target !== "binary" && target !== "deno") throw new Error(`E2E_TARGETS: unknown target "${target}"`);
   }
@@ -78,7 +81,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const exited = Promise.all([proc.exited, out.done, err.done]).then(([code]) => (exitCode = code));
   const logs = () => _jsonLines(out.text());
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 5_000) =>
-    _poll(() => logs().find(match), exited, timeoutMs, () => `no matching log line.\n${_report(out.text(), err.text())}`);
+    _poll(
+      () => logs().find(match),
+      exited,
+      timeoutMs,
+      () => `no matching log line.\n${_report(out.text(), err.text())}`,
+    );
 
   const timeoutMs = options.startTimeoutMs ?? (target === "deno" ? 20_000 : 5_000);
   let listening: LogLine;
@@ -115,11 +123,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 }
 
 /** Run the CLI once (the binary unless told otherwise) and collect its output; killed after `timeoutMs`. */
-export async function runCli(
-  args: string[],
-  env: Record<string, string> = {},
-  options: { target?: Target; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export async function runCli(args: string[], env: Record<string, string> = {}, options: { target?: Target; timeoutMs?: number } = {}): Promise<CliResult> {
   const target = options.target ?? "binary";
   if (target === "binary") await ensureBinary();
   const proc = Bun.spawn(_command(target, args), {
@@ -130,11 +134,7 @@ export async function runCli(
     stderr: "pipe",
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? (target === "deno" ? 30_000 : 10_000));
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
+  const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
@@ -146,11 +146,7 @@ export function ensureBinary(): Promise<void> {
   _building ??= (async () => {
     if (existsSync(binaryPath)) return;
     const proc = Bun.spawn(["npm", "run", "build"], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
-    const [code, stdout, stderr] = await Promise.all([
-      proc.exited,
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-    ]);
+    const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
     if (code !== 0 || !existsSync(binaryPath)) {
       _building = undefined;
       throw new Error(`npm run build failed (exit ${code})\n${_report(stdout, stderr)}`);

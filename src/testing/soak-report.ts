@@ -74,7 +74,10 @@ export function tableRow(interval: SoakInterval): string {
 /** Judges a run: RSS flat once the cache is full, descriptors not growing, p99 stable, the cache within its bounds, no errors. */
 export function judgeSoak(intervals: SoakInterval[], bounds: SoakBounds): SoakCheck[] {
   const quarter = Math.max(1, Math.floor(intervals.length / 4));
-  const fullFrom = Math.max(0, intervals.findIndex((i) => i.full));
+  const fullFrom = Math.max(
+    0,
+    intervals.findIndex((i) => i.full),
+  );
   const filled = intervals.findIndex((i) => i.full) !== -1;
   const firstFull = intervals.slice(fullFrom, fullFrom + quarter);
   const last = intervals.slice(-quarter);

@@ -50,7 +50,9 @@ export async function runSoak(plan: SoakPlan): Promise<SoakReport> {
     const intervals: SoakInterval[] = [];
     const sink = _intervalSink();
     const count = Math.max(1, Math.round((plan.minutes * 60) / plan.intervalSeconds));
-    plan.print(`soak: ${plan.users} users (zipf ${plan.zipf}), ${plan.rate} req/s over ${plan.connections} connections, ${count} x ${plan.intervalSeconds} s; service pid ${service.pid}`);
+    plan.print(
+      `soak: ${plan.users} users (zipf ${plan.zipf}), ${plan.rate} req/s over ${plan.connections} connections, ${count} x ${plan.intervalSeconds} s; service pid ${service.pid}`,
+    );
     plan.print(tableHeader());
     const started = performance.now();
     const load = runLoad(
@@ -99,7 +101,9 @@ export async function runSoak(plan: SoakPlan): Promise<SoakReport> {
     const total = await load;
     const checks = judgeSoak(intervals, plan.bounds);
     plan.print("");
-    plan.print(`total: ${total.requests} requests, ${total.rps} req/s, p99 ${total.latency_ms.p99} ms (from each intended send), statuses ${JSON.stringify(total.status)}`);
+    plan.print(
+      `total: ${total.requests} requests, ${total.rps} req/s, p99 ${total.latency_ms.p99} ms (from each intended send), statuses ${JSON.stringify(total.status)}`,
+    );
     for (const check of checks) plan.print(`${check.passed ? "PASS" : "FAIL"}  ${check.name}: ${check.detail}`);
     const passed = checks.every((check) => check.passed);
     plan.print(passed ? "verdict: PASS" : "verdict: FAIL");

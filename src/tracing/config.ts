@@ -21,14 +21,7 @@ export const otlpProtocols = ["http/protobuf", "http/json"] as const;
 export type OtlpProtocol = (typeof otlpProtocols)[number];
 
 /** The samplers of the specification's OTEL_TRACES_SAMPLER (the Jaeger and xray ones need extra packages). */
-export const samplerNames = [
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio",
-] as const;
+export const samplerNames = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"] as const;
 export type SamplerName = (typeof samplerNames)[number];
 
 /** A sampler and its ratio (used by the *traceidratio ones). */

@@ -43,9 +43,7 @@ export function createTracing(config: TracingConfig, logger: Logger): Tracing {
   const exporterOptions = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMs };
   const exporter: SpanExporter = config.protocol === "http/json" ? new JsonExporter(exporterOptions) : new ProtobufExporter(exporterOptions);
   const provider = new BasicTracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName, "service.version": version }),
-    ),
+    resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName, "service.version": version })),
     sampler: _sampler(config.sampler),
     spanProcessors: [
       new BatchSpanProcessor(exporter, {
@@ -67,11 +65,7 @@ export function createTracing(config: TracingConfig, logger: Logger): Tracing {
   const startRequest = (headers: Headers, method: string, target: string): RequestSpan | undefined => {
     if (!rootsSampled && !(parentsFollowed && _hasParent(headers))) return undefined;
     const parent = _hasParent(headers) ? incoming.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
-    const span = tracer.startSpan(
-      method,
-      { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": _pathOf(target) } },
-      parent,
-    );
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": _pathOf(target) } }, parent);
     if (!span.isRecording()) return undefined;
     return new _RequestSpan(span, parent, method);
   };

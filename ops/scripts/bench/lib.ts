@@ -62,10 +62,7 @@ export async function measure(url: string, connections: number, seconds: number)
 
 /** One run of the project's generator (raw sockets, closed model). */
 export async function generator(url: string, connections: number, seconds: number): Promise<WrkResult> {
-  const result = await runLoad(
-    { url: new URL(url), connections, durationMs: seconds * 1000, zipf: 1, warmupMs: 0, drainMs: 5000 },
-    socketTransport,
-  );
+  const result = await runLoad({ url: new URL(url), connections, durationMs: seconds * 1000, zipf: 1, warmupMs: 0, drainMs: 5000 }, socketTransport);
   if (result.errors > 0 || Object.keys(result.status).some((status) => !status.startsWith("2"))) {
     throw new Error(`bench: non-2xx answers from ${url}: ${JSON.stringify(result.status)}`);
   }
@@ -78,7 +75,11 @@ export async function autocannon(url: string, connections: number, seconds: numb
     stdout: "pipe",
     stderr: "ignore",
   });
-  const report = JSON.parse(await new Response(proc.stdout).text()) as { requests: { average: number; total: number }; latency: { p99: number }; duration: number };
+  const report = JSON.parse(await new Response(proc.stdout).text()) as {
+    requests: { average: number; total: number };
+    latency: { p99: number };
+    duration: number;
+  };
   await proc.exited;
   return { rps: report.requests.total / report.duration, p99Ms: report.latency.p99 };
 }

@@ -20,7 +20,10 @@ else await _measure(Number(process.argv[2] ?? 100_000));
 /** The child: the service as `gists-api serve` builds it, reporting its memory on SIGUSR2. */
 async function _serve(): Promise<void> {
   const config = loadConfig(process.env);
-  const server = createServer(config, createLogger("warn", (text) => process.stdout.write(text)));
+  const server = createServer(
+    config,
+    createLogger("warn", (text) => process.stdout.write(text)),
+  );
   await listen(server.fetch, config.port, config.host);
   process.on("SIGUSR2", () => {
     const settled = _snapshot();
@@ -44,7 +47,11 @@ async function _measure(users: number): Promise<void> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/healthz`, performance.now());
-  const statuses = await drive(url, Array.from({ length: users }, (_, index) => `/m${index}`), 32);
+  const statuses = await drive(
+    url,
+    Array.from({ length: users }, (_, index) => `/m${index}`),
+    32,
+  );
   await Bun.sleep(10_000);
   child.kill("SIGUSR2");
   const reader = child.stdout.getReader();
@@ -65,7 +72,9 @@ function _snapshot() {
   const usage = process.memoryUsage();
   const status = readFileSync("/proc/self/status", "utf8");
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
-  const types = Object.entries(jsc.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 15);
+  const types = Object.entries(jsc.objectTypeCounts)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15);
   return {
     rss: Math.round(kib("VmRSS") * 10) / 10,
     rssAnon: Math.round(kib("RssAnon") * 10) / 10,

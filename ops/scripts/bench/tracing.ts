@@ -69,10 +69,26 @@ try {
   const rps = (name: string) => median(runs.get(name)!.map((run) => run.rps)).toFixed(0);
   const p99 = (name: string) => median(runs.get(name)!.map((run) => run.p99Ms)).toFixed(2);
   rows.push(
-    [`cached \`GET /octocat\`, tracing off, wrk -t1 -c${connections}, median of ${rounds}×${duration}s`, `${rps("off")} req/s, p99 ${p99("off")} ms`, "yardstick"],
-    [`tracing configured, sampling ratio 0 / off (per round: ${zero.map((r) => r.toFixed(2)).join(", ")})`, `${median(zero).toFixed(3)}× (${rps("ratio 0")} req/s, p99 ${p99("ratio 0")} ms)`, "≥ 0.97×"],
-    [`sampling ratio 1 (a span per request, exported) / off (per round: ${one.map((r) => r.toFixed(2)).join(", ")})`, `${median(one).toFixed(3)}× (${rps("ratio 1")} req/s, p99 ${p99("ratio 1")} ms)`, "for reference"],
-    ["resident memory after the runs: off / ratio 0 / ratio 1", cases.map(({ service }) => `${rssMiB(service.pid).toFixed(1)} MiB`).join(" / "), "ratio 1 bounded by the export queue"],
+    [
+      `cached \`GET /octocat\`, tracing off, wrk -t1 -c${connections}, median of ${rounds}×${duration}s`,
+      `${rps("off")} req/s, p99 ${p99("off")} ms`,
+      "yardstick",
+    ],
+    [
+      `tracing configured, sampling ratio 0 / off (per round: ${zero.map((r) => r.toFixed(2)).join(", ")})`,
+      `${median(zero).toFixed(3)}× (${rps("ratio 0")} req/s, p99 ${p99("ratio 0")} ms)`,
+      "≥ 0.97×",
+    ],
+    [
+      `sampling ratio 1 (a span per request, exported) / off (per round: ${one.map((r) => r.toFixed(2)).join(", ")})`,
+      `${median(one).toFixed(3)}× (${rps("ratio 1")} req/s, p99 ${p99("ratio 1")} ms)`,
+      "for reference",
+    ],
+    [
+      "resident memory after the runs: off / ratio 0 / ratio 1",
+      cases.map(({ service }) => `${rssMiB(service.pid).toFixed(1)} MiB`).join(" / "),
+      "ratio 1 bounded by the export queue",
+    ],
     ["exports the collector received (ratio 1)", `${exports} requests, ${(exportedBytes / 1024 / 1024).toFixed(1)} MiB`, ""],
   );
 } finally {

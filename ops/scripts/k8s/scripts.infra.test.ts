@@ -92,28 +92,40 @@ describe("deploy scripts with stand-in tools", () => {
     expect(result.stderr).toContain(`kind ${versions.kind}`);
   }, 30_000);
 
-  test.skipIf(!realKubectl)("deploy.sh with podman: the pool from podman's network, a generated Redis password kept between runs", () => {
-    fake("podman", 'echo "10.89.0.0/24 "');
-    fake("kubectl", `if [[ "$1" == apply && "$2" == -k ]]; then "${realKubectl}" kustomize "$3" >"${work}/applied-$(date +%s%N).yaml" || exit 1; fi; exit 0`);
-    for (const round of [1, 2]) expect({ round, ...run("deploy.sh", { CONTAINER_ENGINE: "podman", GITHUB_TOKEN: "ghp_x" }) }).toMatchObject({ round, code: 0 });
-    const renders = readdirSync(work).filter((f) => f.startsWith("applied-")).sort().map((f) => parseAllDocuments(readFileSync(join(work, f), "utf8")).map((d) => d.toJS()));
-    expect(renders.length).toBe(2);
-    const secrets = renders.map((objects) => objects.find((o: any) => o.kind === "Secret" && o.metadata.namespace === "gists-api"));
-    const password = Buffer.from(secrets[0].data.REDIS_PASSWORD, "base64").toString();
-    expect(password).toMatch(/^[0-9a-f]{48}$/);
-    // The same password on the second run, so Redis does not roll for nothing; never printed.
-    expect(secrets[1].data.REDIS_PASSWORD).toBe(secrets[0].data.REDIS_PASSWORD);
-    expect(Buffer.from(secrets[0].data.GITHUB_TOKEN, "base64").toString()).toBe("ghp_x");
-    const pool = renders[0]!.find((o: any) => o.kind === "IPAddressPool");
-    expect(pool.spec.addresses).toEqual(["10.89.0.200-10.89.0.250"]);
-    expect(calls().some((c) => c.tool === "docker")).toBe(false);
-    const tls = calls().find((c) => c.tool === "kubectl" && c.args.includes("tls"))!;
-    expect(tls.args.slice(0, 2)).toEqual(["-n", "istio-ingress"]);
-    // It waits for every Deployment it applied, Tempo's included, and for nothing else.
-    const waited = new Set(calls().filter((c) => c.tool === "kubectl" && c.args[2] === "rollout").map((c) => `${c.args[1]}/${c.args[4]}`));
-    const deployments = renders[0]!.filter((o: any) => o.kind === "Deployment").map((o: any) => `${o.metadata.namespace}/deployment/${o.metadata.name}`);
-    expect([...waited].sort()).toEqual(deployments.sort());
-  }, 30_000);
+  test.skipIf(!realKubectl)(
+    "deploy.sh with podman: the pool from podman's network, a generated Redis password kept between runs",
+    () => {
+      fake("podman", 'echo "10.89.0.0/24 "');
+      fake("kubectl", `if [[ "$1" == apply && "$2" == -k ]]; then "${realKubectl}" kustomize "$3" >"${work}/applied-$(date +%s%N).yaml" || exit 1; fi; exit 0`);
+      for (const round of [1, 2])
+        expect({ round, ...run("deploy.sh", { CONTAINER_ENGINE: "podman", GITHUB_TOKEN: "ghp_x" }) }).toMatchObject({ round, code: 0 });
+      const renders = readdirSync(work)
+        .filter((f) => f.startsWith("applied-"))
+        .sort()
+        .map((f) => parseAllDocuments(readFileSync(join(work, f), "utf8")).map((d) => d.toJS()));
+      expect(renders.length).toBe(2);
+      const secrets = renders.map((objects) => objects.find((o: any) => o.kind === "Secret" && o.metadata.namespace === "gists-api"));
+      const password = Buffer.from(secrets[0].data.REDIS_PASSWORD, "base64").toString();
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      // The same password on the second run, so Redis does not roll for nothing; never printed.
+      expect(secrets[1].data.REDIS_PASSWORD).toBe(secrets[0].data.REDIS_PASSWORD);
+      expect(Buffer.from(secrets[0].data.GITHUB_TOKEN, "base64").toString()).toBe("ghp_x");
+      const pool = renders[0]!.find((o: any) => o.kind === "IPAddressPool");
+      expect(pool.spec.addresses).toEqual(["10.89.0.200-10.89.0.250"]);
+      expect(calls().some((c) => c.tool === "docker")).toBe(false);
+      const tls = calls().find((c) => c.tool === "kubectl" && c.args.includes("tls"))!;
+      expect(tls.args.slice(0, 2)).toEqual(["-n", "istio-ingress"]);
+      // It waits for every Deployment it applied, Tempo's included, and for nothing else.
+      const waited = new Set(
+        calls()
+          .filter((c) => c.tool === "kubectl" && c.args[2] === "rollout")
+          .map((c) => `${c.args[1]}/${c.args[4]}`),
+      );
+      const deployments = renders[0]!.filter((o: any) => o.kind === "Deployment").map((o: any) => `${o.metadata.namespace}/deployment/${o.metadata.name}`);
+      expect([...waited].sort()).toEqual(deployments.sort());
+    },
+    30_000,
+  );
 
   test("the scripts speak to the user: no internal references, and every missing tool is named with where to look", () => {
     for (const script of readdirSync(scriptsDir).filter((f) => f.endsWith(".sh"))) {

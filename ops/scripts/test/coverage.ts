@@ -21,7 +21,10 @@ export function coverageGates(bunfigPath: string): CoverageGates {
     if (typeof both?.functions !== "number" || typeof both?.lines !== "number") throw new Error(`bunfig.toml: ${name} needs lines and functions`);
     return { functions: both.functions, lines: both.lines };
   };
-  return { perFile: floor(config.test?.coverageThreshold, "[test] coverageThreshold"), total: floor(config.tiers?.unit?.coverageTotal, "[tiers.unit] coverageTotal") };
+  return {
+    perFile: floor(config.test?.coverageThreshold, "[test] coverageThreshold"),
+    total: floor(config.tiers?.unit?.coverageTotal, "[tiers.unit] coverageTotal"),
+  };
 }
 
 /** The rows of Bun's text coverage table, by file; the total is under "All files". */
@@ -39,7 +42,8 @@ export function coverageShortfalls(table: Map<string, Coverage>, gates: Coverage
   for (const [file, covered] of table) {
     const floor = file === "All files" ? gates.total : gates.perFile;
     for (const kind of ["functions", "lines"] as const) {
-      if (covered[kind] < floor[kind]) short.push(`${file === "All files" ? "total" : file}: ${_percent(covered[kind])} of ${kind}, below ${_percent(floor[kind])}`);
+      if (covered[kind] < floor[kind])
+        short.push(`${file === "All files" ? "total" : file}: ${_percent(covered[kind])} of ${kind}, below ${_percent(floor[kind])}`);
     }
   }
   return short;

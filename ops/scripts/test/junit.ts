@@ -36,7 +36,5 @@ function _attributes(tag: string): Map<string, string> {
 
 function _unescape(text: string): string {
   const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-  return text.replace(/&(#\d+|\w+);/g, (whole, code: string) =>
-    code.startsWith("#") ? String.fromCharCode(Number(code.slice(1))) : (named[code] ?? whole),
-  );
+  return text.replace(/&(#\d+|\w+);/g, (whole, code: string) => (code.startsWith("#") ? String.fromCharCode(Number(code.slice(1))) : (named[code] ?? whole)));
 }

@@ -25,7 +25,11 @@ const unknown = positionals.filter((name) => !tierNames.includes(name as Tier));
 const jobsText = flags.jobs ?? process.env.TEST_JOBS ?? "4";
 const width = Number(jobsText);
 if (unknown.length > 0 || !Number.isInteger(width) || width < 1) {
-  console.error(unknown.length > 0 ? `unknown tier: ${unknown.join(", ")} (tiers: ${tierNames.join(", ")})` : `--jobs / TEST_JOBS: a whole number of at least 1, not "${jobsText}"`);
+  console.error(
+    unknown.length > 0
+      ? `unknown tier: ${unknown.join(", ")} (tiers: ${tierNames.join(", ")})`
+      : `--jobs / TEST_JOBS: a whole number of at least 1, not "${jobsText}"`,
+  );
   process.exit(2);
 }
 const tiers = positionals.length > 0 ? tierNames.filter((tier) => positionals.includes(tier)) : tierNames;

@@ -18,9 +18,7 @@ describe("test tiers", () => {
       { file: "loadtest/run.test.ts", tiers: [] },
     ]);
     const overlapping = { ...tierRules, e2e: { ...tierRules.e2e, exclude: [] } };
-    expect(misplacedFiles(["src/e2e/swagger.infra.test.ts"], overlapping)).toEqual([
-      { file: "src/e2e/swagger.infra.test.ts", tiers: ["e2e", "infra"] },
-    ]);
+    expect(misplacedFiles(["src/e2e/swagger.infra.test.ts"], overlapping)).toEqual([{ file: "src/e2e/swagger.infra.test.ts", tiers: ["e2e", "infra"] }]);
   });
 
   test("the rules place files by folder and name", () => {

@@ -42,9 +42,13 @@ export function docsModule(title: string) {
   let assets: Promise<Map<string, Asset>> | undefined;
   const html = page(title);
   return new Elysia({ name: "docs" })
-    .get("/swagger", () => new Response(html, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": docsContentSecurityPolicy } }), {
-      detail: { hide: true },
-    })
+    .get(
+      "/swagger",
+      () => new Response(html, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": docsContentSecurityPolicy } }),
+      {
+        detail: { hide: true },
+      },
+    )
     .get(
       "/swagger/assets/:file",
       async ({ params }) => {

@@ -43,14 +43,20 @@ export function createGistsAnswers(settings: AnswerSettings): GistsAnswers {
   const fetched = (verdict: "MISS" | "REVALIDATED" | "BYPASS") => (slot: Slot<GistsEntry>, context: AnswerContext) => {
     const body = bodyFor(slot.value, { hit: false, ttlSeconds: settings.ttlSeconds });
     const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
-    return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, verdict, _secondsLeft(slot, context), 0, context.requestId, chosen.encoding) });
+    return new Response(chosen.bytes, {
+      status: 200,
+      headers: _headers(slot.value, verdict, _secondsLeft(slot, context), 0, context.requestId, chosen.encoding),
+    });
   };
   return {
     HIT(slot, context) {
       const encoding = negotiateEncoding(context.acceptEncoding);
       if (settings.cloneTemplates) return _fromTemplate(slot, encoding, context, settings);
       const chosen = _encode(slot, slot.value.hit, encoding, settings);
-      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "HIT", _secondsLeft(slot, context), 0, context.requestId, chosen.encoding) });
+      return new Response(chosen.bytes, {
+        status: 200,
+        headers: _headers(slot.value, "HIT", _secondsLeft(slot, context), 0, context.requestId, chosen.encoding),
+      });
     },
     STALE(slot, context) {
       const age = _age(slot, context);
@@ -122,14 +128,7 @@ function _encode(slot: Slot<GistsEntry>, body: EncodedBody, wanted: Encoding, se
   return chosen;
 }
 
-function _headers(
-  entry: GistsEntry,
-  verdict: Verdict,
-  maxAge: number,
-  age: number,
-  requestId: string,
-  encoding: Encoding | undefined,
-): Record<string, string> {
+function _headers(entry: GistsEntry, verdict: Verdict, maxAge: number, age: number, requestId: string, encoding: Encoding | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-cache": verdict,
@@ -158,8 +157,7 @@ export function negotiateEncoding(header: string | null): Encoding {
     if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
     if (name) accepted.add(name.trim());
   }
-  const choice: Encoding =
-    accepted.has("br") || accepted.has("*") ? "br" : accepted.has("gzip") || accepted.has("x-gzip") ? "gzip" : "identity";
+  const choice: Encoding = accepted.has("br") || accepted.has("*") ? "br" : accepted.has("gzip") || accepted.has("x-gzip") ? "gzip" : "identity";
   // A handful of distinct headers covers nearly every client; the bound keeps hostile ones from growing it.
   if (negotiated.size < 256) negotiated.set(header, choice);
   return choice;

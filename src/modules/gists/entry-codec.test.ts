@@ -7,7 +7,15 @@ const gists = Array.from({ length: 20 }, (_, i) => ({
   description: `gist number ${i} with enough words to be worth compressing`,
   html_url: `https://gist.github.com/g${i}`,
   created_at: "2020-01-01T00:00:00Z",
-  files: { [`f${i}.md`]: { filename: `f${i}.md`, type: "text/markdown", language: "Markdown", raw_url: `https://gist.githubusercontent.com/g${i}/raw/f${i}.md`, size: 40 + i } },
+  files: {
+    [`f${i}.md`]: {
+      filename: `f${i}.md`,
+      type: "text/markdown",
+      language: "Markdown",
+      raw_url: `https://gist.githubusercontent.com/g${i}/raw/f${i}.md`,
+      size: 40 + i,
+    },
+  },
 }));
 const page = pageEntry({ gists, links: { next: 2 }, etag: '"up"' }, { username: "Octo", page: 1, perPage: 20 }, 300);
 const copy = { value: page, storedAt: 1_000, freshUntil: 301_000, staleUntil: 3_901_000 };

@@ -73,11 +73,7 @@ describe("gists entries", () => {
   });
 
   test("bodies over 1 KB are stored gzipped, and gain a brotli form when first asked", () => {
-    const big = pageEntry(
-      { gists: Array.from({ length: 40 }, (_, index) => gist(`g${index}`)), links: {} },
-      { username: "o", page: 1, perPage: 40 },
-      60,
-    );
+    const big = pageEntry({ gists: Array.from({ length: 40 }, (_, index) => gist(`g${index}`)), links: {} }, { username: "o", page: 1, perPage: 40 }, 60);
     expect(gunzipSync(big.hit.gzip!)).toEqual(Buffer.from(big.hit.identity));
     expect(big.hit.br).toBeUndefined();
     const first = pickEncoding(big.hit, "br");

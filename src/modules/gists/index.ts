@@ -22,16 +22,12 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
       const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
       const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
       if (context) context.cache = resolution.verdict;
-      return answerFor(
-        answers,
-        resolution,
-        {
-          requestId: context?.id ?? "",
-          acceptEncoding: request.headers.get("accept-encoding"),
-          ifNoneMatch: request.headers.get("if-none-match"),
-          now: now(),
-        },
-      );
+      return answerFor(answers, resolution, {
+        requestId: context?.id ?? "",
+        acceptEncoding: request.headers.get("accept-encoding"),
+        ifNoneMatch: request.headers.get("if-none-match"),
+        now: now(),
+      });
     },
     {
       params: gistsParams,

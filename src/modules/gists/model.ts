@@ -37,14 +37,16 @@ export const queryDefaults = { page: 1, per_page: 30, use_cache: true, all: fals
 
 /** Query parameters of `GET /{username}`: all optional, with the defaults filled in by validation. */
 export const gistsQuery = t.Object({
-  page: t.Optional(
-    t.Integer({ [parameterKey]: "page", ...pageRange, default: queryDefaults.page, description: `Page number, ${wholeNumber}`, example: 1 }),
-  ),
+  page: t.Optional(t.Integer({ [parameterKey]: "page", ...pageRange, default: queryDefaults.page, description: `Page number, ${wholeNumber}`, example: 1 })),
   per_page: t.Optional(
     t.Integer({ [parameterKey]: "per_page", ...pageRange, default: queryDefaults.per_page, description: `Gists per page, ${wholeNumber}`, example: 30 }),
   ),
   use_cache: t.Optional(
-    t.Boolean({ [parameterKey]: "use_cache", default: queryDefaults.use_cache, description: "true or false; false asks GitHub even when a cached copy is fresh" }),
+    t.Boolean({
+      [parameterKey]: "use_cache",
+      default: queryDefaults.use_cache,
+      description: "true or false; false asks GitHub even when a cached copy is fresh",
+    }),
   ),
   all: t.Optional(
     t.Boolean({
@@ -152,34 +154,34 @@ export const gistsHeaders = t.Object({
 /** The body of `GET /cache/stats`: counters, bounds and occupancy of both tiers (the service fills it in). */
 export const cacheStats = t.Object(
   {
-  size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
-  hits: t.Integer({ description: "Answers from a fresh copy" }),
-  misses: t.Integer({ description: "Answers that waited for GitHub (coalesced ones included)" }),
-  hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
-  ttl_seconds: t.Integer(),
-  stale_ttl_seconds: t.Integer(),
-  bytes: t.Integer({ description: "Bytes of stored answers" }),
-  max_bytes: t.Integer(),
-  max_entries: t.Integer(),
-  evictions: t.Integer(),
-  stale_served: t.Integer({ description: "Answers from a stale copy" }),
-  coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
-  revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
-  inflight: t.Integer({ description: "Upstream loads in flight" }),
-  shared: t.Object(
-    {
-      state: t.UnionEnum(["off", "up", "down"], {
-        description: "off: REDIS_URL unset; up: the shared tier answers; down: this replica answers from its local tier alone",
-      }),
-      hits: t.Integer({ description: "Reads of the shared tier that found a copy" }),
-      misses: t.Integer({ description: "Reads of the shared tier that found nothing" }),
-      dropped: t.Integer({ description: "Unreadable entries removed, never served" }),
-      errors: t.Integer({ description: "Redis commands that failed or timed out" }),
-      fallbacks: t.Integer({ description: "Redis commands not sent or failed: the local tier answered alone" }),
-      lease_waits: t.Integer({ description: "Waits for another replica's load of the same page" }),
-    },
-    { description: "The tier shared by every replica, on Redis" },
-  ),
+    size: t.Integer({ description: "Entries held (pages, complete lists, 404s)" }),
+    hits: t.Integer({ description: "Answers from a fresh copy" }),
+    misses: t.Integer({ description: "Answers that waited for GitHub (coalesced ones included)" }),
+    hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
+    ttl_seconds: t.Integer(),
+    stale_ttl_seconds: t.Integer(),
+    bytes: t.Integer({ description: "Bytes of stored answers" }),
+    max_bytes: t.Integer(),
+    max_entries: t.Integer(),
+    evictions: t.Integer(),
+    stale_served: t.Integer({ description: "Answers from a stale copy" }),
+    coalesced: t.Integer({ description: "Requests that joined an upstream request already in flight" }),
+    revalidated: t.Integer({ description: "Entries renewed by a 304 from GitHub" }),
+    inflight: t.Integer({ description: "Upstream loads in flight" }),
+    shared: t.Object(
+      {
+        state: t.UnionEnum(["off", "up", "down"], {
+          description: "off: REDIS_URL unset; up: the shared tier answers; down: this replica answers from its local tier alone",
+        }),
+        hits: t.Integer({ description: "Reads of the shared tier that found a copy" }),
+        misses: t.Integer({ description: "Reads of the shared tier that found nothing" }),
+        dropped: t.Integer({ description: "Unreadable entries removed, never served" }),
+        errors: t.Integer({ description: "Redis commands that failed or timed out" }),
+        fallbacks: t.Integer({ description: "Redis commands not sent or failed: the local tier answered alone" }),
+        lease_waits: t.Integer({ description: "Waits for another replica's load of the same page" }),
+      },
+      { description: "The tier shared by every replica, on Redis" },
+    ),
   },
   { description: "Counters, bounds and occupancy of the cache" },
 );
