@@ -6,7 +6,6 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { gzipSync } from "node:zlib";
 import { startOtlpReceiver, unusedPort, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.ts";
-import { repoRoot } from "./service.ts";
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof ProtoExporter>[0]>["compression"]>;
 const gzip = "gzip" as Compression;
@@ -225,34 +224,6 @@ describe("failure modes", () => {
     await _post("application/json", JSON.stringify(_jsonRequest({})));
     await expect(receiver.waitForSpans((s) => s.name === "never", 100)).rejects.toThrow(/no matching span within 100 ms; received 1: \["GET \/:username"\]/);
   });
-});
-
-test("the official exporter under Deno, configured by OTEL_EXPORTER_OTLP_* only, reaches the receiver", async () => {
-  _fresh();
-  for (const protocol of ["protobuf", "json"]) {
-    const proc = Bun.spawn(
-      [`${repoRoot}node_modules/.bin/deno`, "run", "-A", "--node-modules-dir=manual", "src/testing/otlp-export-one.ts", protocol, `deno ${protocol}`],
-      {
-        cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: process.env.HOME ?? "",
-          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl,
-          OTEL_EXPORTER_OTLP_HEADERS: "x-tenant=deno",
-        },
-        stdout: "pipe",
-        stderr: "pipe",
-      },
-    );
-    const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-    expect({ code, stdout: stdout.trim(), stderr }).toEqual({ code: 0, stdout: '{"code":0}', stderr: "" });
-    const [span] = await receiver.waitForSpans((s) => s.name === `deno ${protocol}`);
-    expect(span).toMatchObject({ attributes: { runtime: "deno" }, resource: { "service.name": "otlp-export-one" } });
-  }
-  expect(receiver.requests().map((r) => [r.contentType, r.headers["x-tenant"]])).toEqual([
-    ["application/x-protobuf", "deno"],
-    ["application/json", "deno"],
-  ]);
 });
 
 // What the receiver must report for a span the SDK recorded: derived from the SDK's own view, field by field.

@@ -15,7 +15,7 @@ export interface CoverageGates {
 
 /** Read the gates from a bunfig.toml. */
 export function coverageGates(bunfigPath: string): CoverageGates {
-  const config = Bun.TOML.parse(readFileSync(bunfigPath, "utf8")) as any;
+  const config = Bun.TOML.parse(readFileSync(bunfigPath, "utf8")) as { test?: { coverageThreshold?: unknown }; tiers?: { unit?: { coverageTotal?: unknown } } };
   const floor = (value: unknown, name: string): Coverage => {
     const both = typeof value === "number" ? { functions: value, lines: value } : (value as Partial<Coverage> | undefined);
     if (typeof both?.functions !== "number" || typeof both?.lines !== "number") throw new Error(`bunfig.toml: ${name} needs lines and functions`);
