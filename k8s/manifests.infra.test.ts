@@ -18,8 +18,9 @@ import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as rbacV1 from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { settings } from "../src/config.ts";
+import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind } from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { repoRoot, startService, type RunningService } from "../src/testing/service.ts";
 
@@ -80,7 +81,7 @@ describe("k8s manifests", () => {
       ]),
     );
     for (const [name, objects] of renders) {
-      const ids = objects.map(_id);
+      const ids = objects.map(objectId);
       expect({ name, duplicates: ids.filter((id, i) => ids.indexOf(id) !== i) }).toEqual({ name, duplicates: [] });
       expect(objects.length).toBeGreaterThan(0);
     }
@@ -120,7 +121,7 @@ describe("k8s manifests", () => {
       const tsc = Bun.spawn([`${repoRoot}node_modules/.bin/tsc`, "-p", dir], { stdout: "pipe", stderr: "pipe" });
       const [code, out] = await Promise.all([tsc.exited, new Response(tsc.stdout).text()]);
       const problems = [...out.matchAll(/objects\.ts\((\d+),\d+\): error TS\d+: (.*)/g)].map(
-        ([, line, message]) => `${_id(objects[Number(line) - 1]!)}: ${message}`,
+        ([, line, message]) => `${objectId(objects[Number(line) - 1]!)}: ${message}`,
       );
       expect({ code, problems }).toEqual({ code: 0, problems: [] });
     } finally {
@@ -134,11 +135,11 @@ describe("k8s manifests", () => {
       const namespaces = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
       const problems: string[] = [];
       for (const o of objects) {
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(o.metadata.name)) problems.push(`${_id(o)}: bad name`);
+        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(o.metadata.name)) problems.push(`${objectId(o)}: bad name`);
         const ns = o.metadata.namespace;
         if (o.kind === "Namespace") continue;
-        if (!ns) problems.push(`${_id(o)}: no namespace`);
-        else if (!namespaces.has(ns) && !platformNamespaces.has(ns)) problems.push(`${_id(o)}: namespace ${ns} is not rendered`);
+        if (!ns) problems.push(`${objectId(o)}: no namespace`);
+        else if (!namespaces.has(ns) && !platformNamespaces.has(ns)) problems.push(`${objectId(o)}: namespace ${ns} is not rendered`);
       }
       expect(problems).toEqual([]);
     }),
@@ -154,9 +155,9 @@ describe("k8s manifests", () => {
   test(
     "every Service selects pods and targets a port they declare",
     each((objects) => {
-      for (const service of _all(objects, "Service")) {
-        const pods = _podTemplates(objects).filter((p) => p.namespace === service.metadata.namespace && _matchesLabels(service.spec.selector, p.labels));
-        expect({ service: _id(service), pods: pods.length }).toEqual({ service: _id(service), pods: 1 });
+      for (const service of ofKind(objects, "Service")) {
+        const pods = _podTemplates(objects).filter((p) => p.namespace === service.metadata.namespace && matchesLabels(service.spec.selector, p.labels));
+        expect({ service: objectId(service), pods: pods.length }).toEqual({ service: objectId(service), pods: 1 });
         for (const port of service.spec.ports) expect(_containerPort(pods[0]!, port.targetPort)).toBeDefined();
       }
     }),
@@ -181,8 +182,8 @@ describe("k8s manifests", () => {
       expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
       const pdb = _one(objects, "PodDisruptionBudget", app.name);
       expect(pdb.metadata.namespace).toBe(deployment.metadata.namespace);
-      expect(_matchesSelector(pdb.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
-      expect(_matchesSelector(deployment.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
+      expect(matchesSelector(pdb.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
+      expect(matchesSelector(deployment.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
       expect(pdb.spec.maxUnavailable).toBeLessThan(hpa.spec.minReplicas);
     }),
   );
@@ -219,11 +220,11 @@ describe("k8s manifests", () => {
     for (const name of ["base", "overlays/production"]) {
       const objects = renders.get(name)!;
       const names = secretRefs(objects).map((r: any) => r.name);
-      expect({ name, names: [...new Set(names)], generated: _all(objects, "Secret").map(_id) }).toEqual({ name, names: [appSecret], generated: [] });
+      expect({ name, names: [...new Set(names)], generated: ofKind(objects, "Secret").map(objectId) }).toEqual({ name, names: [appSecret], generated: [] });
     }
     const kind = overlay("kind");
     const refs = secretRefs(kind);
-    const secret = _byName(kind, "Secret", refs[0].name, app.namespace);
+    const secret = byName(kind, "Secret", refs[0].name, app.namespace);
     expect(secret.metadata.name).toMatch(new RegExp(`^${appSecret}-[a-z0-9]{10}$`));
     const required = new Set(refs.filter((r: any) => !r.optional).map((r: any) => r.key));
     expect(Object.keys(secret.data).sort()).toEqual([...required].sort());
@@ -250,7 +251,7 @@ describe("k8s manifests", () => {
       expect(container.securityContext.capabilities.add).toBeUndefined();
       expect(container.securityContext.privileged).toBeFalsy();
       expect(pod.automountServiceAccountToken).toBe(false);
-      expect(_byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);
+      expect(byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);
       expect(pod.hostNetwork || pod.hostPID || pod.hostIPC).toBeFalsy();
       expect(container.args).toEqual(["serve"]);
       expect(container.command).toBeUndefined();
@@ -294,7 +295,7 @@ describe("k8s manifests", () => {
       expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + _drainSeconds() + 1);
       const spread = deployment.spec.template.spec.topologySpreadConstraints;
       expect(spread.map((c: any) => c.topologyKey).sort()).toEqual(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
-      for (const c of spread) expect(_matchesSelector(c.labelSelector, deployment.spec.template.metadata.labels)).toBe(true);
+      for (const c of spread) expect(matchesSelector(c.labelSelector, deployment.spec.template.metadata.labels)).toBe(true);
     }),
   );
 
@@ -304,11 +305,11 @@ describe("k8s manifests", () => {
       const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
       const appPods = pods.filter((p) => p.owner === `Deployment/${app.name}`);
       // The service's policies; the shared tier's own are checked with the redis component.
-      const policies = _all(objects, "NetworkPolicy").filter((p) => appPods.some((pod) => _matchesSelector(p.spec.podSelector, pod.labels)));
+      const policies = ofKind(objects, "NetworkPolicy").filter((p) => appPods.some((pod) => matchesSelector(p.spec.podSelector, pod.labels)));
       const allowedEgress = new Set(["UDP/53", "TCP/53", "TCP/443", "TCP/15012"]);
-      for (const policy of _all(objects, "NetworkPolicy")) {
-        const selected = _podTemplates(objects).filter((p) => p.namespace === policy.metadata.namespace && _matchesSelector(policy.spec.podSelector, p.labels));
-        expect({ policy: _id(policy), selects: selected.length > 0 }).toEqual({ policy: _id(policy), selects: true });
+      for (const policy of ofKind(objects, "NetworkPolicy")) {
+        const selected = _podTemplates(objects).filter((p) => p.namespace === policy.metadata.namespace && matchesSelector(policy.spec.podSelector, p.labels));
+        expect({ policy: objectId(policy), selects: selected.length > 0 }).toEqual({ policy: objectId(policy), selects: true });
       }
       for (const policy of policies) {
         // Each policy restricts exactly the directions it lists rules for (a listed type without rules denies all).
@@ -318,22 +319,22 @@ describe("k8s manifests", () => {
             if (typeof port.port === "string") expect(pods.some((p) => _containerPort(p, port.port) !== undefined)).toBe(true);
           }
           for (const peer of rule.from) {
-            expect(_describePeer(peer)).toMatch(/^(ns:istio-ingress pods:istio=ingressgateway|ns:monitoring|pods:app\.kubernetes\.io\/component=cache-admin)$/);
+            expect(describePeer(peer)).toMatch(/^(ns:istio-ingress pods:istio=ingressgateway|ns:monitoring|pods:app\.kubernetes\.io\/component=cache-admin)$/);
           }
         }
         for (const rule of policy.spec.egress ?? []) {
-          const toRedis = rule.to.every((peer: any) => _describePeer(peer) === `pods:app.kubernetes.io/name=${redis.name}`);
-          const toTempo = rule.to.every((peer: any) => _describePeer(peer) === `ns:${tempo.namespace} pods:app.kubernetes.io/name=${tempo.name}`);
+          const toRedis = rule.to.every((peer: any) => describePeer(peer) === `pods:app.kubernetes.io/name=${redis.name}`);
+          const toTempo = rule.to.every((peer: any) => describePeer(peer) === `ns:${tempo.namespace} pods:app.kubernetes.io/name=${tempo.name}`);
           for (const port of rule.ports) {
             const allowed =
               allowedEgress.has(`${port.protocol}/${port.port}`) ||
               (toRedis && port.port === redis.port) ||
               (toTempo && port.protocol === "TCP" && tempo.ports.includes(port.port));
-            expect({ rule: rule.to.map(_describePeer), port: `${port.protocol}/${port.port}`, allowed }).toMatchObject({ allowed: true });
+            expect({ rule: rule.to.map(describePeer), port: `${port.protocol}/${port.port}`, allowed }).toMatchObject({ allowed: true });
           }
         }
       }
-      const base = _byName(objects, "NetworkPolicy", app.name, app.namespace);
+      const base = byName(objects, "NetworkPolicy", app.name, app.namespace);
       expect(base.spec.ingress.map((r: any) => r.ports.map((p: any) => p.port))).toEqual([["http"], ["http"], ["http"]]);
       expect(base.spec.egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort()).toEqual(["TCP/443", "TCP/53", "UDP/53"]);
     }),
@@ -361,13 +362,13 @@ describe("k8s manifests", () => {
     expect(production.some((o) => o.kind === "VirtualService")).toBe(true);
     const kinds = new Set(overlay("kind").map((o) => o.kind));
     for (const kind of ["VirtualService", "IPAddressPool", "L2Advertisement", "Gateway"]) expect(kinds.has(kind)).toBe(true);
-    expect(_byName(overlay("kind"), "Deployment", "prometheus", "monitoring")).toBeDefined();
+    expect(byName(overlay("kind"), "Deployment", "prometheus", "monitoring")).toBeDefined();
   });
 
   test(
     "every ConfigMap fits kubectl apply's annotation limit",
     each((objects) => {
-      for (const cm of _all(objects, "ConfigMap")) expect(JSON.stringify(cm).length).toBeLessThan(lastAppliedLimitBytes);
+      for (const cm of ofKind(objects, "ConfigMap")) expect(JSON.stringify(cm).length).toBeLessThan(lastAppliedLimitBytes);
     }),
   );
 
@@ -377,7 +378,7 @@ describe("k8s manifests", () => {
     test("the VirtualService and DestinationRule address the Service; gateway hosts are the Gateway's", () => {
       expect(withIstio().length).toBeGreaterThanOrEqual(3);
       for (const [, objects] of withIstio()) {
-        const service = _byName(objects, "Service", app.name, app.namespace);
+        const service = byName(objects, "Service", app.name, app.namespace);
         const vs = _one(objects, "VirtualService", app.name);
         const destinations = vs.spec.http.flatMap((route: any) => route.route.map((r: any) => r.destination));
         for (const d of destinations) {
@@ -387,7 +388,7 @@ describe("k8s manifests", () => {
         const dr = _one(objects, "DestinationRule", app.name);
         expect(_resolveServiceHost(objects, dr.spec.host, dr.metadata.namespace)).toBe(service);
         expect(vs.spec.gateways).toContain("mesh");
-        const gateways = vs.spec.gateways.filter((g: string) => g !== "mesh").map((g: string) => _byName(objects, "Gateway", g, vs.metadata.namespace));
+        const gateways = vs.spec.gateways.filter((g: string) => g !== "mesh").map((g: string) => byName(objects, "Gateway", g, vs.metadata.namespace));
         expect(gateways.length).toBe(1);
         const external = vs.spec.hosts.filter((h: string) => !_resolveServiceHost(objects, h, vs.metadata.namespace));
         expect(external.length).toBeGreaterThan(0);
@@ -437,12 +438,12 @@ describe("k8s manifests", () => {
     test("mTLS is STRICT and the AuthorizationPolicy allows the API to the gateway, DELETE /cache in-namespace, /metrics to monitoring", () => {
       for (const [, objects] of withIstio()) {
         const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
-        const peer = _all(objects, "PeerAuthentication").filter((p) => p.metadata.namespace === app.namespace);
+        const peer = ofKind(objects, "PeerAuthentication").filter((p) => p.metadata.namespace === app.namespace);
         expect(peer.map((p) => [p.spec.selector, p.spec.mtls.mode])).toEqual([[undefined, "STRICT"]]);
         const policy = _one(objects, "AuthorizationPolicy", app.name);
         const metricsPath = _appDeployment(objects).spec.template.metadata.annotations["prometheus.io/path"];
         expect(policy.spec.action).toBe("ALLOW");
-        expect(pods.filter((p) => _matchesSelector(policy.spec.selector, p.labels)).map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
+        expect(pods.filter((p) => matchesSelector(policy.spec.selector, p.labels)).map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
         const rules = policy.spec.rules.map((r: any) => ({ from: r.from.map((f: any) => f.source), to: r.to.map((t: any) => t.operation) }));
         const gatewayPrincipals = [
           `cluster.local/ns/${gateway.namespace}/sa/istio-ingressgateway-service-account`,
@@ -454,11 +455,11 @@ describe("k8s manifests", () => {
           { from: [{ namespaces: ["monitoring"] }], to: [{ methods: ["GET"], paths: [metricsPath] }] },
         ]);
         // ALLOW matches positively (Istio's security best practices); negative matching only in DENY.
-        for (const policy of _all(objects, "AuthorizationPolicy")) {
+        for (const policy of ofKind(objects, "AuthorizationPolicy")) {
           const negative = JSON.stringify(policy.spec.rules).match(/"not[A-Z]\w*"/g) ?? [];
-          if (policy.spec.action === "ALLOW") expect({ policy: _id(policy), negative }).toEqual({ policy: _id(policy), negative: [] });
+          if (policy.spec.action === "ALLOW") expect({ policy: objectId(policy), negative }).toEqual({ policy: objectId(policy), negative: [] });
         }
-        const deny = _all(objects, "AuthorizationPolicy").filter((p) => p.spec.action === "DENY");
+        const deny = ofKind(objects, "AuthorizationPolicy").filter((p) => p.spec.action === "DENY");
         expect(deny.map((p) => p.spec.rules)).toEqual([
           [{ from: [{ source: { notNamespaces: ["monitoring"] } }], to: [{ operation: { paths: [metricsPath, `${metricsPath}/*`] } }] }],
         ]);
@@ -484,20 +485,20 @@ describe("k8s manifests", () => {
         const servers = _one(objects, "Gateway", app.name).spec.servers;
         expect(servers.find((s: any) => s.port.protocol === "HTTP").tls).toEqual({ httpsRedirect: true });
         expect(_one(objects, "Gateway", app.name).spec.selector).toEqual(gateway.labels);
-        const fromGateway = _byName(objects, "NetworkPolicy", app.name, app.namespace).spec.ingress[0].from[0];
+        const fromGateway = byName(objects, "NetworkPolicy", app.name, app.namespace).spec.ingress[0].from[0];
         expect(fromGateway.namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": gateway.namespace });
-        for (const pool of _all(objects, "IPAddressPool")) expect(pool.spec.serviceAllocation.namespaces).toEqual([gateway.namespace]);
+        for (const pool of ofKind(objects, "IPAddressPool")) expect(pool.spec.serviceAllocation.namespaces).toEqual([gateway.namespace]);
       }
     });
 
     test("GitHub is the one external host: a ServiceEntry for GITHUB_API_URL and REGISTRY_ONLY egress", () => {
       for (const [, objects] of withIstio()) {
         const github = new URL(_configData(objects).GITHUB_API_URL);
-        const entries = _all(objects, "ServiceEntry");
+        const entries = ofKind(objects, "ServiceEntry");
         expect(entries.map((e) => [e.spec.hosts, e.spec.location, e.spec.ports.map((p: any) => [p.number, p.protocol])])).toEqual([
           [[github.hostname], "MESH_EXTERNAL", [[Number(github.port || 443), "TLS"]]],
         ]);
-        const sidecar = _all(objects, "Sidecar").filter((s) => s.metadata.namespace === app.namespace);
+        const sidecar = ofKind(objects, "Sidecar").filter((s) => s.metadata.namespace === app.namespace);
         expect(sidecar.map((s) => [s.spec.workloadSelector, s.spec.outboundTrafficPolicy.mode])).toEqual([[undefined, "REGISTRY_ONLY"]]);
         expect(sidecar[0].spec.egress[0].hosts).toContain("./*");
       }
@@ -511,12 +512,12 @@ describe("k8s manifests", () => {
         expect(proxy.holdApplicationUntilProxyStarts).toBe(true);
         expect(_seconds(proxy.terminationDrainDuration)).toBeGreaterThanOrEqual(preStop + _drainSeconds());
         expect(_seconds(proxy.terminationDrainDuration)).toBeLessThan(deployment.spec.template.spec.terminationGracePeriodSeconds);
-        expect(_byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
+        expect(byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
         expect(_configData(objects).RATE_LIMIT_TRUSTED_HOPS).toBe("1");
         const gatewayLabels = _one(objects, "Gateway", app.name).spec.selector;
-        const fromGateway = _byName(objects, "NetworkPolicy", app.name, app.namespace).spec.ingress[0].from[0].podSelector.matchLabels;
+        const fromGateway = byName(objects, "NetworkPolicy", app.name, app.namespace).spec.ingress[0].from[0].podSelector.matchLabels;
         expect(fromGateway).toEqual(gatewayLabels);
-        const pool = _all(objects, "IPAddressPool")[0];
+        const pool = ofKind(objects, "IPAddressPool")[0];
         if (pool) expect(pool.spec.serviceAllocation.serviceSelectors).toEqual([{ matchLabels: gatewayLabels }]);
       }
     });
@@ -524,7 +525,7 @@ describe("k8s manifests", () => {
 
   describe("redis: the shared cache tier", () => {
     const withRedis = () => [...renders].filter(([, objects]) => objects.some((o) => o.kind === "Deployment" && o.metadata.name === redis.name));
-    const deploymentOf = (objects: K8sObject[]) => _byName(objects, "Deployment", redis.name, app.namespace);
+    const deploymentOf = (objects: K8sObject[]) => byName(objects, "Deployment", redis.name, app.namespace);
     const containerOf = (objects: K8sObject[]) => deploymentOf(objects).spec.template.spec.containers.find((c: any) => c.name === redis.container);
 
     test("Kind runs it; production points REDIS_URL at a managed Redis from the secret store instead", () => {
@@ -595,23 +596,23 @@ describe("k8s manifests", () => {
         });
         expect(container.securityContext.capabilities.add).toBeUndefined();
         expect(pod.automountServiceAccountToken).toBe(false);
-        expect(_byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);
+        expect(byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);
         expect(pod.hostNetwork || pod.hostPID || pod.hostIPC).toBeFalsy();
       }
     });
 
     test("it joins the mesh on Kind: the namespace injects sidecars and the pod does not opt out", () => {
       const objects = overlay("kind");
-      expect(_byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
+      expect(byName(objects, "Namespace", app.namespace, undefined).metadata.labels?.["istio-injection"]).toBe("enabled");
       const template = deploymentOf(objects).spec.template.metadata;
       expect([template.labels?.["sidecar.istio.io/inject"], template.annotations?.["sidecar.istio.io/inject"]]).toEqual([undefined, undefined]);
     });
 
     test("its Service speaks tcp-redis, which Istio proxies as plain TCP", () => {
       for (const [, objects] of withRedis()) {
-        const service = _byName(objects, "Service", redis.name, app.namespace);
+        const service = byName(objects, "Service", redis.name, app.namespace);
         expect(service.spec.ports.map((p: any) => [p.name, p.port])).toEqual([["tcp-redis", redis.port]]);
-        const pods = _podTemplates(objects).filter((p) => _matchesLabels(service.spec.selector, p.labels));
+        const pods = _podTemplates(objects).filter((p) => matchesLabels(service.spec.selector, p.labels));
         expect(pods.map((p) => p.owner)).toEqual([`Deployment/${redis.name}`]);
         expect(_containerPort(pods[0]!, service.spec.ports[0].targetPort)).toBe(redis.port);
       }
@@ -622,13 +623,13 @@ describe("k8s manifests", () => {
         const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
         const redisPod = pods.find((p) => p.owner === `Deployment/${redis.name}`)!;
         const appPod = pods.find((p) => p.owner === `Deployment/${app.name}`)!;
-        const guarding = _all(objects, "NetworkPolicy").filter((p) => _matchesSelector(p.spec.podSelector, redisPod.labels));
+        const guarding = ofKind(objects, "NetworkPolicy").filter((p) => matchesSelector(p.spec.podSelector, redisPod.labels));
         expect(guarding.map((p) => p.metadata.name)).toEqual([redis.name]);
         const [policy] = guarding;
-        expect(_matchesSelector(policy!.spec.podSelector, appPod.labels)).toBe(false);
+        expect(matchesSelector(policy!.spec.podSelector, appPod.labels)).toBe(false);
         expect([...policy!.spec.policyTypes].sort()).toEqual(["Egress", "Ingress"]);
         const rules = policy!.spec.ingress.map((r: any) => ({
-          from: r.from.map(_describePeer),
+          from: r.from.map(describePeer),
           ports: r.ports.map((p: any) => (typeof p.port === "string" ? _containerPort(redisPod, p.port) : p.port)),
         }));
         expect(rules).toEqual([
@@ -636,13 +637,13 @@ describe("k8s manifests", () => {
           { from: ["ns:monitoring"], ports: [15090] },
         ]);
         // That selector means the service's pods and nothing else in the namespace.
-        const admitted = pods.filter((p) => _matchesSelector(policy!.spec.ingress[0].from[0].podSelector, p.labels));
+        const admitted = pods.filter((p) => matchesSelector(policy!.spec.ingress[0].from[0].podSelector, p.labels));
         expect(admitted.map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
         expect(policy!.spec.egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort()).toEqual(["TCP/15012", "TCP/53", "UDP/53"]);
-        const appEgress = _all(objects, "NetworkPolicy")
-          .filter((p) => _matchesSelector(p.spec.podSelector, appPod.labels))
+        const appEgress = ofKind(objects, "NetworkPolicy")
+          .filter((p) => matchesSelector(p.spec.podSelector, appPod.labels))
           .flatMap((p) => p.spec.egress ?? [])
-          .filter((r: any) => r.to.every((peer: any) => peer.podSelector && !peer.namespaceSelector && _matchesSelector(peer.podSelector, redisPod.labels)));
+          .filter((r: any) => r.to.every((peer: any) => peer.podSelector && !peer.namespaceSelector && matchesSelector(peer.podSelector, redisPod.labels)));
         expect(appEgress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual([`TCP/${redis.port}`]);
       }
     });
@@ -655,7 +656,7 @@ describe("k8s manifests", () => {
         expect(password).toEqual(redisPassword);
         const url = new URL(env.find((e) => e.name === sharedTierEnv).value.replace("$(REDIS_PASSWORD)", "expanded"));
         expect([url.protocol, url.username, url.password, url.pathname]).toEqual(["redis:", "default", "expanded", "/0"]);
-        expect(_resolveServiceHost(objects, url.hostname, app.namespace)).toBe(_byName(objects, "Service", redis.name, app.namespace));
+        expect(_resolveServiceHost(objects, url.hostname, app.namespace)).toBe(byName(objects, "Service", redis.name, app.namespace));
         expect(Number(url.port)).toBe(redis.port);
       }
     });
@@ -747,8 +748,8 @@ describe("k8s manifests", () => {
 
     test("the ServiceMonitor selects the service's Service alone, on a port that reaches the container's metrics", () => {
       const monitor = _one(objects(), "ServiceMonitor", "gists-api");
-      const services = _all(objects(), "Service").filter(
-        (s) => s.metadata.namespace === monitor.metadata.namespace && _matchesSelector(monitor.spec.selector, s.metadata.labels),
+      const services = ofKind(objects(), "Service").filter(
+        (s) => s.metadata.namespace === monitor.metadata.namespace && matchesSelector(monitor.spec.selector, s.metadata.labels),
       );
       expect(services.map((s) => s.metadata.name)).toEqual([app.name]);
       const pod = _appDeployment(objects()).spec.template;
@@ -766,7 +767,7 @@ describe("k8s manifests", () => {
     test("its job is the Service's name, the job every exported rule selects", () => {
       const monitor = _one(objects(), "ServiceMonitor", "gists-api");
       // Without jobLabel (or with a label the Service lacks) the operator names the job after the Service.
-      const service = _byName(objects(), "Service", app.name, app.namespace);
+      const service = byName(objects(), "Service", app.name, app.namespace);
       const job = (monitor.spec.jobLabel && service.metadata.labels?.[monitor.spec.jobLabel]) || service.metadata.name;
       const rule = _one(objects(), "PrometheusRule", "gists-api");
       const down = rule.spec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "GistsApiTargetDown");
@@ -788,7 +789,7 @@ describe("k8s manifests", () => {
       expect(parseYaml(annotations["proxy.istio.io/config"]).proxyMetadata.OUTPUT_CERTS).toBe(sidecarMount.mountPath);
       expect(fields.podMetadata.labels["sidecar.istio.io/inject"]).toBe("true");
       // The same recipe as the bundled Prometheus, whose scrape job the same mesh policies admit.
-      const bundled = _byName(renders.get("overlays/kind")!, "Deployment", "prometheus", "monitoring").spec.template.metadata.annotations;
+      const bundled = byName(renders.get("overlays/kind")!, "Deployment", "prometheus", "monitoring").spec.template.metadata.annotations;
       for (const key of Object.keys(annotations)) expect({ key, value: annotations[key] }).toEqual({ key, value: bundled[key] });
     });
 
@@ -797,7 +798,7 @@ describe("k8s manifests", () => {
         expect(
           overlay(name)
             .filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/"))
-            .map(_id),
+            .map(objectId),
         ).toEqual([]);
       }
     });
@@ -806,7 +807,7 @@ describe("k8s manifests", () => {
   describe("metallb", () => {
     test("the pool is a range inside Kind's docker network, reserved for the gateway, and advertised", () => {
       const objects = overlay("kind");
-      const pools = _all(objects, "IPAddressPool");
+      const pools = ofKind(objects, "IPAddressPool");
       expect(pools.length).toBe(1);
       const [subnet, bits] = kindSubnet.split("/");
       for (const range of pools[0]!.spec.addresses) {
@@ -819,8 +820,8 @@ describe("k8s manifests", () => {
         }
       }
       expect(pools[0]!.spec.serviceAllocation.namespaces).toEqual([gateway.namespace]);
-      for (const ad of _all(objects, "L2Advertisement")) {
-        for (const name of ad.spec.ipAddressPools) expect(_byName(objects, "IPAddressPool", name, ad.metadata.namespace)).toBeDefined();
+      for (const ad of ofKind(objects, "L2Advertisement")) {
+        for (const name of ad.spec.ipAddressPools) expect(byName(objects, "IPAddressPool", name, ad.metadata.namespace)).toBeDefined();
       }
     });
   });
@@ -840,23 +841,23 @@ describe("k8s manifests", () => {
 
     test("the pool the deploy script derives for Kind's default network is the committed one", () => {
       const derived = _bash(`pool_for_subnet ${kindSubnet}`).trim();
-      expect(_all(overlay("kind"), "IPAddressPool")[0]!.spec.addresses).toEqual([derived]);
+      expect(ofKind(overlay("kind"), "IPAddressPool")[0]!.spec.addresses).toEqual([derived]);
     });
 
     test("the deploy script's overlay merges the tokens into the Secret and sets the pool, nothing else", async () => {
       const dir = mkdtempSync(join(tmpdir(), "gists-k8s-apply-"));
       try {
         _bash(`write_apply_overlay ${dir} 10.89.255.200-10.89.255.250`, { GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
-        const applied = await _kustomize(dir, "deploy.sh's overlay");
+        const applied = await kustomize(dir, "deploy.sh's overlay");
         const kind = overlay("kind");
-        const secret = _all(applied, "Secret").find((o) => o.metadata.namespace === app.namespace)!;
+        const secret = ofKind(applied, "Secret").find((o) => o.metadata.namespace === app.namespace)!;
         const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
         expect(decoded).toEqual({ GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
         const refs = _podTemplates(applied).flatMap((p) =>
           p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)),
         );
         expect(new Set(refs)).toEqual(new Set([secret.metadata.name]));
-        expect(_all(applied, "IPAddressPool")[0]!.spec.addresses).toEqual(["10.89.255.200-10.89.255.250"]);
+        expect(ofKind(applied, "IPAddressPool")[0]!.spec.addresses).toEqual(["10.89.255.200-10.89.255.250"]);
         const unchanged = (objects: K8sObject[]) => objects.filter((o) => !["Secret", "IPAddressPool", "Deployment"].includes(o.kind));
         expect(unchanged(applied)).toEqual(unchanged(kind));
       } finally {
@@ -893,22 +894,22 @@ describe("k8s manifests", () => {
 
     test("Grafana mounts the provisioning where Grafana reads it and the dashboards where it points", () => {
       const objects = monitoring();
-      const grafana = _byName(objects, "Deployment", "grafana", "monitoring");
+      const grafana = byName(objects, "Deployment", "grafana", "monitoring");
       const mounts = _mountsByConfigMap(grafana);
       expect(mounts.get(_configMap(objects, "grafana-provisioning-datasources").metadata.name)).toBe("/etc/grafana/provisioning/datasources");
       expect(mounts.get(_configMap(objects, "grafana-provisioning-dashboards").metadata.name)).toBe("/etc/grafana/provisioning/dashboards");
       const provider = parseYaml(_configMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]);
       expect(mounts.get(_configMap(objects, "gists-api-dashboards").metadata.name)).toBe(provider.providers[0].options.path);
       const datasource = new URL(parseYaml(_configMap(objects, "grafana-provisioning-datasources").data["prometheus.yaml"]).datasources[0].url);
-      const service = _byName(objects, "Service", datasource.hostname, grafana.metadata.namespace);
+      const service = byName(objects, "Service", datasource.hostname, grafana.metadata.namespace);
       expect(service.spec.ports.map((p: any) => p.port)).toContain(Number(datasource.port));
-      const prometheus = _byName(objects, "Deployment", "prometheus", "monitoring");
-      expect(_matchesLabels(service.spec.selector, prometheus.spec.template.metadata.labels)).toBe(true);
+      const prometheus = byName(objects, "Deployment", "prometheus", "monitoring");
+      expect(matchesLabels(service.spec.selector, prometheus.spec.template.metadata.labels)).toBe(true);
     });
 
     test("Prometheus loads its config and the rules from their mounts, and may discover the service's pods", () => {
       const objects = monitoring();
-      const prometheus = _byName(objects, "Deployment", "prometheus", "monitoring");
+      const prometheus = byName(objects, "Deployment", "prometheus", "monitoring");
       const args: string[] = prometheus.spec.template.spec.containers[0].args;
       const configFile = args.find((a) => a.startsWith("--config.file="))!.split("=")[1]!;
       const mounts = _mountsByConfigMap(prometheus);
@@ -940,7 +941,7 @@ describe("k8s manifests", () => {
 
     test("Prometheus keeps its data longer than the longest window the rules read", () => {
       const objects = monitoring();
-      const args: string[] = _byName(objects, "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+      const args: string[] = byName(objects, "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
       const retention = _promDuration(args.find((a) => a.startsWith("--storage.tsdb.retention.time="))!.split("=")[1]!);
       const windows = [..._configMap(objects, "gists-api-alerts").data["alerts.yaml"].matchAll(/\[(\d+[smhdw])\]/g)].map((m) => _promDuration(m[1]!));
       expect(windows.length).toBeGreaterThan(0);
@@ -1029,14 +1030,6 @@ describe("k8s manifests", () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A rendered Kubernetes object; its shape is what its schema check established. */
-type K8sObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [field: string]: any;
-};
-
 /** A pod template and where it comes from. */
 interface PodTemplate {
   owner: string;
@@ -1098,20 +1091,11 @@ async function _renderAll(): Promise<Map<string, K8sObject[]>> {
       writeFileSync(join(dir, "kustomization.yaml"), `${kustomization.join("\n")}\n`);
       targets.push([`components/${name}`, dir]);
     }
-    const rendered = await Promise.all(targets.map(async ([name, dir]) => [name, await _kustomize(dir, name)] as const));
+    const rendered = await Promise.all(targets.map(async ([name, dir]) => [name, await kustomize(dir, name)] as const));
     return new Map(rendered);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-async function _kustomize(dir: string, name: string): Promise<K8sObject[]> {
-  const proc = Bun.spawn(["kubectl", "kustomize", dir], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`kubectl kustomize ${name} failed (exit ${code}):\n${err}`);
-  return parseAllDocuments(out)
-    .map((doc) => doc.toJS() as K8sObject)
-    .filter(Boolean);
 }
 
 function _dirs(path: string): string[] {
@@ -1125,17 +1109,17 @@ function _schemaProblems(object: K8sObject): string[] {
   const crdSchema = _crdSchemas[object.apiVersion];
   if (crdSchema) {
     const validate = _ajv.getSchema(`${crdSchema}#/$defs/${object.kind}`);
-    if (!validate) return [`${_id(object)}: no ${crdSchema} schema for ${object.kind}`];
-    return validate(object) ? [] : [`${_id(object)}: ${_ajv.errorsText(validate.errors)}`];
+    if (!validate) return [`${objectId(object)}: no ${crdSchema} schema for ${object.kind}`];
+    return validate(object) ? [] : [`${objectId(object)}: ${_ajv.errorsText(validate.errors)}`];
   }
   const apiVersion = _modelApiVersion(object);
   const model = _models[apiVersion]?.[object.kind] as Model | undefined;
-  if (!model) return [`${_id(object)}: no schema for ${object.apiVersion} ${object.kind}`];
+  if (!model) return [`${objectId(object)}: no schema for ${object.apiVersion} ${object.kind}`];
   try {
     new model({ ...object, apiVersion }).validate();
     return [];
   } catch (error) {
-    return [`${_id(object)}: ${(error as Error).message}`];
+    return [`${objectId(object)}: ${(error as Error).message}`];
   }
 }
 
@@ -1147,33 +1131,19 @@ function _modelModule(o: K8sObject): string {
   return `kubernetes-models/${group ? `${group}/` : ""}${version}/${o.kind}`;
 }
 
-function _id(o: K8sObject): string {
-  return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-}
-
-function _all(objects: K8sObject[], kind: string): K8sObject[] {
-  return objects.filter((o) => o.kind === kind);
-}
-
 function _one(objects: K8sObject[], kind: string, name: string): K8sObject {
-  return _byName(objects, kind, name, app.namespace);
-}
-
-function _byName(objects: K8sObject[], kind: string, name: string, namespace: string | undefined): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
-  if (!found) throw new Error(`${kind} ${namespace ?? ""}/${name} is not rendered`);
-  return found;
+  return byName(objects, kind, name, app.namespace);
 }
 
 /** A generated ConfigMap by the name it was generated under (kustomize appends a content hash to some). */
 function _configMap(objects: K8sObject[], name: string): K8sObject {
-  const found = _all(objects, "ConfigMap").filter((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
+  const found = ofKind(objects, "ConfigMap").filter((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
   if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${name}, found ${found.length}`);
   return found[0]!;
 }
 
 function _appDeployment(objects: K8sObject[]): K8sObject {
-  return _byName(objects, "Deployment", app.name, app.namespace);
+  return byName(objects, "Deployment", app.name, app.namespace);
 }
 
 function _appContainer(objects: K8sObject[]): any {
@@ -1186,7 +1156,7 @@ function _appContainer(objects: K8sObject[]): any {
 function _configData(objects: K8sObject[]): Record<string, string> {
   const refs = (_appContainer(objects).envFrom ?? []).filter((e: any) => e.configMapRef);
   if (refs.length !== 1) throw new Error("the service's container should take its settings from exactly one ConfigMap");
-  return _byName(objects, "ConfigMap", refs[0].configMapRef.name, app.namespace).data;
+  return byName(objects, "ConfigMap", refs[0].configMapRef.name, app.namespace).data;
 }
 
 function _podTemplates(objects: K8sObject[]): PodTemplate[] {
@@ -1255,37 +1225,6 @@ function _containerPort(pod: PodTemplate, port: string | number): number | undef
   return found?.containerPort;
 }
 
-function _matchesLabels(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
-
-function _matchesSelector(selector: any, labels: Record<string, string> | undefined): boolean {
-  if (!selector) return false;
-  const expressions = (selector.matchExpressions ?? []).every((e: any) => {
-    const value = labels?.[e.key];
-    if (e.operator === "In") return value !== undefined && e.values.includes(value);
-    if (e.operator === "NotIn") return value === undefined || !e.values.includes(value);
-    if (e.operator === "Exists") return value !== undefined;
-    return value === undefined;
-  });
-  const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v);
-  return expressions && matchLabels && (selector.matchLabels || selector.matchExpressions) !== undefined;
-}
-
-function _describePeer(peer: any): string {
-  const parts: string[] = [];
-  if (peer.namespaceSelector) parts.push(`ns:${peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]}`);
-  if (peer.podSelector)
-    parts.push(
-      `pods:${Object.entries(peer.podSelector.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",")}`,
-    );
-  if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
-  return parts.join(" ");
-}
-
 /** The Service a mesh host names (`name`, `name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local`), if any. */
 function _resolveServiceHost(objects: K8sObject[], host: string, namespace: string | undefined): K8sObject | undefined {
   const parts = host.split(".");
@@ -1307,7 +1246,7 @@ function _mountsByConfigMap(deployment: K8sObject): Map<string, string> {
 
 /** Whether a Role bound to the ServiceAccount lets it list and watch pods in a namespace. */
 function _canListPods(objects: K8sObject[], namespace: string, accountNamespace: string, account: string): boolean {
-  return _all(objects, "RoleBinding")
+  return ofKind(objects, "RoleBinding")
     .filter((b) => b.metadata.namespace === namespace)
     .filter((b) => b.subjects.some((s: any) => s.kind === "ServiceAccount" && s.name === account && s.namespace === accountNamespace))
     .map((b) => objects.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && o.metadata.namespace === namespace))

@@ -9,8 +9,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parse as parseYaml } from "yaml";
 import { catalog } from "../src/metrics/catalog.ts";
+import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind } from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
 import { prometheusBinary, startPrometheus } from "../src/testing/prometheus-server.ts";
@@ -33,21 +34,21 @@ describe("traces on Kubernetes", () => {
   const kind = () => renders.get("kind")!;
 
   beforeAll(async () => {
-    for (const name of ["kind", "production"]) renders.set(name, await _kustomize(`${k8sDir}overlays/${name}`));
+    for (const name of ["kind", "production"]) renders.set(name, await kustomize(`${k8sDir}overlays/${name}`));
   }, 60_000);
 
   describe("Tempo", () => {
-    const deployment = () => _find(kind(), "Deployment", tempo.name, tempo.namespace);
+    const deployment = () => byName(kind(), "Deployment", tempo.name, tempo.namespace);
     const container = () => deployment().spec.template.spec.containers.find((c: any) => c.name === tempo.container);
     const config = () => parseYaml(_configMap(kind(), "tempo-config", tempo.namespace).data["tempo.yaml"]);
 
     test("Kind runs it, production does not (the cluster brings its own backend)", () => {
-      expect(_find(kind(), "Deployment", tempo.name, tempo.namespace)).toBeDefined();
+      expect(byName(kind(), "Deployment", tempo.name, tempo.namespace)).toBeDefined();
       expect(
         renders
           .get("production")!
           .filter((o) => o.metadata.namespace === tempo.namespace)
-          .map(_id),
+          .map(objectId),
       ).toEqual([]);
     });
 
@@ -112,8 +113,8 @@ describe("traces on Kubernetes", () => {
       const protocols = config().distributor.receivers.otlp.protocols;
       const listen = { grpc: protocols.grpc.endpoint, http: protocols.http.endpoint };
       expect(listen).toEqual({ grpc: `0.0.0.0:${port("otlp-grpc")}`, http: `0.0.0.0:${port("otlp-http")}` });
-      const service = _find(kind(), "Service", tempo.name, tempo.namespace);
-      expect(_matches(service.spec.selector, deployment().spec.template.metadata.labels)).toBe(true);
+      const service = byName(kind(), "Service", tempo.name, tempo.namespace);
+      expect(matchesLabels(service.spec.selector, deployment().spec.template.metadata.labels)).toBe(true);
       const targets = Object.fromEntries(service.spec.ports.map((p: any) => [p.name, [p.port, port(p.targetPort)]]));
       expect(targets).toEqual({ "http-query": [3200, 3200], "grpc-otlp": [4317, 4317], "http-otlp": [4318, 4318] });
       // Port names and appProtocol tell the senders' sidecars what to proxy.
@@ -123,12 +124,12 @@ describe("traces on Kubernetes", () => {
     test("its NetworkPolicy admits Grafana to the query port, the service's pods and the gateway to OTLP, and no one else", () => {
       const pods = _pods(kind());
       const tempoPod = pods.find((p) => p.owner === `Deployment/${tempo.name}`)!;
-      const guarding = _all(kind(), "NetworkPolicy").filter(
-        (p) => p.metadata.namespace === tempo.namespace && _matchesSelector(p.spec.podSelector, tempoPod.labels),
+      const guarding = ofKind(kind(), "NetworkPolicy").filter(
+        (p) => p.metadata.namespace === tempo.namespace && matchesSelector(p.spec.podSelector, tempoPod.labels),
       );
       expect(guarding.map((p) => p.metadata.name)).toEqual([tempo.name]);
       const rules = guarding[0]!.spec.ingress.map((r: any) => ({
-        from: r.from.map(_describePeer),
+        from: r.from.map(describePeer),
         ports: r.ports.map((p: any) => (typeof p.port === "string" ? tempoPod.ports.get(p.port) : p.port)),
       }));
       expect(rules).toEqual([
@@ -137,9 +138,9 @@ describe("traces on Kubernetes", () => {
         { from: [`ns:${gateway.namespace} pods:istio=ingressgateway`], ports: [4317] },
       ]);
       // Each selector means exactly the pods it names.
-      const grafanaPods = pods.filter((p) => p.namespace === tempo.namespace && _matchesSelector(guarding[0]!.spec.ingress[0].from[0].podSelector, p.labels));
+      const grafanaPods = pods.filter((p) => p.namespace === tempo.namespace && matchesSelector(guarding[0]!.spec.ingress[0].from[0].podSelector, p.labels));
       expect(grafanaPods.map((p) => p.owner)).toEqual(["Deployment/grafana"]);
-      const appPods = pods.filter((p) => p.namespace === app.namespace && _matchesSelector(guarding[0]!.spec.ingress[1].from[0].podSelector, p.labels));
+      const appPods = pods.filter((p) => p.namespace === app.namespace && matchesSelector(guarding[0]!.spec.ingress[1].from[0].podSelector, p.labels));
       expect(appPods.map((p) => p.owner)).toEqual([`Deployment/${app.name}`]);
       expect(guarding[0]!.spec.ingress[2].from[0].podSelector.matchLabels).toEqual(gateway.labels);
     });
@@ -148,13 +149,13 @@ describe("traces on Kubernetes", () => {
       const pods = _pods(kind());
       const appPod = pods.find((p) => p.owner === `Deployment/${app.name}`)!;
       const tempoPod = pods.find((p) => p.owner === `Deployment/${tempo.name}`)!;
-      const egress = _all(kind(), "NetworkPolicy")
-        .filter((p) => p.metadata.namespace === app.namespace && _matchesSelector(p.spec.podSelector, appPod.labels))
+      const egress = ofKind(kind(), "NetworkPolicy")
+        .filter((p) => p.metadata.namespace === app.namespace && matchesSelector(p.spec.podSelector, appPod.labels))
         .flatMap((p) => p.spec.egress ?? [])
         .filter((r: any) =>
           r.to.some(
             (peer: any) =>
-              peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === tempo.namespace && _matchesSelector(peer.podSelector, tempoPod.labels),
+              peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === tempo.namespace && matchesSelector(peer.podSelector, tempoPod.labels),
           ),
         );
       expect(egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort()).toEqual(["TCP/4317", "TCP/4318"]);
@@ -191,7 +192,7 @@ describe("traces on Kubernetes", () => {
     test("each data source's URL is a Service in Grafana's namespace, on a port that reaches its pods", () => {
       for (const source of sources()) {
         const url = new URL(source.url);
-        const service = _find(kind(), "Service", url.hostname, "monitoring");
+        const service = byName(kind(), "Service", url.hostname, "monitoring");
         expect({ source: source.name, ports: service.spec.ports.map((p: any) => p.port) }).toEqual({
           source: source.name,
           ports: expect.arrayContaining([Number(url.port)]),
@@ -227,7 +228,7 @@ describe("traces on Kubernetes", () => {
     });
 
     test("Prometheus keeps exemplars, and no scrape job gives up OpenMetrics, the format that carries them", () => {
-      const prometheus = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0];
+      const prometheus = byName(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0];
       expect(prometheus.args).toContain("--enable-feature=exemplar-storage");
       const config = parseYaml(_configMap(kind(), "prometheus-config", "monitoring").data["prometheus.yml"]);
       // Prometheus asks for OpenMetrics first unless scrape_protocols says otherwise.
@@ -240,7 +241,7 @@ describe("traces on Kubernetes", () => {
 
   describe("the service's OpenTelemetry variables", () => {
     const env = (overlay: string) => {
-      const container = _find(renders.get(overlay)!, "Deployment", app.name, app.namespace).spec.template.spec.containers.find(
+      const container = byName(renders.get(overlay)!, "Deployment", app.name, app.namespace).spec.template.spec.containers.find(
         (c: any) => c.name === app.container,
       );
       return container.env as any[];
@@ -253,7 +254,7 @@ describe("traces on Kubernetes", () => {
       expect([endpoint.protocol, endpoint.pathname]).toEqual(["http:", "/"]);
       const [name, namespace, ...rest] = endpoint.hostname.split(".");
       expect(rest.join(".")).toMatch(/^svc(\.cluster\.local)?$/);
-      const service = _find(kind(), "Service", name!, namespace!);
+      const service = byName(kind(), "Service", name!, namespace!);
       expect(service.spec.ports.find((p: any) => p.port === Number(endpoint.port)).name).toBe("http-otlp");
       expect(value("kind", "OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf").toBe("http/protobuf");
     });
@@ -284,7 +285,7 @@ describe("traces on Kubernetes", () => {
         expect(Math.max(at("POD_NAME"), at("POD_NAMESPACE"))).toBeLessThan(at("OTEL_RESOURCE_ATTRIBUTES"));
         expect(value(overlay, "OTEL_TRACES_SAMPLER")).toBe("parentbased_traceidratio");
         expect(Number(value(overlay, "OTEL_TRACES_SAMPLER_ARG"))).toBe(sampling[overlay]);
-        const telemetry = _find(renders.get(overlay)!, "Telemetry", "default", app.namespace);
+        const telemetry = byName(renders.get(overlay)!, "Telemetry", "default", app.namespace);
         expect(telemetry.spec.tracing.map((t: any) => t.randomSamplingPercentage / 100)).toEqual([sampling[overlay]]);
       }
     });
@@ -350,7 +351,7 @@ describe("traces on Kubernetes", () => {
     test.skipIf(!existsSync(prometheusBinary))(
       "with the bundled Prometheus's flags, the scrape keeps an exemplar whose trace_id is the exported trace",
       async () => {
-        const bundled: string[] = _find(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
+        const bundled: string[] = byName(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
         const features = bundled.filter((a) => a.startsWith("--enable-feature=")).flatMap((a) => a.split("=")[1]!.split(","));
         const service = services.get("kind")!;
         // The bundled scrape config's defaults: no scrape_protocols, so Prometheus asks for OpenMetrics first.
@@ -397,33 +398,33 @@ describe("traces on Kubernetes", () => {
       const { service, port } = providers[0].opentelemetry;
       expect(service).toMatch(/^[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local$/);
       const [name, namespace] = service.split(".");
-      const tempoService = _find(kind(), "Service", name, namespace);
+      const tempoService = byName(kind(), "Service", name, namespace);
       expect(tempoService.spec.ports.find((p: any) => p.port === port)).toMatchObject({ name: "grpc-otlp", appProtocol: "grpc" });
     });
 
     test("every Telemetry selects that provider and a percentage; Kind's gateway samples all, as its sidecars do", () => {
       for (const [name, objects] of renders) {
-        const telemetries = _all(objects, "Telemetry");
+        const telemetries = ofKind(objects, "Telemetry");
         expect({ name, count: telemetries.length }).toEqual({ name, count: name === "kind" ? 2 : 1 });
         for (const t of telemetries) {
           for (const tracing of t.spec.tracing) {
-            expect({ t: _id(t), providers: tracing.providers.map((p: any) => p.name) }).toEqual({ t: _id(t), providers: [providerName] });
+            expect({ t: objectId(t), providers: tracing.providers.map((p: any) => p.name) }).toEqual({ t: objectId(t), providers: [providerName] });
             expect(tracing.randomSamplingPercentage).toBeGreaterThan(0);
             expect(tracing.randomSamplingPercentage).toBeLessThanOrEqual(100);
           }
         }
       }
-      const gatewayTelemetry = _all(kind(), "Telemetry").find((t) => t.metadata.namespace === gateway.namespace)!;
+      const gatewayTelemetry = ofKind(kind(), "Telemetry").find((t) => t.metadata.namespace === gateway.namespace)!;
       expect(gatewayTelemetry.spec.selector.matchLabels).toEqual(gateway.labels);
       expect(gatewayTelemetry.spec.tracing[0].randomSamplingPercentage).toBe(sampling.kind * 100);
       // The Gateway the istio component declares selects the same proxies.
-      expect(_find(kind(), "Gateway", app.name, app.namespace).spec.selector).toEqual(gateway.labels);
+      expect(byName(kind(), "Gateway", app.name, app.namespace).spec.selector).toEqual(gateway.labels);
     });
 
     test("the sidecars know the provider's host: with REGISTRY_ONLY and no cluster for it, their spans would go nowhere", () => {
       const service: string = meshConfig().extensionProviders.find((p: any) => p.name === providerName).opentelemetry.service;
       for (const [name, objects] of renders) {
-        const sidecar = _find(objects, "Sidecar", "default", app.namespace);
+        const sidecar = byName(objects, "Sidecar", "default", app.namespace);
         expect({ name, hosts: sidecar.spec.egress.flatMap((e: any) => e.hosts) }).toEqual({
           name,
           hosts: expect.arrayContaining([`${service.split(".")[1]}/${service}`]),
@@ -434,9 +435,6 @@ describe("traces on Kubernetes", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** A rendered Kubernetes object. */
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [field: string]: any };
 
 /** A pod template, where it comes from, and its container ports by name. */
 interface PodTemplate {
@@ -452,32 +450,9 @@ function _schema(id: string) {
   return _ajv.getSchema(id) ?? (_ajv.addSchema(JSON.parse(readFileSync(`${repoRoot}k8s/schemas/${id}.schema.json`, "utf8")), id), _ajv.getSchema(id)!);
 }
 
-async function _kustomize(dir: string): Promise<K8sObject[]> {
-  const proc = Bun.spawn(["kubectl", "kustomize", dir], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`kubectl kustomize ${dir} failed (exit ${code}):\n${err}`);
-  return parseAllDocuments(out)
-    .map((doc) => doc.toJS() as K8sObject)
-    .filter(Boolean);
-}
-
-function _id(o: K8sObject): string {
-  return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-}
-
-function _all(objects: K8sObject[], kind: string): K8sObject[] {
-  return objects.filter((o) => o.kind === kind);
-}
-
-function _find(objects: K8sObject[], kind: string, name: string, namespace: string): K8sObject {
-  const found = objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
-  if (!found) throw new Error(`${kind} ${namespace}/${name} is not rendered`);
-  return found;
-}
-
 /** A generated ConfigMap by the name it was generated under (kustomize may append a content hash). */
 function _configMap(objects: K8sObject[], name: string, namespace: string): K8sObject {
-  const found = _all(objects, "ConfigMap").filter(
+  const found = ofKind(objects, "ConfigMap").filter(
     (o) => o.metadata.namespace === namespace && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)),
   );
   if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${namespace}/${name}, found ${found.length}`);
@@ -495,36 +470,14 @@ function _pods(objects: K8sObject[]): PodTemplate[] {
     }));
 }
 
-function _matches(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
-  return selector !== undefined && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
-
-function _matchesSelector(selector: any, labels: Record<string, string> | undefined): boolean {
-  if (!selector || selector.matchExpressions) return false;
-  return _matches(selector.matchLabels, labels);
-}
-
-function _describePeer(peer: any): string {
-  const parts: string[] = [];
-  if (peer.namespaceSelector) parts.push(`ns:${peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]}`);
-  if (peer.podSelector)
-    parts.push(
-      `pods:${Object.entries(peer.podSelector.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(",")}`,
-    );
-  if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
-  return parts.join(" ");
-}
-
 /**
  * The service container's environment as Kubernetes gives it: the ConfigMap's settings, then each env entry with
  * `$(VAR)` expanded from what comes before, the downward API's fields from `pod`; Secret keys are left out.
  */
 function _serviceEnv(objects: K8sObject[]): Record<string, string> {
-  const container = _find(objects, "Deployment", app.name, app.namespace).spec.template.spec.containers.find((c: any) => c.name === app.container);
+  const container = byName(objects, "Deployment", app.name, app.namespace).spec.template.spec.containers.find((c: any) => c.name === app.container);
   const configName = container.envFrom.find((e: any) => e.configMapRef).configMapRef.name;
-  const env: Record<string, string> = { ..._find(objects, "ConfigMap", configName, app.namespace).data };
+  const env: Record<string, string> = { ...byName(objects, "ConfigMap", configName, app.namespace).data };
   const fields: Record<string, string> = { "metadata.name": pod.name, "metadata.namespace": pod.namespace };
   for (const e of container.env ?? []) {
     if (e.value !== undefined)

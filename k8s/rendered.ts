@@ -1,0 +1,75 @@
+import { parseAllDocuments } from "yaml";
+
+// What the Kubernetes tests read from rendered manifests, in one place: rendering, finding objects, and the label
+// and peer matching NetworkPolicies and Services use.
+
+/** A rendered Kubernetes object; its shape is what its schema check established. */
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: a rendered object's fields are whatever its kind defines
+  [field: string]: any;
+};
+
+/** `kubectl kustomize DIR`, parsed; `name` says which overlay or component failed. */
+export async function kustomize(dir: string, name = dir): Promise<K8sObject[]> {
+  const proc = Bun.spawn(["kubectl", "kustomize", dir], { stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  if (code !== 0) throw new Error(`kubectl kustomize ${name} failed (exit ${code}):\n${err}`);
+  return parseAllDocuments(out)
+    .map((doc) => doc.toJS() as K8sObject)
+    .filter(Boolean);
+}
+
+/** `Kind/namespace/name`, for messages. */
+export function objectId(o: K8sObject): string {
+  return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+}
+
+/** Every object of a kind. */
+export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+/** The object of a kind, name and namespace; throws when it is not rendered. */
+export function byName(objects: K8sObject[], kind: string, name: string, namespace: string | undefined): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
+  if (!found) throw new Error(`${kind} ${namespace ?? ""}/${name} is not rendered`);
+  return found;
+}
+
+/** Whether a non-empty label map (a Service's selector) selects these labels. */
+export function matchesLabels(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Whether a LabelSelector (matchLabels and matchExpressions) selects these labels; an absent one selects nothing. */
+// biome-ignore lint/suspicious/noExplicitAny: a LabelSelector as rendered
+export function matchesSelector(selector: any, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return false;
+  // biome-ignore lint/suspicious/noExplicitAny: one of the selector's expressions
+  const expressions = (selector.matchExpressions ?? []).every((e: any) => {
+    const value = labels?.[e.key];
+    if (e.operator === "In") return value !== undefined && e.values.includes(value);
+    if (e.operator === "NotIn") return value === undefined || !e.values.includes(value);
+    if (e.operator === "Exists") return value !== undefined;
+    return value === undefined;
+  });
+  const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v);
+  return expressions && matchLabels && (selector.matchLabels || selector.matchExpressions) !== undefined;
+}
+
+/** A NetworkPolicy peer in a few words (`ns:monitoring pods:app=grafana`), for messages. */
+// biome-ignore lint/suspicious/noExplicitAny: a NetworkPolicy peer as rendered
+export function describePeer(peer: any): string {
+  const parts: string[] = [];
+  if (peer.namespaceSelector) parts.push(`ns:${peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"]}`);
+  if (peer.podSelector) {
+    const labels = Object.entries(peer.podSelector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+    parts.push(`pods:${labels.join(",")}`);
+  }
+  if (peer.ipBlock) parts.push(`ip:${peer.ipBlock.cidr}`);
+  return parts.join(" ");
+}
