@@ -20,7 +20,7 @@ import * as rbacV1 from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { settings } from "../src/config.ts";
-import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind } from "./rendered.ts";
+import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind, restrictedContainer } from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { repoRoot, startService, type RunningService } from "../src/testing/service.ts";
 
@@ -587,13 +587,7 @@ describe("k8s manifests", () => {
         expect(container.resources.requests.memory).toBe(container.resources.limits.memory);
         expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
         expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
-        expect(container.securityContext).toMatchObject({
-          runAsNonRoot: true,
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          capabilities: { drop: ["ALL"] },
-          seccompProfile: { type: "RuntimeDefault" },
-        });
+        expect(container.securityContext).toMatchObject(restrictedContainer);
         expect(container.securityContext.capabilities.add).toBeUndefined();
         expect(pod.automountServiceAccountToken).toBe(false);
         expect(byName(objects, "ServiceAccount", pod.serviceAccountName, app.namespace).automountServiceAccountToken).toBe(false);

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { catalog } from "../src/metrics/catalog.ts";
-import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind } from "./rendered.ts";
+import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind, restrictedContainer } from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
 import { prometheusBinary, startPrometheus } from "../src/testing/prometheus-server.ts";
@@ -72,13 +72,7 @@ describe("traces on Kubernetes", () => {
       const pod = deployment().spec.template.spec;
       // grafana/tempo's Dockerfile: USER 10001:10001.
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
-      expect(c.securityContext).toMatchObject({
-        runAsNonRoot: true,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-      });
+      expect(c.securityContext).toMatchObject(restrictedContainer);
       expect(c.securityContext.capabilities.add).toBeUndefined();
       expect(pod.automountServiceAccountToken).toBe(false);
       for (const kind of ["requests", "limits"]) expect(Object.keys(c.resources[kind]).sort()).toEqual(["cpu", "memory"]);
