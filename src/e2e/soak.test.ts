@@ -23,5 +23,7 @@ describe("soak, short [binary]", () => {
     expect(report.intervals.some((interval) => interval.full)).toBe(true);
     expect(report.intervals.at(-1)!.evictions).toBeGreaterThan(0);
     expect(report.checks.filter((check) => !check.passed)).toEqual([]);
-  }, 60_000);
+    // 30 s of load takes about 31 s alone; beside three other test files on two cores the open model falls behind
+    // and sends its backlog late (timed from each intended send), which took 50-60 s here: room for that.
+  }, 150_000);
 });
