@@ -20,7 +20,21 @@ import * as rbacV1 from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { settings } from "../src/config.ts";
-import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind, restrictedContainer } from "./rendered.ts";
+import {
+  byName,
+  describePeer,
+  type K8sObject,
+  kustomize,
+  matchesLabels,
+  matchesSelector,
+  objectId,
+  ofKind,
+  restrictedContainer,
+  podTemplates,
+  containerPort,
+  generatedConfigMap,
+  type PodTemplate,
+} from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { repoRoot, startService, type RunningService } from "../src/testing/service.ts";
 
@@ -148,7 +162,7 @@ describe("k8s manifests", () => {
   test(
     "every ConfigMap, Secret, volume and service account a pod uses exists, with the keys it names",
     each((objects) => {
-      expect(_podTemplates(objects).flatMap((pod) => _referenceProblems(pod, objects))).toEqual([]);
+      expect(podTemplates(objects).flatMap((pod) => _referenceProblems(pod, objects))).toEqual([]);
     }),
   );
 
@@ -156,9 +170,9 @@ describe("k8s manifests", () => {
     "every Service selects pods and targets a port they declare",
     each((objects) => {
       for (const service of ofKind(objects, "Service")) {
-        const pods = _podTemplates(objects).filter((p) => p.namespace === service.metadata.namespace && matchesLabels(service.spec.selector, p.labels));
+        const pods = podTemplates(objects).filter((p) => p.namespace === service.metadata.namespace && matchesLabels(service.spec.selector, p.labels));
         expect({ service: objectId(service), pods: pods.length }).toEqual({ service: objectId(service), pods: 1 });
-        for (const port of service.spec.ports) expect(_containerPort(pods[0]!, port.targetPort)).toBeDefined();
+        for (const port of service.spec.ports) expect(containerPort(pods[0]!, port.targetPort)).toBeDefined();
       }
     }),
   );
@@ -216,7 +230,7 @@ describe("k8s manifests", () => {
 
   test("production reads the secret store's Secret by its fixed name; only Kind generates one, with every key used", () => {
     const secretRefs = (objects: K8sObject[]) =>
-      _podTemplates(objects).flatMap((p) => p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef).filter(Boolean)));
+      podTemplates(objects).flatMap((p) => p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef).filter(Boolean)));
     for (const name of ["base", "overlays/production"]) {
       const objects = renders.get(name)!;
       const names = secretRefs(objects).map((r: any) => r.name);
@@ -282,7 +296,7 @@ describe("k8s manifests", () => {
       const http = container.ports.find((p: any) => p.name === "http");
       expect(http).toEqual({ name: "http", containerPort: port, protocol: "TCP" });
       for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
-        expect(_containerPort({ containers: [container] } as PodTemplate, container[probe].httpGet.port)).toBe(port);
+        expect(containerPort({ containers: [container] } as PodTemplate, container[probe].httpGet.port)).toBe(port);
       }
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
       expect(container.readinessProbe.httpGet.path).toBe("/readyz");
@@ -302,13 +316,13 @@ describe("k8s manifests", () => {
   test(
     "the NetworkPolicies select the pods, admit the gateway and monitoring only, and let out DNS, HTTPS and istiod only",
     each((objects) => {
-      const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
+      const pods = podTemplates(objects).filter((p) => p.namespace === app.namespace);
       const appPods = pods.filter((p) => p.owner === `Deployment/${app.name}`);
       // The service's policies; the shared tier's own are checked with the redis component.
       const policies = ofKind(objects, "NetworkPolicy").filter((p) => appPods.some((pod) => matchesSelector(p.spec.podSelector, pod.labels)));
       const allowedEgress = new Set(["UDP/53", "TCP/53", "TCP/443", "TCP/15012"]);
       for (const policy of ofKind(objects, "NetworkPolicy")) {
-        const selected = _podTemplates(objects).filter((p) => p.namespace === policy.metadata.namespace && matchesSelector(policy.spec.podSelector, p.labels));
+        const selected = podTemplates(objects).filter((p) => p.namespace === policy.metadata.namespace && matchesSelector(policy.spec.podSelector, p.labels));
         expect({ policy: objectId(policy), selects: selected.length > 0 }).toEqual({ policy: objectId(policy), selects: true });
       }
       for (const policy of policies) {
@@ -316,7 +330,7 @@ describe("k8s manifests", () => {
         expect([...policy.spec.policyTypes].sort()).toEqual(["Ingress", "Egress"].filter((t) => policy.spec[t.toLowerCase()]).sort());
         for (const rule of policy.spec.ingress ?? []) {
           for (const port of rule.ports) {
-            if (typeof port.port === "string") expect(pods.some((p) => _containerPort(p, port.port) !== undefined)).toBe(true);
+            if (typeof port.port === "string") expect(pods.some((p) => containerPort(p, port.port) !== undefined)).toBe(true);
           }
           for (const peer of rule.from) {
             expect(describePeer(peer)).toMatch(/^(ns:istio-ingress pods:istio=ingressgateway|ns:monitoring|pods:app\.kubernetes\.io\/component=cache-admin)$/);
@@ -437,7 +451,7 @@ describe("k8s manifests", () => {
 
     test("mTLS is STRICT and the AuthorizationPolicy allows the API to the gateway, DELETE /cache in-namespace, /metrics to monitoring", () => {
       for (const [, objects] of withIstio()) {
-        const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
+        const pods = podTemplates(objects).filter((p) => p.namespace === app.namespace);
         const peer = ofKind(objects, "PeerAuthentication").filter((p) => p.metadata.namespace === app.namespace);
         expect(peer.map((p) => [p.spec.selector, p.spec.mtls.mode])).toEqual([[undefined, "STRICT"]]);
         const policy = _one(objects, "AuthorizationPolicy", app.name);
@@ -606,15 +620,15 @@ describe("k8s manifests", () => {
       for (const [, objects] of withRedis()) {
         const service = byName(objects, "Service", redis.name, app.namespace);
         expect(service.spec.ports.map((p: any) => [p.name, p.port])).toEqual([["tcp-redis", redis.port]]);
-        const pods = _podTemplates(objects).filter((p) => matchesLabels(service.spec.selector, p.labels));
+        const pods = podTemplates(objects).filter((p) => matchesLabels(service.spec.selector, p.labels));
         expect(pods.map((p) => p.owner)).toEqual([`Deployment/${redis.name}`]);
-        expect(_containerPort(pods[0]!, service.spec.ports[0].targetPort)).toBe(redis.port);
+        expect(containerPort(pods[0]!, service.spec.ports[0].targetPort)).toBe(redis.port);
       }
     });
 
     test("NetworkPolicy admits the service's pods only, on 6379, and lets the service reach it", () => {
       for (const [, objects] of withRedis()) {
-        const pods = _podTemplates(objects).filter((p) => p.namespace === app.namespace);
+        const pods = podTemplates(objects).filter((p) => p.namespace === app.namespace);
         const redisPod = pods.find((p) => p.owner === `Deployment/${redis.name}`)!;
         const appPod = pods.find((p) => p.owner === `Deployment/${app.name}`)!;
         const guarding = ofKind(objects, "NetworkPolicy").filter((p) => matchesSelector(p.spec.podSelector, redisPod.labels));
@@ -624,7 +638,7 @@ describe("k8s manifests", () => {
         expect([...policy!.spec.policyTypes].sort()).toEqual(["Egress", "Ingress"]);
         const rules = policy!.spec.ingress.map((r: any) => ({
           from: r.from.map(describePeer),
-          ports: r.ports.map((p: any) => (typeof p.port === "string" ? _containerPort(redisPod, p.port) : p.port)),
+          ports: r.ports.map((p: any) => (typeof p.port === "string" ? containerPort(redisPod, p.port) : p.port)),
         }));
         expect(rules).toEqual([
           { from: ["pods:app.kubernetes.io/name=gists-api"], ports: [redis.port] },
@@ -750,8 +764,8 @@ describe("k8s manifests", () => {
       for (const endpoint of monitor.spec.endpoints) {
         const port = services[0]!.spec.ports.find((p: any) => p.name === endpoint.port);
         expect(port).toBeDefined();
-        const containerPort = _containerPort({ owner: app.name, containers: pod.spec.containers }, port.targetPort);
-        expect({ port: containerPort, path: endpoint.path }).toEqual({
+        const declared = containerPort({ owner: app.name, containers: pod.spec.containers }, port.targetPort);
+        expect({ port: declared, path: endpoint.path }).toEqual({
           port: Number(pod.metadata.annotations["prometheus.io/port"]),
           path: pod.metadata.annotations["prometheus.io/path"],
         });
@@ -847,7 +861,7 @@ describe("k8s manifests", () => {
         const secret = ofKind(applied, "Secret").find((o) => o.metadata.namespace === app.namespace)!;
         const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
         expect(decoded).toEqual({ GITHUB_TOKEN: "ghp_test", ADMIN_TOKEN: "admin-test", REDIS_PASSWORD: "redis-test" });
-        const refs = _podTemplates(applied).flatMap((p) =>
+        const refs = podTemplates(applied).flatMap((p) =>
           p.containers.flatMap((c) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name).filter(Boolean)),
         );
         expect(new Set(refs)).toEqual(new Set([secret.metadata.name]));
@@ -865,7 +879,7 @@ describe("k8s manifests", () => {
 
     test("dashboards, provisioning and rules are the committed files, not copies", () => {
       const objects = monitoring();
-      const dashboards = _configMap(objects, "gists-api-dashboards");
+      const dashboards = generatedConfigMap(objects, "gists-api-dashboards");
       const files = readdirSync(`${repoRoot}grafana/dashboards`)
         .filter((f) => f.endsWith(".json"))
         .sort();
@@ -874,27 +888,27 @@ describe("k8s manifests", () => {
       const datasources = readdirSync(`${repoRoot}grafana/provisioning/datasources`)
         .filter((f) => f.endsWith(".yaml"))
         .sort();
-      expect(Object.keys(_configMap(objects, "grafana-provisioning-datasources").data).sort()).toEqual(datasources);
+      expect(Object.keys(generatedConfigMap(objects, "grafana-provisioning-datasources").data).sort()).toEqual(datasources);
       for (const file of datasources) {
-        expect(_configMap(objects, "grafana-provisioning-datasources").data[file]).toBe(
+        expect(generatedConfigMap(objects, "grafana-provisioning-datasources").data[file]).toBe(
           readFileSync(`${repoRoot}grafana/provisioning/datasources/${file}`, "utf8"),
         );
       }
-      expect(_configMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]).toBe(
+      expect(generatedConfigMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]).toBe(
         readFileSync(`${repoRoot}grafana/provisioning/dashboards/gists-api.yaml`, "utf8"),
       );
-      expect(_configMap(objects, "gists-api-alerts").data["alerts.yaml"]).toBe(readFileSync(`${repoRoot}ops/prometheus/alerts.yaml`, "utf8"));
+      expect(generatedConfigMap(objects, "gists-api-alerts").data["alerts.yaml"]).toBe(readFileSync(`${repoRoot}ops/prometheus/alerts.yaml`, "utf8"));
     });
 
     test("Grafana mounts the provisioning where Grafana reads it and the dashboards where it points", () => {
       const objects = monitoring();
       const grafana = byName(objects, "Deployment", "grafana", "monitoring");
       const mounts = _mountsByConfigMap(grafana);
-      expect(mounts.get(_configMap(objects, "grafana-provisioning-datasources").metadata.name)).toBe("/etc/grafana/provisioning/datasources");
-      expect(mounts.get(_configMap(objects, "grafana-provisioning-dashboards").metadata.name)).toBe("/etc/grafana/provisioning/dashboards");
-      const provider = parseYaml(_configMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]);
-      expect(mounts.get(_configMap(objects, "gists-api-dashboards").metadata.name)).toBe(provider.providers[0].options.path);
-      const datasource = new URL(parseYaml(_configMap(objects, "grafana-provisioning-datasources").data["prometheus.yaml"]).datasources[0].url);
+      expect(mounts.get(generatedConfigMap(objects, "grafana-provisioning-datasources").metadata.name)).toBe("/etc/grafana/provisioning/datasources");
+      expect(mounts.get(generatedConfigMap(objects, "grafana-provisioning-dashboards").metadata.name)).toBe("/etc/grafana/provisioning/dashboards");
+      const provider = parseYaml(generatedConfigMap(objects, "grafana-provisioning-dashboards").data["gists-api.yaml"]);
+      expect(mounts.get(generatedConfigMap(objects, "gists-api-dashboards").metadata.name)).toBe(provider.providers[0].options.path);
+      const datasource = new URL(parseYaml(generatedConfigMap(objects, "grafana-provisioning-datasources").data["prometheus.yaml"]).datasources[0].url);
       const service = byName(objects, "Service", datasource.hostname, grafana.metadata.namespace);
       expect(service.spec.ports.map((p: any) => p.port)).toContain(Number(datasource.port));
       const prometheus = byName(objects, "Deployment", "prometheus", "monitoring");
@@ -907,10 +921,10 @@ describe("k8s manifests", () => {
       const args: string[] = prometheus.spec.template.spec.containers[0].args;
       const configFile = args.find((a) => a.startsWith("--config.file="))!.split("=")[1]!;
       const mounts = _mountsByConfigMap(prometheus);
-      const configMap = _configMap(objects, "prometheus-config");
+      const configMap = generatedConfigMap(objects, "prometheus-config");
       expect(`${mounts.get(configMap.metadata.name)}/prometheus.yml`).toBe(configFile);
       const config = parseYaml(configMap.data["prometheus.yml"]);
-      const rules = _configMap(objects, "gists-api-alerts");
+      const rules = generatedConfigMap(objects, "gists-api-alerts");
       expect(config.rule_files).toEqual([`${mounts.get(rules.metadata.name)}/*.yaml`]);
       const jobs = config.scrape_configs.map((j: any) => j.job_name);
       expect(jobs).toContain("gists-api");
@@ -937,7 +951,7 @@ describe("k8s manifests", () => {
       const objects = monitoring();
       const args: string[] = byName(objects, "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0].args;
       const retention = _promDuration(args.find((a) => a.startsWith("--storage.tsdb.retention.time="))!.split("=")[1]!);
-      const windows = [..._configMap(objects, "gists-api-alerts").data["alerts.yaml"].matchAll(/\[(\d+[smhdw])\]/g)].map((m) => _promDuration(m[1]!));
+      const windows = [...generatedConfigMap(objects, "gists-api-alerts").data["alerts.yaml"].matchAll(/\[(\d+[smhdw])\]/g)].map((m) => _promDuration(m[1]!));
       expect(windows.length).toBeGreaterThan(0);
       expect(retention).toBeGreaterThan(Math.max(...windows));
     });
@@ -947,14 +961,14 @@ describe("k8s manifests", () => {
       const dir = mkdtempSync(join(tmpdir(), "gists-k8s-prom-"));
       try {
         // Debian's promtool is built without Kubernetes discovery: check everything else with static targets instead.
-        const config = parseYaml(_configMap(objects, "prometheus-config").data["prometheus.yml"]);
+        const config = parseYaml(generatedConfigMap(objects, "prometheus-config").data["prometheus.yml"]);
         for (const job of config.scrape_configs) {
           expect(job.kubernetes_sd_configs).toBeDefined();
           delete job.kubernetes_sd_configs;
           job.static_configs = [{ targets: ["127.0.0.1:9"] }];
         }
         writeFileSync(join(dir, "prometheus.yml"), stringifyYaml(config));
-        writeFileSync(join(dir, "alerts.yaml"), _configMap(objects, "gists-api-alerts").data["alerts.yaml"]);
+        writeFileSync(join(dir, "alerts.yaml"), generatedConfigMap(objects, "gists-api-alerts").data["alerts.yaml"]);
         for (const args of [
           ["check", "config", "--syntax-only", "prometheus.yml"],
           ["check", "rules", "alerts.yaml"],
@@ -1023,15 +1037,6 @@ describe("k8s manifests", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-
-/** A pod template and where it comes from. */
-interface PodTemplate {
-  owner: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  containers: any[];
-  spec?: any;
-}
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -1129,13 +1134,6 @@ function _one(objects: K8sObject[], kind: string, name: string): K8sObject {
   return byName(objects, kind, name, app.namespace);
 }
 
-/** A generated ConfigMap by the name it was generated under (kustomize appends a content hash to some). */
-function _configMap(objects: K8sObject[], name: string): K8sObject {
-  const found = ofKind(objects, "ConfigMap").filter((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
-  if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${name}, found ${found.length}`);
-  return found[0]!;
-}
-
 function _appDeployment(objects: K8sObject[]): K8sObject {
   return byName(objects, "Deployment", app.name, app.namespace);
 }
@@ -1151,18 +1149,6 @@ function _configData(objects: K8sObject[]): Record<string, string> {
   const refs = (_appContainer(objects).envFrom ?? []).filter((e: any) => e.configMapRef);
   if (refs.length !== 1) throw new Error("the service's container should take its settings from exactly one ConfigMap");
   return byName(objects, "ConfigMap", refs[0].configMapRef.name, app.namespace).data;
-}
-
-function _podTemplates(objects: K8sObject[]): PodTemplate[] {
-  return objects
-    .filter((o) => o.spec?.template?.spec?.containers)
-    .map((o) => ({
-      owner: `${o.kind}/${o.metadata.name}`,
-      namespace: o.metadata.namespace,
-      labels: o.spec.template.metadata?.labels,
-      containers: [...(o.spec.template.spec.initContainers ?? []), ...o.spec.template.spec.containers],
-      spec: o.spec.template.spec,
-    }));
 }
 
 function _referenceProblems(pod: PodTemplate, objects: K8sObject[]): string[] {
@@ -1210,13 +1196,6 @@ function _referenceProblems(pod: PodTemplate, objects: K8sObject[]): string[] {
   const account = pod.spec.serviceAccountName;
   if (account && !find("ServiceAccount", account)) problems.push(`${pod.owner}: ServiceAccount ${account} is not rendered`);
   return problems;
-}
-
-/** The containerPort a probe or Service names (by port name or number), if a container declares it. */
-function _containerPort(pod: PodTemplate, port: string | number): number | undefined {
-  const ports = pod.containers.flatMap((c: any) => c.ports ?? []);
-  const found = ports.find((p: any) => (typeof port === "string" ? p.name === port : p.containerPort === port));
-  return found?.containerPort;
 }
 
 /** The Service a mesh host names (`name`, `name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local`), if any. */

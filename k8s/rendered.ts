@@ -82,3 +82,44 @@ export const restrictedContainer = {
   capabilities: { drop: ["ALL"] },
   seccompProfile: { type: "RuntimeDefault" },
 } as const;
+
+/** A pod template (of a Deployment, StatefulSet, Job...) and where it comes from. */
+export interface PodTemplate {
+  owner: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: containers as rendered
+  containers: any[];
+  // biome-ignore lint/suspicious/noExplicitAny: the pod spec as rendered
+  spec?: any;
+}
+
+/** Every pod template rendered, init containers first. */
+export function podTemplates(objects: K8sObject[]): PodTemplate[] {
+  return objects
+    .filter((o) => o.spec?.template?.spec?.containers)
+    .map((o) => ({
+      owner: `${o.kind}/${o.metadata.name}`,
+      namespace: o.metadata.namespace,
+      labels: o.spec.template.metadata?.labels,
+      containers: [...(o.spec.template.spec.initContainers ?? []), ...o.spec.template.spec.containers],
+      spec: o.spec.template.spec,
+    }));
+}
+
+/** The containerPort a probe, Service or NetworkPolicy names (by port name or number), if a container declares it. */
+export function containerPort(pod: PodTemplate, port: string | number): number | undefined {
+  const ports = pod.containers.flatMap((c) => c.ports ?? []);
+  const found = ports.find((p) => (typeof port === "string" ? p.name === port : p.containerPort === port));
+  return found?.containerPort;
+}
+
+/** A generated ConfigMap by the name it was generated under (kustomize appends a content hash to some). */
+export function generatedConfigMap(objects: K8sObject[], name: string, namespace?: string): K8sObject {
+  const found = ofKind(objects, "ConfigMap").filter(
+    (o) => (namespace === undefined || o.metadata.namespace === namespace) && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)),
+  );
+  const where = namespace ? `${namespace}/${name}` : name;
+  if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${where}, found ${found.length}`);
+  return found[0]!;
+}

@@ -11,7 +11,21 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { catalog } from "../src/metrics/catalog.ts";
-import { byName, describePeer, type K8sObject, kustomize, matchesLabels, matchesSelector, objectId, ofKind, restrictedContainer } from "./rendered.ts";
+import {
+  byName,
+  describePeer,
+  type K8sObject,
+  kustomize,
+  matchesLabels,
+  matchesSelector,
+  objectId,
+  ofKind,
+  restrictedContainer,
+  podTemplates,
+  containerPort,
+  generatedConfigMap,
+  type PodTemplate,
+} from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
 import { prometheusBinary, startPrometheus } from "../src/testing/prometheus-server.ts";
@@ -40,7 +54,7 @@ describe("traces on Kubernetes", () => {
   describe("Tempo", () => {
     const deployment = () => byName(kind(), "Deployment", tempo.name, tempo.namespace);
     const container = () => deployment().spec.template.spec.containers.find((c: any) => c.name === tempo.container);
-    const config = () => parseYaml(_configMap(kind(), "tempo-config", tempo.namespace).data["tempo.yaml"]);
+    const config = () => parseYaml(generatedConfigMap(kind(), "tempo-config", tempo.namespace).data["tempo.yaml"]);
 
     test("Kind runs it, production does not (the cluster brings its own backend)", () => {
       expect(byName(kind(), "Deployment", tempo.name, tempo.namespace)).toBeDefined();
@@ -54,7 +68,7 @@ describe("traces on Kubernetes", () => {
 
     test("its configuration is the committed file and has only fields Tempo 2.8 reads", () => {
       const committed = readFileSync(`${k8sDir}components/monitoring/configmaps/tempo.yaml`, "utf8");
-      expect(_configMap(kind(), "tempo-config", tempo.namespace).data["tempo.yaml"]).toBe(committed);
+      expect(generatedConfigMap(kind(), "tempo-config", tempo.namespace).data["tempo.yaml"]).toBe(committed);
       const validate = _schema("tempo-config");
       expect({ valid: validate(config()), errors: _ajv.errorsText(validate.errors) }).toEqual({ valid: true, errors: "No errors" });
       // The schema does refuse what Tempo would refuse at start.
@@ -68,7 +82,7 @@ describe("traces on Kubernetes", () => {
       const file = c.args.find((a: string) => a.startsWith("-config.file=")).split("=")[1];
       const mount = c.volumeMounts.find((m: any) => m.name === "config");
       const volume = deployment().spec.template.spec.volumes.find((v: any) => v.name === mount.name);
-      expect(_configMap(kind(), volume.configMap.name, tempo.namespace).data[file.slice(mount.mountPath.length + 1)]).toBeDefined();
+      expect(generatedConfigMap(kind(), volume.configMap.name, tempo.namespace).data[file.slice(mount.mountPath.length + 1)]).toBeDefined();
       const pod = deployment().spec.template.spec;
       // grafana/tempo's Dockerfile: USER 10001:10001.
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
@@ -116,7 +130,7 @@ describe("traces on Kubernetes", () => {
     });
 
     test("its NetworkPolicy admits Grafana to the query port, the service's pods and the gateway to OTLP, and no one else", () => {
-      const pods = _pods(kind());
+      const pods = podTemplates(kind());
       const tempoPod = pods.find((p) => p.owner === `Deployment/${tempo.name}`)!;
       const guarding = ofKind(kind(), "NetworkPolicy").filter(
         (p) => p.metadata.namespace === tempo.namespace && matchesSelector(p.spec.podSelector, tempoPod.labels),
@@ -124,7 +138,7 @@ describe("traces on Kubernetes", () => {
       expect(guarding.map((p) => p.metadata.name)).toEqual([tempo.name]);
       const rules = guarding[0]!.spec.ingress.map((r: any) => ({
         from: r.from.map(describePeer),
-        ports: r.ports.map((p: any) => (typeof p.port === "string" ? tempoPod.ports.get(p.port) : p.port)),
+        ports: r.ports.map((p: any) => (typeof p.port === "string" ? containerPort(tempoPod, p.port) : p.port)),
       }));
       expect(rules).toEqual([
         { from: ["pods:app.kubernetes.io/name=grafana"], ports: [3200] },
@@ -140,7 +154,7 @@ describe("traces on Kubernetes", () => {
     });
 
     test("the service's pods may send to it: 4318 from the SDK, 4317 from the sidecar", () => {
-      const pods = _pods(kind());
+      const pods = podTemplates(kind());
       const appPod = pods.find((p) => p.owner === `Deployment/${app.name}`)!;
       const tempoPod = pods.find((p) => p.owner === `Deployment/${tempo.name}`)!;
       const egress = ofKind(kind(), "NetworkPolicy")
@@ -172,7 +186,7 @@ describe("traces on Kubernetes", () => {
         expect({ file, valid: validate(parsed), errors: _ajv.errorsText(validate.errors) }).toEqual({ file, valid: true, errors: "No errors" });
       }
       expect(validate({ apiVersion: 1, datasources: [{ ...byType("tempo"), jsonData: { tracesToMetric: {} } }] })).toBe(false);
-      const mounted = _configMap(kind(), "grafana-provisioning-datasources", "monitoring").data;
+      const mounted = generatedConfigMap(kind(), "grafana-provisioning-datasources", "monitoring").data;
       for (const file of files()) expect(mounted[file]).toBe(readFileSync(`${datasourcesDir}${file}`, "utf8"));
       const uids = sources().map((s) => s.uid);
       expect(new Set(uids).size).toBe(uids.length);
@@ -224,7 +238,7 @@ describe("traces on Kubernetes", () => {
     test("Prometheus keeps exemplars, and no scrape job gives up OpenMetrics, the format that carries them", () => {
       const prometheus = byName(kind(), "Deployment", "prometheus", "monitoring").spec.template.spec.containers[0];
       expect(prometheus.args).toContain("--enable-feature=exemplar-storage");
-      const config = parseYaml(_configMap(kind(), "prometheus-config", "monitoring").data["prometheus.yml"]);
+      const config = parseYaml(generatedConfigMap(kind(), "prometheus-config", "monitoring").data["prometheus.yml"]);
       // Prometheus asks for OpenMetrics first unless scrape_protocols says otherwise.
       for (const scope of [config.global, ...config.scrape_configs]) {
         const protocols: string[] | undefined = scope?.scrape_protocols;
@@ -430,38 +444,10 @@ describe("traces on Kubernetes", () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A pod template, where it comes from, and its container ports by name. */
-interface PodTemplate {
-  owner: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  ports: Map<string, number>;
-}
-
 const _ajv = new Ajv({ allErrors: true });
 
 function _schema(id: string) {
   return _ajv.getSchema(id) ?? (_ajv.addSchema(JSON.parse(readFileSync(`${repoRoot}k8s/schemas/${id}.schema.json`, "utf8")), id), _ajv.getSchema(id)!);
-}
-
-/** A generated ConfigMap by the name it was generated under (kustomize may append a content hash). */
-function _configMap(objects: K8sObject[], name: string, namespace: string): K8sObject {
-  const found = ofKind(objects, "ConfigMap").filter(
-    (o) => o.metadata.namespace === namespace && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)),
-  );
-  if (found.length !== 1) throw new Error(`expected one ConfigMap generated as ${namespace}/${name}, found ${found.length}`);
-  return found[0]!;
-}
-
-function _pods(objects: K8sObject[]): PodTemplate[] {
-  return objects
-    .filter((o) => o.spec?.template?.spec?.containers)
-    .map((o) => ({
-      owner: `${o.kind}/${o.metadata.name}`,
-      namespace: o.metadata.namespace,
-      labels: o.spec.template.metadata?.labels,
-      ports: new Map(o.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => [p.name, p.containerPort]))),
-    }));
 }
 
 /**
