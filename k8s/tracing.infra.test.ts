@@ -24,7 +24,6 @@ import {
   podTemplates,
   containerPort,
   generatedConfigMap,
-  type PodTemplate,
 } from "./rendered.ts";
 import { startFakeGithub, type FakeGithub } from "../src/testing/fake-github.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "../src/testing/otlp-receiver.ts";
