@@ -66,7 +66,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     const { path, query } = splitTarget(target ?? "/");
     const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", path, query, route: "unmatched" };
     // Only a sampled request gets a span: an unsampled hit costs one flag check (and a header look when parents count).
-    const span = tracing.enabled && !untracedPaths.has(path) ? tracing.startRequest(headers, request.method, context.target) : undefined;
+    const span = tracing.enabled && !untracedPaths.has(path) ? tracing.startRequest(headers, request.method, path) : undefined;
     if (target === undefined) {
       return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started, span);
     }

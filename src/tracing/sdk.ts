@@ -62,10 +62,13 @@ export function createTracing(config: TracingConfig, logger: Logger): Tracing {
   const rootsSampled = samplesRoots(config.sampler);
   const parentsFollowed = followsParent(config.sampler);
 
-  const startRequest = (headers: Headers, method: string, target: string): RequestSpan | undefined => {
-    if (!rootsSampled && !(parentsFollowed && _hasParent(headers))) return undefined;
-    const parent = _hasParent(headers) ? incoming.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
-    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": _pathOf(target) } }, parent);
+  const startRequest = (headers: Headers, method: string, path: string): RequestSpan | undefined => {
+    // A sampler that starts no trace and follows no parent never samples; otherwise parent headers are looked for once.
+    if (!rootsSampled && !parentsFollowed) return undefined;
+    const hasParent = _hasParent(headers);
+    if (!rootsSampled && !hasParent) return undefined;
+    const parent = hasParent ? incoming.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "url.path": path } }, parent);
     if (!span.isRecording()) return undefined;
     return new _RequestSpan(span, parent, method);
   };
@@ -172,11 +175,6 @@ const headerGetter: TextMapGetter<Headers> = {
 
 function _hasParent(headers: Headers): boolean {
   return headers.has("traceparent") || headers.has("b3") || headers.has("x-b3-traceid");
-}
-
-function _pathOf(target: string): string {
-  const question = target.indexOf("?");
-  return question === -1 ? target : target.slice(0, question);
 }
 
 function _sampler(config: SamplerConfig): Sampler {

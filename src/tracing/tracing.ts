@@ -33,7 +33,7 @@ export interface ClientSpan {
 export interface Tracing {
   readonly enabled: boolean;
   /** The request's server span if the request is sampled (continuing a W3C or B3 parent), else undefined. */
-  startRequest(headers: Headers, method: string, target: string): RequestSpan | undefined;
+  startRequest(headers: Headers, method: string, path: string): RequestSpan | undefined;
   /** Runs `run` with `span` active, so the GitHub and Redis calls it makes become its children. */
   within<T>(span: RequestSpan, run: () => T): T;
   /** Runs `run` inside a client span that is a child of the active span; with none active, no span is made. */
