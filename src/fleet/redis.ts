@@ -97,23 +97,27 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
         return undefined;
       }
       // A client span when a sampled request is waiting on it; keys are not recorded (they hold user names).
-      return tracing.client(`redis ${operation}`, { ...server, "db.operation.name": operation }, async (span) => {
-        const started = performance.now();
-        try {
-          const answer = await command(commands);
-          breaker.success();
-          observer.command(operation, (performance.now() - started) / 1000, true);
-          report("connected");
-          return answer;
-        } catch (error) {
-          breaker.failure();
-          observer.command(operation, (performance.now() - started) / 1000, false);
-          const reason = _describe(error);
-          span?.fail(reason);
-          report(reason);
-          return undefined;
-        }
-      });
+      return tracing.client(
+        `redis ${operation}`,
+        () => ({ ...server, "db.operation.name": operation }),
+        async (span) => {
+          const started = performance.now();
+          try {
+            const answer = await command(commands);
+            breaker.success();
+            observer.command(operation, (performance.now() - started) / 1000, true);
+            report("connected");
+            return answer;
+          } catch (error) {
+            breaker.failure();
+            observer.command(operation, (performance.now() - started) / 1000, false);
+            const reason = _describe(error);
+            span?.fail(reason);
+            report(reason);
+            return undefined;
+          }
+        },
+      );
     },
     /** Tells every other replica; best effort (a replica that misses it catches up when it reconnects). */
     publish(event: FleetEvent): void {

@@ -113,24 +113,24 @@ export function createGithubClient(options: GithubClientOptions) {
 
   return {
     /**
-     * One attempt at a page of a user's public gists within `timeoutMs` (`attempt.attempt` counts the retries
+     * One attempt at a page of a user's public gists within `timeoutMs` (`attempt.resends` counts the tries
      * before it); throws UpstreamError when GitHub cannot give it.
      */
     listUserGists(
       username: string,
       page: number,
       perPage: number,
-      attempt: { timeoutMs: number; validators?: Validators; attempt?: number },
+      attempt: { timeoutMs: number; validators?: Validators; resends?: number },
     ): Promise<GistsFetch> {
       const path = `/users/${encodeURIComponent(username)}/gists`;
-      // The span never carries a header: the token stays out of traces.
-      const attributes = {
+      // Built only for a sampled request; the span never carries a header, so the token stays out of traces.
+      const attributes = () => ({
         "http.request.method": "GET",
         ...server,
         "url.full": `${options.baseUrl}${path}?page=${page}&per_page=${perPage}`,
         "url.template": "/users/{username}/gists",
-        "http.request.resend_count": attempt.attempt ? attempt.attempt : undefined,
-      };
+        "http.request.resend_count": attempt.resends || undefined,
+      });
       return tracing.client("GET /users/{username}/gists", attributes, (span) => fetchPage(path, username, page, perPage, attempt, span));
     },
   };

@@ -69,7 +69,7 @@ export function createUpstream(deps: UpstreamDeps) {
       }
       try {
         sent.count++;
-        return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators, attempt });
+        return await deps.client.listUserGists(username, page, perPage, { timeoutMs: deadline - now(), validators, resends: attempt });
       } catch (error) {
         const backoff = _backoffMs(attempt, random);
         const retry = error instanceof UpstreamError && error.retryable && attempt < deps.retries && now() + backoff < deadline - 50;

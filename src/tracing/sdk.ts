@@ -81,7 +81,7 @@ export function createTracing(config: TracingConfig, logger: Logger): Tracing {
       const active = contexts.active();
       const parent = trace.getSpan(active);
       if (!parent?.isRecording()) return run(undefined);
-      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: _defined(attributes) }, active);
+      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: _defined(attributes()) }, active);
       const client = new _ClientSpan(span, trace.setSpan(active, span), outgoing);
       try {
         return await run(client);

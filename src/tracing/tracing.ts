@@ -36,8 +36,11 @@ export interface Tracing {
   startRequest(headers: Headers, method: string, path: string): RequestSpan | undefined;
   /** Runs `run` with `span` active, so the GitHub and Redis calls it makes become its children. */
   within<T>(span: RequestSpan, run: () => T): T;
-  /** Runs `run` inside a client span that is a child of the active span; with none active, no span is made. */
-  client<T>(name: string, attributes: TraceAttributes, run: (span: ClientSpan | undefined) => Promise<T>): Promise<T>;
+  /**
+   * Runs `run` inside a client span that is a child of the active span; with none active, no span is made and
+   * `attributes` is never called.
+   */
+  client<T>(name: string, attributes: () => TraceAttributes, run: (span: ClientSpan | undefined) => Promise<T>): Promise<T>;
   /** Adds an event to the active span, if there is one. */
   event(name: string, attributes?: TraceAttributes): void;
   /** Exports what is queued (within the export timeout) and stops. */
