@@ -12,7 +12,7 @@ describe("loadConfig", () => {
       adminToken: undefined,
       corsOrigins: ["*"],
       logLevel: "info",
-      cache: { ttlSeconds: 300, staleSeconds: 3600, negativeTtlSeconds: 60, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
+      cache: { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
       upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
       rateLimit: { rps: 0, burst: 1, trustedHops: 0 },
     });
@@ -29,10 +29,23 @@ describe("loadConfig", () => {
     );
     expect(config.port).toBe(9100);
     expect(config.host).toBe("127.0.0.1");
-    expect(config.cache.ttlSeconds).toBe(0);
+    expect(config.cache.ttlMs).toBe(0);
     expect(config.githubToken).toBe("t0k");
     expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(config.logLevel).toBe("debug");
+  });
+
+  test("durations take seconds, with up to three decimals, or milliseconds", () => {
+    const windows = (env: Record<string, string>) => {
+      const { ttlMs, staleMs, negativeTtlMs } = loadConfig(env).cache;
+      return [ttlMs, staleMs, negativeTtlMs];
+    };
+    expect(windows({ CACHE_TTL: "1.5", CACHE_STALE_TTL: "250ms", CACHE_NEGATIVE_TTL: "0.001" })).toEqual([1500, 250, 1]);
+    expect(windows({ CACHE_TTL: " 600 ", CACHE_STALE_TTL: "0", CACHE_NEGATIVE_TTL: "0ms" })).toEqual([600_000, 0, 0]);
+    for (const bad of ["1.2345", "1e3", "1,5", "-1", "1.5ms", "5 s", "ms", "31536000.001"]) {
+      expect(() => loadConfig({ CACHE_TTL: bad })).toThrow(ConfigError);
+    }
+    expect(() => loadConfig({ CACHE_STALE_TTL: "2s" })).toThrow(/^CACHE_STALE_TTL: must be seconds \(like 300 or 1\.5\) or milliseconds \(like 1500ms\)/);
   });
 
   test("strips a trailing slash from the GitHub URL", () => {

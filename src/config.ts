@@ -24,11 +24,11 @@ export interface SharedTierConfig {
   commandTimeoutMs: number;
 }
 
-/** How long pages stay fresh or servable, and how much the cache may hold. */
+/** How long pages stay fresh or servable (the windows of cache/freshness.ts), and how much the cache may hold. */
 export interface CacheConfig {
-  ttlSeconds: number;
-  staleSeconds: number;
-  negativeTtlSeconds: number;
+  ttlMs: number;
+  staleMs: number;
+  negativeTtlMs: number;
   maxEntries: number;
   maxBytes: number;
   revalidate: boolean;
@@ -81,13 +81,19 @@ export const settings: SettingDoc[] = [
   { env: "HOST", flag: "--host", default: "0.0.0.0", description: "Address to bind" },
   { env: "GITHUB_API_URL", default: "https://api.github.com", description: "GitHub REST API base URL" },
   { env: "GITHUB_TOKEN", default: "(none)", description: "Token sent as `Authorization: Bearer`; raises the rate limit from 60 to 5,000 requests/hour" },
-  { env: "CACHE_TTL", default: "300", description: "Seconds a cached page is served without asking GitHub (0: no caching)" },
+  {
+    env: "CACHE_TTL",
+    default: "300",
+    description:
+      "How long a cached page is served without asking GitHub: seconds (`300`, `1.5`) or milliseconds (`1500ms`); 0 turns the cache off: nothing is stored or served from it",
+  },
   {
     env: "CACHE_STALE_TTL",
     default: "3600",
-    description: "Seconds after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background",
+    description:
+      "How long after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background (seconds or `ms`); no effect when CACHE_TTL=0",
   },
-  { env: "CACHE_NEGATIVE_TTL", default: "60", description: "Seconds an unknown user's 404 is cached" },
+  { env: "CACHE_NEGATIVE_TTL", default: "60", description: "How long an unknown user's 404 is cached (seconds or `ms`; 0: not cached)" },
   { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most entries kept (least recently used go first)" },
   {
     env: "CACHE_MAX_BYTES",
@@ -195,9 +201,9 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
     cache: {
-      ttlSeconds: _integer("CACHE_TTL", env.CACHE_TTL, 0, 31_536_000),
-      staleSeconds: _integer("CACHE_STALE_TTL", env.CACHE_STALE_TTL, 0, 31_536_000),
-      negativeTtlSeconds: _integer("CACHE_NEGATIVE_TTL", env.CACHE_NEGATIVE_TTL, 0, 31_536_000),
+      ttlMs: _duration("CACHE_TTL", env.CACHE_TTL),
+      staleMs: _duration("CACHE_STALE_TTL", env.CACHE_STALE_TTL),
+      negativeTtlMs: _duration("CACHE_NEGATIVE_TTL", env.CACHE_NEGATIVE_TTL),
       maxEntries: _integer("CACHE_MAX_ENTRIES", env.CACHE_MAX_ENTRIES, 1, 10_000_000),
       maxBytes: _integer("CACHE_MAX_BYTES", env.CACHE_MAX_BYTES, 1024, 2 ** 40),
       revalidate: _boolean("CACHE_REVALIDATE", env.CACHE_REVALIDATE),
@@ -341,6 +347,22 @@ function _nonEmpty(name: string, raw: string | undefined): string {
   const value = (raw ?? _documented(name)).trim();
   if (!value) throw new ConfigError(name, "must not be empty");
   return value;
+}
+
+// The longest window a duration setting takes: a year.
+const maxDurationMs = 31_536_000_000;
+
+// A duration in whole milliseconds, written as seconds ("300", "1.5", at most three decimals) or as "1500ms".
+function _duration(name: string, given: string | undefined): number {
+  const raw = _orDocumented(name, given);
+  const text = raw.trim();
+  const match = /^(\d+)(?:\.(\d{1,3}))?$/.exec(text);
+  const ms = match ? Number(match[1]) * 1000 + Number((match[2] ?? "").padEnd(3, "0")) : /^\d+ms$/.test(text) ? Number(text.slice(0, -2)) : Number.NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new ConfigError(name, `must be seconds (like 300 or 1.5) or milliseconds (like 1500ms), got ${JSON.stringify(raw)}`);
+  }
+  if (ms > maxDurationMs) throw new ConfigError(name, `must be at most ${maxDurationMs / 1000} seconds (a year), got ${JSON.stringify(raw)}`);
+  return ms;
 }
 
 function _integer(name: string, given: string | undefined, min: number, max: number): number {

@@ -1,7 +1,8 @@
 import { createApp } from "./app.ts";
+import { createFreshness } from "./cache/freshness.ts";
 import type { Config } from "./config.ts";
 import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
-import { createRateLimitBudget } from "./github/budget.ts";
+import { createRateLimitBudget } from "./github/rate-limit-budget.ts";
 import { createGithubClient } from "./github/client.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
 import { createRefusalSummary } from "./github/refusal-summary.ts";
@@ -17,8 +18,9 @@ import { createGistsHitPath } from "./modules/gists/hit-path.ts";
 import { createGistsService } from "./modules/gists/service.ts";
 import { probePaths, type Readiness } from "./modules/health/index.ts";
 import { createMemoryPacer } from "./memory-pacer.ts";
-import { createSharedCache } from "./fleet/shared-cache.ts";
-import { entryCodec } from "./modules/gists/entry-codec.ts";
+import { joinFleet } from "./fleet/connect.ts";
+import { createEntryCodec } from "./modules/gists/entry-codec.ts";
+import { createWayOut } from "./http/way-out.ts";
 import { collectGarbage, runtimeName } from "./runtime.ts";
 import { createTelemetry } from "./telemetry.ts";
 import { noTracing, type Tracing } from "./tracing/tracing.ts";
@@ -36,22 +38,25 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const tracing = options.tracing ?? noTracing;
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
+  const telemetry = createTelemetry(logger, metrics, tracing);
+  const freshness = createFreshness(config.cache);
   // With REDIS_URL, replicas share one cache and one view of GitHub's budget; without it, each stands alone.
-  const shared = config.shared
-    ? createSharedCache(config.shared, {
-        codec: entryCodec,
+  const membership = config.shared
+    ? joinFleet(config.shared, {
+        codec: createEntryCodec(freshness.ttlSeconds),
+        freshness,
         // A lease covers one upstream deadline (queueing, retries and backoff) and the write that follows it.
         leaseMs: config.upstream.timeoutMs + 1_000,
         metrics,
         logger,
         budget: () => budget,
+        onLeaseWaitStarted: () => telemetry.cacheEvent("lease-wait"),
         now,
         tracing,
       })
     : undefined;
-  const telemetry = createTelemetry(logger, metrics, tracing);
   const refusals = createRefusalSummary({ intervalMs: refusalReportMs, now, report: telemetry.refusals });
-  const budget = createRateLimitBudget(now, { onChange: telemetry.budgetChanged, onLearned: shared?.budgetChanged });
+  const budget = createRateLimitBudget(now, { onChange: telemetry.budgetChanged, onLearned: membership?.budgetChanged });
   // 4 MiB of upstream bodies (about 80 GitHub pages) between full collections, or a sixteenth of a smaller cache.
   const pacer = createMemoryPacer(Math.min(4 * 1024 * 1024, config.cache.maxBytes / 16), collectGarbage);
   const github = createGithubClient({
@@ -86,35 +91,37 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const gists = createGistsService({
     upstream,
     cache: config.cache,
-    shared,
+    freshness,
+    membership,
     now,
     onBackgroundError: telemetry.backgroundFailed,
     onCacheEvent: telemetry.cacheEvent,
   });
   const answers = createGistsAnswers({
-    ttlSeconds: config.cache.ttlSeconds,
+    freshness,
     cloneTemplates: runtimeName === "bun",
     grow: (slot, added) => gists.grow(slot, added),
   });
   const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
   // Probes and scrapes: a throttled kubelet would restart a healthy pod, and their spans would drown the users'.
   const probesAndScrapes = new Set([...probePaths, metricsPath]);
-  const handler = createFrontDoor({
+  const cors = createCors(config.corsOrigins);
+  const frontDoor = createFrontDoor({
     route: (request) => app.handle(request),
-    early: [createGistsHitPath(gists, answers, now)],
-    cors: createCors(config.corsOrigins),
+    hitPath: createGistsHitPath(gists, answers, now),
+    cors,
+    wayOut: createWayOut({ cors, draining: () => !readiness.ready }),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
     unlimitedPaths: probesAndScrapes,
     onRateLimited: telemetry.rateLimited,
     logger,
-    draining: () => !readiness.ready,
     tracing,
     untracedPaths: probesAndScrapes,
   });
 
   metrics.watch({
-    inFlight: () => handler.inFlight,
+    inFlight: () => frontDoor.inFlight,
     cache: () => gists.stats(),
     limiter,
     breakerState: () => breakerStates[breaker.state],
@@ -122,8 +129,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
 
   return {
     app,
-    fetch: handler.fetch,
-    handler,
+    fetch: frontDoor.fetch,
+    frontDoor,
     readiness,
     gists,
     metrics,
@@ -133,10 +140,10 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
      * Resolves when the service is worth listening for: at once without a shared tier, else once the first
      * connection to Redis succeeded or failed (a replica that answered before it would fetch what others hold).
      */
-    started: shared?.connected ?? Promise.resolve(),
+    started: membership?.connected ?? Promise.resolve(),
     /** Closes connections the service holds open (the shared tier's), after the listener has stopped. */
     close: async () => {
-      await shared?.close();
+      await membership?.close();
     },
   };
 }

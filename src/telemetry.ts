@@ -1,5 +1,5 @@
 import type { BreakerState } from "./github/breaker.ts";
-import type { BudgetState, RateLimitBudget } from "./github/budget.ts";
+import type { BudgetState, RateLimitBudget } from "./github/rate-limit-budget.ts";
 import { UpstreamError, type GithubObserver } from "./github/client.ts";
 import type { RefusalCounts } from "./github/refusal-summary.ts";
 import type { UpstreamFailureReport } from "./github/upstream.ts";

@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { createCachePolicy, type LoadOutcome, type Loader } from "./policy.ts";
+import { createFleet } from "../fleet/fleet.ts";
+import { createMemoryTier } from "../fleet/memory-store.ts";
+import { createManualClock } from "../testing/manual-clock.ts";
+import { createFreshness } from "./freshness.ts";
+import { createCachePolicy, slotOverheadBytes, type LoadOutcome, type Loader } from "./policy.ts";
 
 interface Value {
   negative: boolean;
@@ -14,14 +18,13 @@ function setup(overrides: { ttl?: number; stale?: number } = {}) {
   const backgroundErrors: unknown[] = [];
   const policy = createCachePolicy<Value>({
     limits: { maxEntries: 100, maxBytes: 1_000_000 },
-    ttlMs: (v) => (v.negative ? 500 : (overrides.ttl ?? 1000)),
-    staleMs: (v) => (v.negative ? 0 : (overrides.stale ?? 5000)),
+    // A failed background refresh waits the TTL, at least a second, before the next: 1 s with these windows.
+    freshness: createFreshness({ ttlMs: overrides.ttl ?? 1000, staleMs: overrides.stale ?? 5000, negativeTtlMs: 500 }),
     servesStaleAfter: (error) => !(error instanceof Error && error.message === "gone"),
-    refreshBackoffMs: 2000,
     onBackgroundError: (_key, error) => backgroundErrors.push(error),
     now: () => now,
   });
-  return { policy, advance: (ms: number) => (now += ms), backgroundErrors };
+  return { policy, advance: (ms: number) => (now += ms), at: () => now, backgroundErrors };
 }
 
 function loader(outcomes: Array<LoadOutcome<Value> | Error>) {
@@ -45,9 +48,9 @@ describe("createCachePolicy", () => {
   test("a miss loads, then hits until the TTL passes", async () => {
     const { policy, advance } = setup();
     const source = loader([{ kind: "value", value: value("v1") }]);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("MISS");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
     advance(999);
-    const hit = await policy.resolve("k", source.load, "serve-stale");
+    const hit = await policy.resolve("k", source.load, "allow-stale");
     expect([hit.verdict, hit.slot.value.text]).toEqual(["HIT", "v1"]);
     expect(source.calls).toEqual([undefined]);
     expect(policy.stats).toMatchObject({ hits: 1, misses: 1 });
@@ -57,7 +60,7 @@ describe("createCachePolicy", () => {
     const { policy } = setup();
     const source = loader([new Error("boom")]);
     source.gate.hold = true;
-    const waiting = Array.from({ length: 10 }, () => policy.resolve("k", source.load, "serve-stale"));
+    const waiting = Array.from({ length: 10 }, () => policy.resolve("k", source.load, "allow-stale"));
     await settle();
     source.release();
     const results = await Promise.allSettled(waiting);
@@ -73,15 +76,15 @@ describe("createCachePolicy", () => {
       { kind: "value", value: value("v1") },
       { kind: "value", value: value("v2") },
     ]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     advance(1500);
     source.gate.hold = true;
-    const stale = await Promise.all([1, 2, 3].map(() => policy.resolve("k", source.load, "serve-stale")));
+    const stale = await Promise.all([1, 2, 3].map(() => policy.resolve("k", source.load, "allow-stale")));
     expect(stale.map((r) => `${r.verdict}:${r.slot.value.text}`)).toEqual(["STALE:v1", "STALE:v1", "STALE:v1"]);
     expect(source.calls).toEqual([undefined, "v1"]);
     source.release();
     await settle();
-    const fresh = await policy.resolve("k", source.load, "serve-stale");
+    const fresh = await policy.resolve("k", source.load, "allow-stale");
     expect([fresh.verdict, fresh.slot.value.text]).toEqual(["HIT", "v2"]);
     expect(policy.stats.staleServed).toBe(3);
   });
@@ -89,26 +92,31 @@ describe("createCachePolicy", () => {
   test("a failed background refresh keeps the stale copy and waits before trying again", async () => {
     const { policy, advance, backgroundErrors } = setup();
     const source = loader([{ kind: "value", value: value("v1") }, new Error("down"), { kind: "value", value: value("v2") }]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     advance(1500);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("STALE");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("STALE");
     await settle();
     expect(backgroundErrors.length).toBe(1);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("STALE");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("STALE");
     expect(source.calls.length).toBe(2);
-    advance(2000);
-    await policy.resolve("k", source.load, "serve-stale");
+    // The next try waits what freshness.ts says: the TTL, at least a second.
+    advance(999);
+    await policy.resolve("k", source.load, "allow-stale");
+    await settle();
+    expect(source.calls.length).toBe(2);
+    advance(1);
+    await policy.resolve("k", source.load, "allow-stale");
     await settle();
     expect(source.calls.length).toBe(3);
-    expect((await policy.resolve("k", source.load, "serve-stale")).slot.value.text).toBe("v2");
+    expect((await policy.resolve("k", source.load, "allow-stale")).slot.value.text).toBe("v2");
   });
 
   test("'not modified' renews the held value without replacing it", async () => {
     const { policy, advance } = setup({ stale: 0 });
     const source = loader([{ kind: "value", value: value("v1") }, { kind: "not-modified" }]);
-    const first = await policy.resolve("k", source.load, "serve-stale");
+    const first = await policy.resolve("k", source.load, "allow-stale");
     advance(1200);
-    const renewed = await policy.resolve("k", source.load, "serve-stale");
+    const renewed = await policy.resolve("k", source.load, "allow-stale");
     expect(renewed.verdict).toBe("REVALIDATED");
     expect(renewed.slot.value).toBe(first.slot.value);
     expect(renewed.slot.freshUntil).toBe(first.slot.freshUntil + 1200);
@@ -119,9 +127,9 @@ describe("createCachePolicy", () => {
   test("past the stale window a failure is answered by the old copy (stale-if-error)", async () => {
     const { policy, advance } = setup({ stale: 0 });
     const source = loader([{ kind: "value", value: value("v1") }, new Error("down")]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     advance(10_000);
-    const answer = await policy.resolve("k", source.load, "serve-stale");
+    const answer = await policy.resolve("k", source.load, "allow-stale");
     expect([answer.verdict, answer.slot.value.text]).toEqual(["STALE", "v1"]);
     expect((answer.error as Error).message).toBe("down");
   });
@@ -129,14 +137,14 @@ describe("createCachePolicy", () => {
   test("an error the copy must not hide is thrown, and negative values never stand in", async () => {
     const { policy, advance } = setup({ stale: 0 });
     const gone = loader([{ kind: "value", value: value("v1") }, new Error("gone")]);
-    await policy.resolve("k", gone.load, "serve-stale");
+    await policy.resolve("k", gone.load, "allow-stale");
     advance(10_000);
-    await expect(policy.resolve("k", gone.load, "serve-stale")).rejects.toThrow("gone");
+    await expect(policy.resolve("k", gone.load, "allow-stale")).rejects.toThrow("gone");
 
     const negative = loader([{ kind: "value", value: value("404", true) }, new Error("down")]);
-    await policy.resolve("n", negative.load, "serve-stale");
+    await policy.resolve("n", negative.load, "allow-stale");
     advance(600);
-    await expect(policy.resolve("n", negative.load, "serve-stale")).rejects.toThrow("down");
+    await expect(policy.resolve("n", negative.load, "allow-stale")).rejects.toThrow("down");
   });
 
   test("negative values live for their own TTL", async () => {
@@ -145,31 +153,31 @@ describe("createCachePolicy", () => {
       { kind: "value", value: value("404", true) },
       { kind: "value", value: value("v1") },
     ]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     advance(499);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("HIT");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("HIT");
     advance(1);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("MISS");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
   });
 
   test("bypass always loads and stores what it got", async () => {
-    const { policy } = setup();
+    const { policy, at } = setup();
     const source = loader([
       { kind: "value", value: value("v1") },
       { kind: "value", value: value("v2") },
     ]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     const bypass = await policy.resolve("k", source.load, "bypass");
     expect([bypass.verdict, bypass.slot.value.text]).toEqual(["BYPASS", "v2"]);
-    expect(policy.peekFresh("k")?.value.text).toBe("v2");
+    expect(policy.peekFresh("k", at())?.value.text).toBe("v2");
   });
 
-  test("revalidate mode refreshes a stale copy before answering", async () => {
+  test("fresh mode refreshes a stale copy before answering", async () => {
     const { policy, advance } = setup();
     const source = loader([{ kind: "value", value: value("v1") }, { kind: "not-modified" }]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     advance(1500);
-    expect((await policy.resolve("k", source.load, "revalidate")).verdict).toBe("REVALIDATED");
+    expect((await policy.resolve("k", source.load, "fresh")).verdict).toBe("REVALIDATED");
   });
 
   test("a TTL and stale window of zero stores nothing", async () => {
@@ -178,8 +186,170 @@ describe("createCachePolicy", () => {
       { kind: "value", value: value("v1") },
       { kind: "value", value: value("v2") },
     ]);
-    await policy.resolve("k", source.load, "serve-stale");
+    await policy.resolve("k", source.load, "allow-stale");
     expect(policy.size).toBe(0);
-    expect((await policy.resolve("k", source.load, "serve-stale")).verdict).toBe("MISS");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
+  });
+});
+
+describe("createCachePolicy: bounds", () => {
+  test("a held value that grows (a compressed form made on demand) is weighed again, and the bound evicts the oldest", async () => {
+    let now = 1_000_000;
+    const policy = createCachePolicy<Value>({
+      limits: { maxEntries: 10, maxBytes: 3 * (slotOverheadBytes + 100) + 50 },
+      freshness: createFreshness({ ttlMs: 1000, staleMs: 0, negativeTtlMs: 0 }),
+      servesStaleAfter: () => true,
+      now: () => now,
+    });
+    const source = loader(["a", "b", "c"].map((text) => ({ kind: "value" as const, value: { text, negative: false, bytes: 100 } })));
+    for (const key of ["a", "b", "c"]) await policy.resolve(key, source.load, "allow-stale");
+    expect([policy.size, policy.bytes, policy.evictions, policy.inflight]).toEqual([3, 3 * (slotOverheadBytes + 100), 0, 0]);
+    now += 1;
+    const c = policy.peekFresh("c", now)!;
+    policy.grow(c, 60);
+    expect([policy.size, policy.bytes, policy.evictions]).toEqual([2, 2 * (slotOverheadBytes + 100) + 60, 1]);
+    expect(policy.peekFresh("a", now)).toBeUndefined();
+    expect(c.value.bytes).toBe(160);
+  });
+
+  test("a loader that renews a copy it was not given breaks its contract: an error, not a cached answer", async () => {
+    const { policy } = setup();
+    await expect(policy.resolve("k", async () => ({ kind: "not-modified" }), "allow-stale")).rejects.toThrow("renewed a copy it was not given");
+    expect(policy.size).toBe(0);
+  });
+});
+
+describe("createCachePolicy: CACHE_TTL=0 and clears", () => {
+  test("CACHE_TTL=0 with the default stale window stores and serves nothing, but requests arriving together share one load", async () => {
+    const { policy } = setup({ ttl: 0, stale: 3_600_000 });
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+      { kind: "value", value: value("404", true) },
+    ]);
+    source.gate.hold = true;
+    const together = [policy.resolve("k", source.load, "allow-stale"), policy.resolve("k", source.load, "allow-stale")];
+    await settle();
+    source.release();
+    expect((await Promise.all(together)).map((r) => `${r.verdict}:${r.slot.value.text}`)).toEqual(["MISS:v1", "MISS:v1"]);
+    source.gate.hold = false;
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
+    expect((await policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
+    expect([policy.size, source.calls.length]).toEqual([0, 3]);
+  });
+
+  test("a load in flight when the cache is cleared answers its requests but stores nothing; the next request loads again", async () => {
+    const { policy } = setup();
+    const source = loader([
+      { kind: "value", value: value("before") },
+      { kind: "value", value: value("after") },
+    ]);
+    source.gate.hold = true;
+    const inFlight = policy.resolve("k", source.load, "allow-stale");
+    await settle();
+    policy.clear();
+    source.release();
+    expect((await inFlight).slot.value.text).toBe("before");
+    expect(policy.size).toBe(0);
+    source.gate.hold = false;
+    const next = await policy.resolve("k", source.load, "allow-stale");
+    expect([next.verdict, next.slot.value.text]).toEqual(["MISS", "after"]);
+  });
+});
+
+describe("createCachePolicy with a fleet", () => {
+  async function twoReplicas() {
+    const clock = createManualClock();
+    const tier = createMemoryTier<Value>(clock);
+    const freshness = createFreshness({ ttlMs: 1000, staleMs: 5000, negativeTtlMs: 500 });
+    const replica = () => {
+      const fleet = createFleet<Value>({ store: tier.connect(), freshness, leaseMs: 1000, now: clock.now });
+      const policy = createCachePolicy<Value>({
+        limits: { maxEntries: 100, maxBytes: 1_000_000 },
+        freshness,
+        servesStaleAfter: () => true,
+        fleet,
+        now: clock.now,
+      });
+      fleet.onClear(() => policy.clear());
+      return { fleet, policy };
+    };
+    const a = replica();
+    const b = replica();
+    await a.fleet.heartbeat();
+    await b.fleet.heartbeat();
+    return { clock, tier, a, b };
+  }
+
+  test("a page one replica fetched is a hit on the other, which then answers it from its own tier", async () => {
+    const { a, b } = await twoReplicas();
+    const source = loader([{ kind: "value", value: value("v1") }]);
+    expect((await a.policy.resolve("k", source.load, "allow-stale")).verdict).toBe("MISS");
+    const shared = await b.policy.resolve("k", source.load, "allow-stale");
+    expect([shared.verdict, shared.slot.value.text, b.policy.stats.sharedHits]).toEqual(["HIT", "v1", 1]);
+    expect((await b.policy.resolve("k", source.load, "allow-stale")).verdict).toBe("HIT");
+    expect(source.calls.length).toBe(1);
+  });
+
+  test("two replicas missing one page together cost GitHub one fetch; the waiter keeps the holder's copy", async () => {
+    const { clock, a, b } = await twoReplicas();
+    const source = loader([{ kind: "value", value: value("v1") }]);
+    source.gate.hold = true;
+    const first = a.policy.resolve("k", source.load, "allow-stale");
+    await clock.settle();
+    const second = b.policy.resolve("k", source.load, "allow-stale");
+    await clock.advance(50);
+    source.release();
+    await clock.advance(100);
+    expect([(await first).verdict, (await second).verdict]).toEqual(["MISS", "MISS"]);
+    expect([source.calls.length, b.policy.stats.coalesced]).toEqual([1, 1]);
+    expect((await b.policy.resolve("k", source.load, "allow-stale")).verdict).toBe("HIT");
+  });
+
+  test("a stale local copy gives way to a newer one another replica stored", async () => {
+    const { clock, a, b } = await twoReplicas();
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
+    await a.policy.resolve("k", source.load, "allow-stale");
+    await b.policy.resolve("k", source.load, "allow-stale");
+    await clock.advance(1500);
+    expect((await a.policy.resolve("k", source.load, "fresh")).slot.value.text).toBe("v2");
+    expect((await b.policy.resolve("k", source.load, "allow-stale")).slot.value.text).toBe("v2");
+    expect(source.calls.length).toBe(2);
+  });
+
+  test("a clear through one replica empties the other's tier and the shared one", async () => {
+    const { a, b } = await twoReplicas();
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
+    await a.policy.resolve("k", source.load, "allow-stale");
+    await b.policy.resolve("k", source.load, "allow-stale");
+    a.policy.clear();
+    expect(await a.fleet.clear()).toBe(true);
+    expect(b.policy.size).toBe(0);
+    const after = await b.policy.resolve("k", source.load, "allow-stale");
+    expect([after.verdict, after.slot.value.text]).toEqual(["MISS", "v2"]);
+  });
+
+  test("with CACHE_TTL=0 the fleet is never asked", async () => {
+    const clock = createManualClock();
+    const tier = createMemoryTier<Value>(clock);
+    const freshness = createFreshness({ ttlMs: 0, staleMs: 5000, negativeTtlMs: 500 });
+    const fleet = createFleet<Value>({ store: tier.connect(), freshness, leaseMs: 1000, now: clock.now });
+    await fleet.heartbeat();
+    const policy = createCachePolicy<Value>({
+      limits: { maxEntries: 100, maxBytes: 1_000_000 },
+      freshness,
+      servesStaleAfter: () => true,
+      fleet,
+      now: clock.now,
+    });
+    const source = loader([{ kind: "value", value: value("v1") }]);
+    await policy.resolve("k", source.load, "allow-stale");
+    expect([tier.size, fleet.counters.hits + fleet.counters.misses]).toEqual([0, 0]);
   });
 });

@@ -1,22 +1,17 @@
+import type { Fleet } from "../fleet/fleet.ts";
+import type { Freshness, StoredCopy } from "./freshness.ts";
 import { createCacheStore, type Sized, type StoreLimits } from "./store.ts";
-import type { SharedTier, StoredCopy } from "./tier.ts";
 
-/** A cached value: sized for the byte bound; negative values (a 404) are never served stale. */
+/** A cached value: sized for the byte bound; a negative value (a 404) lives by the negative window. */
 export interface CachedValue extends Sized {
   readonly negative: boolean;
 }
 
-/** A value in the cache with its timeline: fresh until `freshUntil`, servable stale until `staleUntil`. */
-export interface Slot<V extends CachedValue> extends Sized {
+/** A value in the local tier with its timeline (see freshness.ts). */
+export interface Slot<V extends CachedValue> extends StoredCopy<V>, Sized {
   readonly key: string;
-  readonly value: V;
-  readonly storedAt: number;
-  readonly freshUntil: number;
-  readonly staleUntil: number;
   /** Earliest moment a background refresh may start again after one failed. */
   nextRefreshAt: number;
-  /** When the shared tier was last asked for a newer copy while this one was no longer fresh. */
-  sharedCheckedAt: number;
 }
 
 /** How an answer used the cache, as sent in `X-Cache`. */
@@ -39,29 +34,26 @@ export interface Resolution<V extends CachedValue> {
 export type CacheEvent = "coalesced" | "lease-wait" | "stale" | "stale-after-error";
 
 /**
- * How to resolve a key: `serve-stale` answers from a stale copy at once and refreshes in the background;
- * `revalidate` refreshes a stale copy before answering; `bypass` always asks upstream.
+ * How to resolve a key: `allow-stale` answers from a stale copy at once and refreshes it in the background;
+ * `fresh` refreshes a stale copy before answering; `bypass` always asks upstream.
  */
-export type ResolveMode = "serve-stale" | "revalidate" | "bypass";
+export type ResolveMode = "allow-stale" | "fresh" | "bypass";
 
-/** Settings of the policy; every duration is derived from the value, so 404s can live shorter. */
+/** Settings of the local tier. */
 export interface PolicyOptions<V extends CachedValue> {
   limits: StoreLimits;
-  ttlMs(value: V): number;
-  staleMs(value: V): number;
-  /** Whether a stale copy may answer in place of this upstream failure. */
+  freshness: Freshness;
+  /** Whether a held copy may answer in place of this upstream failure. */
   servesStaleAfter(error: unknown): boolean;
-  /** Pause before another background refresh after one failed. */
-  refreshBackoffMs: number;
   onBackgroundError?(key: string, error: unknown): void;
   /** Hears each wait on another fetch and each stale answer, in the async context of the request concerned. */
   onEvent?(event: CacheEvent): void;
-  /** A tier shared with other replicas, consulted before upstream and filled after it. */
-  shared?: SharedTier<V>;
+  /** The other replicas, consulted before upstream and told after it (REDIS_URL). */
+  fleet?: Fleet<V>;
   now?: () => number;
 }
 
-/** Counters of the policy, for /cache/stats and the metrics. */
+/** Counters of the local tier, for /cache/stats and the metrics. */
 export interface PolicyStats {
   hits: number;
   misses: number;
@@ -72,100 +64,68 @@ export interface PolicyStats {
   sharedHits: number;
 }
 
-/** The cache policy: TTL, stale windows, coalescing, stale-if-error, over a bounded store. */
+/** The local tier's policy: freshness, stale-while-revalidate, stale-if-error and coalescing, over a bounded store. */
 export type CachePolicy<V extends CachedValue> = ReturnType<typeof createCachePolicy<V>>;
 
 /**
  * Per-entry memory beyond the stored bodies (counted at their allocator size class) that the byte bound also
- * counts: the slot, the entry's objects, strings and buffer headers, its key, the fast path's record of it and
+ * counts: the slot, the entry's objects, strings and buffer headers, its key, the hit path's record of it and
  * allocator pages kept by evictions. Measured on Bun 1.4 as the growth of resident memory per cached page beyond
  * its bodies: about 3.5 KB (`bun ops/scripts/bench.ts --only overhead`: 10,000 users at 8, 32 and 64 MiB bounds).
  */
 export const slotOverheadBytes = 3584;
 
-// How long a local copy that is no longer fresh is answered without asking the shared tier again for a newer one.
-const sharedRecheckMs = 1_000;
+// What one load produced: the slot to answer with, whether a 304 renewed it, and the copy to share (if stored).
+interface Loaded<V extends CachedValue> {
+  slot: Slot<V>;
+  renewed: boolean;
+  shared: Slot<V> | undefined;
+}
 
 /** Creates the policy (nginx's proxy_cache_lock, _use_stale, _background_update and _revalidate, in one place). */
 export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<V>) {
+  const { freshness } = options;
+  const fleet = freshness.caching ? options.fleet : undefined;
   const now = options.now ?? Date.now;
   const store = createCacheStore<Slot<V>>(options.limits);
-  const inflight = new Map<string, Promise<{ slot: Slot<V>; renewed: boolean }>>();
-  const sharedReads = new Map<string, Promise<Slot<V> | undefined>>();
+  const inflight = new Map<string, Promise<Loaded<V>>>();
   const stats: PolicyStats = { hits: 0, misses: 0, staleServed: 0, coalesced: 0, revalidated: 0, sharedHits: 0 };
-  const { shared } = options;
+  // Bumped by every clear: a load that began before it answers its own request but stores nothing.
+  let generation = 0;
 
-  const slotOf = (key: string, value: V, storedAt: number): Slot<V> => {
-    const freshUntil = storedAt + options.ttlMs(value);
-    return _slot(key, { value, storedAt, freshUntil, staleUntil: freshUntil + options.staleMs(value) });
-  };
-
-  // A copy from the shared tier keeps the timeline it was stored with: it is never fresh here for longer than there.
-  const install = (key: string, copy: StoredCopy<V>): Slot<V> => {
+  const keep = (key: string, copy: StoredCopy<V>): Slot<V> => {
     const slot = _slot(key, copy);
     store.set(key, slot);
     return slot;
   };
 
-  // The shared tier's copy when it is newer than `held`, installed here; one read per key at a time.
-  const readShared = (key: string, held: Slot<V> | undefined): Promise<Slot<V> | undefined> => {
-    if (!shared) return Promise.resolve(undefined);
-    const pending = sharedReads.get(key);
-    if (pending) return pending;
-    const reading = shared
-      .get(key)
-      .then((copy) => (copy && (!held || copy.storedAt > held.storedAt) ? install(key, copy) : undefined))
-      .finally(() => sharedReads.delete(key));
-    sharedReads.set(key, reading);
-    return reading;
-  };
-
-  const fetchUpstream = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
+  const fetchUpstream = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined): Promise<Loaded<V>> => {
+    const begun = generation;
     const outcome = await loader(previous);
-    let loaded: { slot: Slot<V>; renewed: boolean };
-    if (outcome.kind === "not-modified") {
-      if (!previous) throw new Error("upstream answered 'not modified' to an unconditional request");
-      loaded = { slot: slotOf(key, previous.value, now()), renewed: true };
-      store.set(key, loaded.slot);
-      stats.revalidated++;
-    } else {
-      loaded = { slot: slotOf(key, outcome.value, now()), renewed: false };
-      if (loaded.slot.staleUntil > loaded.slot.storedAt) store.set(key, loaded.slot);
-      else store.delete(key);
-    }
-    if (shared && loaded.slot.staleUntil > loaded.slot.storedAt) await shared.put(key, loaded.slot);
-    return loaded;
+    if (outcome.kind === "not-modified" && !previous) throw new Error("the loader renewed a copy it was not given");
+    const renewed = outcome.kind === "not-modified";
+    const value = outcome.kind === "value" ? outcome.value : previous!.value;
+    const at = now();
+    const timeline = freshness.timeline(at, value.negative);
+    const slot = _slot(key, { value, ...(timeline ?? freshness.unstored(at)) });
+    if (renewed) stats.revalidated++;
+    if (begun !== generation) return { slot, renewed, shared: undefined };
+    if (timeline) store.set(key, slot);
+    else store.delete(key);
+    return { slot, renewed, shared: timeline ? slot : undefined };
   };
 
-  // Across the fleet, one replica loads a key at a time (the lease holder); the others wait for its copy and
-  // load themselves only when it fails or goes quiet. Without a shared tier this is a plain upstream fetch.
-  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
-    if (!shared) return fetchUpstream(key, loader, previous);
-    const lease = await shared.lease(key);
-    if (lease.kind === "held") {
-      options.onEvent?.("lease-wait");
-      const copy = await shared.waitFor(key, previous?.storedAt ?? -1);
-      if (copy) {
-        stats.coalesced++;
-        return { slot: install(key, copy), renewed: false };
-      }
-      return fetchUpstream(key, loader, store.peek(key) ?? previous);
-    }
-    if (lease.kind === "unavailable") return fetchUpstream(key, loader, previous);
-    try {
-      // Another replica may have stored the key between this replica's read and its lease.
-      const copy = await shared.get(key);
-      if (copy && copy.storedAt > (previous?.storedAt ?? -1) && now() < copy.freshUntil) {
-        stats.coalesced++;
-        return { slot: install(key, copy), renewed: false };
-      }
-      return await fetchUpstream(key, loader, previous);
-    } finally {
-      void shared.release(key, lease.token);
-    }
+  // Across the fleet one replica loads a key at a time; a copy another replica loaded is kept here too.
+  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined): Promise<Loaded<V>> => {
+    if (!fleet) return fetchUpstream(key, loader, previous);
+    const begun = generation;
+    const done = await fleet.load(key, previous, () => fetchUpstream(key, loader, store.peek(key) ?? previous));
+    if (done.kind === "fetched") return done.result;
+    stats.coalesced++;
+    return { slot: begun === generation ? keep(key, done.copy) : _slot(key, done.copy), renewed: false, shared: undefined };
   };
 
-  // One upstream request per key at a time: later callers wait for the first one's result or error.
+  // One load per key at a time: later callers wait for the first one's result or error.
   const coalesce = (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
     const pending = inflight.get(key);
     if (pending) {
@@ -173,7 +133,9 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       options.onEvent?.("coalesced");
       return pending;
     }
-    const started = load(key, loader, previous).finally(() => inflight.delete(key));
+    const started: Promise<Loaded<V>> = load(key, loader, previous).finally(() => {
+      if (inflight.get(key) === started) inflight.delete(key);
+    });
     inflight.set(key, started);
     return started;
   };
@@ -181,16 +143,33 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   const refreshInBackground = (key: string, loader: Loader<V>, slot: Slot<V>) => {
     if (inflight.has(key) || now() < slot.nextRefreshAt) return;
     coalesce(key, loader, slot).catch((error) => {
-      slot.nextRefreshAt = now() + options.refreshBackoffMs;
+      slot.nextRefreshAt = freshness.nextRefreshAfterFailure(now());
       options.onBackgroundError?.(key, error);
     });
   };
 
+  // A use_cache=false request: always asks upstream (a held copy's validators may still spare the body).
+  const bypass = async (key: string, loader: Loader<V>): Promise<Resolution<V>> => {
+    stats.misses++;
+    const loaded = await fetchUpstream(key, loader, store.peek(key));
+    if (fleet && loaded.shared) await fleet.share(key, loaded.shared);
+    return { slot: loaded.slot, verdict: "BYPASS" };
+  };
+
+  // Stale-if-error: a held copy answers in place of a failure that allows it.
+  const standIn = (key: string, slot: Slot<V> | undefined, error: unknown): Resolution<V> => {
+    const held = store.peek(key) ?? slot;
+    if (!held || !freshness.standsInForError(held.value.negative) || !options.servesStaleAfter(error)) throw error;
+    stats.staleServed++;
+    options.onEvent?.("stale-after-error");
+    return { slot: held, verdict: "STALE", error };
+  };
+
   return {
-    /** A fresh slot for `key`, marked as just used, without counting anything (the fast path counts its own hit). */
-    peekFresh(key: string, at: number = now()): Slot<V> | undefined {
+    /** The fresh slot for `key`, marked as just used, or undefined; counts nothing (the hit path counts its own hit). */
+    peekFresh(key: string, at: number): Slot<V> | undefined {
       const slot = store.get(key);
-      return slot !== undefined && at < slot.freshUntil ? slot : undefined;
+      return slot !== undefined && freshness.isFresh(slot, at) ? slot : undefined;
     },
     /** Counts a hit answered outside `resolve`. */
     countHit(): void {
@@ -198,43 +177,35 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     },
     /** Answers `key` from the cache or through `loader`, by `mode`. Throws the upstream error when no copy can stand in. */
     async resolve(key: string, loader: Loader<V>, mode: ResolveMode): Promise<Resolution<V>> {
-      let slot = mode === "bypass" ? store.peek(key) : store.get(key);
-      if (mode !== "bypass") {
-        if (slot && now() < slot.freshUntil) {
-          stats.hits++;
-          return { slot, verdict: "HIT" };
-        }
-        if (shared && !(slot && now() - slot.sharedCheckedAt < sharedRecheckMs)) {
-          const newer = await readShared(key, slot);
-          if (newer && now() < newer.freshUntil) {
+      if (mode === "bypass") return bypass(key, loader);
+      let slot = store.get(key);
+      if (slot && freshness.isFresh(slot, now())) {
+        stats.hits++;
+        return { slot, verdict: "HIT" };
+      }
+      if (fleet) {
+        const copy = await fleet.lookup(key, slot);
+        if (copy) {
+          slot = keep(key, copy);
+          if (freshness.isFresh(slot, now())) {
             stats.hits++;
             stats.sharedHits++;
-            return { slot: newer, verdict: "HIT" };
+            return { slot, verdict: "HIT" };
           }
-          slot = newer ?? slot;
-          if (slot) slot.sharedCheckedAt = now();
         }
       }
-      if (slot && mode !== "bypass") {
-        const at = now();
-        if (mode === "serve-stale" && at < slot.staleUntil) {
-          stats.staleServed++;
-          options.onEvent?.("stale");
-          refreshInBackground(key, loader, slot);
-          return { slot, verdict: "STALE" };
-        }
+      if (slot && mode === "allow-stale" && freshness.servesStale(slot, now())) {
+        stats.staleServed++;
+        options.onEvent?.("stale");
+        refreshInBackground(key, loader, slot);
+        return { slot, verdict: "STALE" };
       }
       stats.misses++;
       try {
-        const loaded = mode === "bypass" ? await fetchUpstream(key, loader, slot) : await coalesce(key, loader, slot);
-        const verdict: Verdict = mode === "bypass" ? "BYPASS" : loaded.renewed ? "REVALIDATED" : "MISS";
-        return { slot: loaded.slot, verdict };
+        const loaded = await coalesce(key, loader, slot);
+        return { slot: loaded.slot, verdict: loaded.renewed ? "REVALIDATED" : "MISS" };
       } catch (error) {
-        const held = store.peek(key) ?? slot;
-        if (mode === "bypass" || !held || held.value.negative || !options.servesStaleAfter(error)) throw error;
-        stats.staleServed++;
-        options.onEvent?.("stale-after-error");
-        return { slot: held, verdict: "STALE", error };
+        return standIn(key, slot, error);
       }
     },
     /** Accounts for `added` bytes a held value now keeps (a compressed form made on demand). */
@@ -243,8 +214,10 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       slot.bytes += added;
       store.grow(slot.key, slot, added);
     },
-    /** Empties the cache (counters keep counting). */
+    /** Empties the local tier; loads in flight answer their requests but store nothing (counters keep counting). */
     clear(): void {
+      generation++;
+      inflight.clear();
       store.clear();
     },
     stats,
@@ -272,7 +245,6 @@ function _slot<V extends CachedValue>(key: string, copy: StoredCopy<V>): Slot<V>
     freshUntil: copy.freshUntil,
     staleUntil: copy.staleUntil,
     nextRefreshAt: 0,
-    sharedCheckedAt: -Infinity,
     bytes: copy.value.bytes + slotOverheadBytes,
   };
 }

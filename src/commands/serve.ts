@@ -74,7 +74,7 @@ export default defineCommand({
       runtime: runtimeName,
       github_api_url: config.githubApiUrl,
       github_token: config.githubToken ? "set" : "unset",
-      cache_ttl_seconds: config.cache.ttlSeconds,
+      cache_ttl_seconds: config.cache.ttlMs / 1000,
       shared_cache: config.shared ? "redis" : "off",
       tracing: config.tracing ? `${config.tracing.protocol} ${new URL(config.tracing.url).host}, ${config.tracing.sampler.name}` : "off",
     });
@@ -87,11 +87,11 @@ export default defineCommand({
         if (stopping) return resolve(1);
         stopping = true;
         server.readiness.ready = false;
-        logger.info("shutting down", { signal, in_flight: server.handler.inFlight });
+        logger.info("shutting down", { signal, in_flight: server.frontDoor.inFlight });
         const deadline = Date.now() + drainDeadlineMs;
         const minimum = Date.now() + drainMinimumMs;
         // Keep listening while requests finish, so probes see 503 and late requests are still answered.
-        while ((server.handler.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
+        while ((server.frontDoor.inFlight > 0 || Date.now() < minimum) && Date.now() < deadline) await sleep(25);
         stopGuard();
         await Promise.race([listener.stop(), sleep(1500)]);
         server.refusals.flush();

@@ -2,7 +2,7 @@ import Ajv, { type ValidateFunction } from "ajv";
 import { beforeAll, expect, test } from "bun:test";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import type { OpenAPIV3 } from "openapi-types";
-import { describeTargets, freshLogin, rawGet, timedTestMs, type RawReply, type Stack, useStack } from "./stack.ts";
+import { describeTargets, freshLogin, pastShortTtl as pastTtl, rawGet, shortTtl, timedTestMs, type RawReply, type Stack, useStack } from "./stack.ts";
 
 // Every 200 body the service sends, decoded from each content coding, must match the gistsPage schema its own
 // OpenAPI document publishes: clients generate code from that document, so the two must never drift apart.
@@ -10,9 +10,6 @@ import { describeTargets, freshLogin, rawGet, timedTestMs, type RawReply, type S
 /** The Accept-Encoding values a client sends, and the codings each may be answered with. */
 const acceptEncodings = { identity: ["identity"], gzip: ["gzip"], br: ["br", "gzip"] } as const;
 type Accepted = keyof typeof acceptEncodings;
-
-/** Just past CACHE_TTL=1, so a stored page is no longer fresh whatever the machine's load. */
-const pastTtl = () => Bun.sleep(1_100);
 
 const _decoders: Record<string, ((body: Buffer) => Buffer) | undefined> = { identity: (body) => body, gzip: gunzipSync, br: brotliDecompressSync };
 
@@ -128,7 +125,7 @@ describeTargets("answer bodies match the published gistsPage schema", (target) =
 
 // No stale window: an expired page is asked for in the foreground and GitHub's 304 renews it.
 describeTargets("revalidated bodies match the published gistsPage schema", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "0" });
+  const s = useStack(target, { CACHE_TTL: shortTtl, CACHE_STALE_TTL: "0" });
 
   test(
     "REVALIDATED, identity, gzip and brotli",
@@ -147,7 +144,7 @@ describeTargets("revalidated bodies match the published gistsPage schema", (targ
 
 // A long stale window: the first request after expiry is answered from the stale copy while it refreshes.
 describeTargets("stale bodies match the published gistsPage schema", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "3600" });
+  const s = useStack(target, { CACHE_TTL: shortTtl, CACHE_STALE_TTL: "3600" });
 
   test(
     "STALE, identity, gzip and brotli",

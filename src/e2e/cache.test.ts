@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { describeTargets, expectError, freshLogin, useStack, type Stack } from "./stack.ts";
+import { describeTargets, expectError, freshLogin, pastShortTtl, shortTtl, type Stack, useStack } from "./stack.ts";
 
 const adminToken = "e2e-admin-token-42";
 
@@ -62,9 +62,9 @@ describeTargets("cache", (target) => {
     expect(Object.keys(before)).toEqual(expect.arrayContaining(["hit_rate", "hits", "misses", "size", "ttl_seconds"]));
     const { shared, ...local } = before as Record<string, unknown> & { shared: Record<string, unknown> };
     for (const value of Object.values(local)) expect(typeof value).toBe("number");
-    // The shared tier's part: its state ("off" without REDIS_URL) and its counters.
-    const { state, ...counters } = shared;
-    expect(state).toBe("off");
+    // The shared tier's part: its state ("off" without REDIS_URL), whether Redis is full, and its counters.
+    const { state, full, ...counters } = shared;
+    expect([state, full]).toEqual(["off", false]);
     for (const value of Object.values(counters)) expect(typeof value).toBe("number");
     expect(before.ttl_seconds).toBe(300);
     const login = freshLogin("stats");
@@ -130,16 +130,38 @@ describeTargets("cache admin token", (target) => {
 });
 
 describeTargets("cache expiry", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "0" });
+  const s = useStack(target, { CACHE_TTL: shortTtl, CACHE_STALE_TTL: "0" });
 
   test("without a stale window, an entry older than CACHE_TTL is fetched again", async () => {
     const login = freshLogin("expiry");
     s.fake.setUser(login, 1);
     const first = await gistsAnswer(s, `/${login}`);
     const second = await gistsAnswer(s, `/${login}`);
-    expect([first.hit, second.hit, second.ttl]).toEqual([false, true, 1]);
-    await Bun.sleep(1_300);
+    expect([first.hit, second.hit, second.ttl]).toEqual([false, true, 0.6]);
+    await pastShortTtl();
     expect((await gistsAnswer(s, `/${login}`)).hit).toBe(false);
     expect(s.fake.requestCount(login)).toBe(2);
+  });
+});
+
+// CACHE_TTL=0 turns the cache off, whatever CACHE_STALE_TTL says (its default, 3600, here).
+describeTargets("caching off", (target) => {
+  const s = useStack(target, { CACHE_TTL: "0", CACHE_NEGATIVE_TTL: "60" });
+
+  test("CACHE_TTL=0: every request asks GitHub, nothing is answered stale or from a stored 404, nothing is stored", async () => {
+    const login = freshLogin("nocache");
+    s.fake.setUser(login, 2);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await gistsAnswer(s, `/${login}`));
+    expect(answers.map((answer) => [answer.xCache, answer.hit, answer.ttl])).toEqual([
+      ["MISS", false, 0],
+      ["MISS", false, 0],
+      ["MISS", false, 0],
+    ]);
+    const ghost = freshLogin("nocacheghost");
+    for (let i = 0; i < 2; i++) expect((await s.request(`/${ghost}`)).headers.get("x-cache")).toBe("MISS");
+    expect([s.fake.requestCount(login), s.fake.requestCount(ghost)]).toEqual([3, 2]);
+    const stats = await s.request("/cache/stats").then((res) => res.json() as Promise<Record<string, number>>);
+    expect([stats.size, stats.hits, stats.stale_served, stats.ttl_seconds]).toEqual([0, 0, 0, 0]);
   });
 });

@@ -63,20 +63,29 @@ for (const target of targetsFromEnv()) {
       expect(fleet.fake.requestCount(login)).toBe(1);
     });
 
-    test("DELETE /cache on one replica empties the shared tier and every replica, and leaves other prefixes alone", async () => {
+    test("DELETE /cache on one replica empties the shared tier and every replica, and leaves other prefixes alone, nested ones too", async () => {
       const users = Array.from({ length: 6 }, () => freshLogin("clear"));
       for (const login of users) fleet.fake.setUser(login, 2);
       for (const login of users) for (let replica = 0; replica < 3; replica++) await fleet.request(`/${login}`, { replica });
       expect((await fleet.stats()).every((stats) => stats.size >= users.length)).toBe(true);
       fleet.redis.cli("SET", "other-service:keep", "1");
+      // Another deployment whose prefix starts with this one's: none of its keys may go.
+      const nested = { prefix: "gists-api:staging:", epoch: "0123456789abcdef" };
+      const nestedKeys = [`${nested.prefix}epoch`, `${nested.prefix}${nested.epoch}:v2:someone:1:30`, `${nested.prefix}budget`];
+      fleet.redis.cli("SET", nestedKeys[0]!, nested.epoch);
+      for (const key of nestedKeys.slice(1)) fleet.redis.cli("SET", key, "theirs");
       const started = Date.now();
       const res = await fleet.request("/cache", { method: "DELETE", replica: 1 });
       expect(await res.json()).toEqual({ message: "Cache cleared successfully", shared: "cleared" });
       await until(async () => (await fleet.stats()).every((stats) => stats.size === 0), 5_000, "every replica to empty its cache");
       const elapsed = Date.now() - started;
       console.log(`fleet-wide clear reached all 3 replicas in ${elapsed} ms`);
-      expect(fleet.redis.cli("KEYS", "gists-api:v*").trim()).toBe("");
+      // What is left of this deployment: its new epoch and GitHub's budget; no page, no lease. (Entries live under
+      // the epoch they were written in, so a clear starts a new one and deletes exactly the old one's keys.)
+      const ours = fleet.redis.cli("KEYS", "gists-api:*").trim().split("\n");
+      expect(ours.filter((key) => key && !key.startsWith(nested.prefix) && key !== "gists-api:budget")).toEqual(["gists-api:epoch"]);
       expect(fleet.redis.cli("GET", "other-service:keep").trim()).toBe("1");
+      for (const key of nestedKeys) expect(fleet.redis.cli("EXISTS", key).trim()).toBe("1");
       const before = fleet.fake.requestCount(users[0]!);
       const again = await read(await fleet.request(`/${users[0]}`, { replica: 2 }));
       expect([again.status, again.xCache, fleet.fake.requestCount(users[0]!)]).toEqual([200, "MISS", before + 1]);
@@ -121,7 +130,7 @@ for (const target of targetsFromEnv()) {
         const login = freshLogin(label);
         fleet.fake.setUser(login, 2);
         expect((await fleet.request(`/${login}`, { replica: 0 })).status).toBe(200);
-        fleet.redis.cli("SET", `gists-api:v1:${login.toLowerCase()}:1:30`, value);
+        fleet.redis.cli("SET", fleet.redis.keysOf(`${login.toLowerCase()}:1:30`).entry, value);
         const before = (await fleet.stats())[1]!.shared.dropped;
         const reply = await read(await fleet.request(`/${login}`, { replica: 1 }));
         expect([reply.status, reply.xCache]).toEqual([200, "MISS"]);

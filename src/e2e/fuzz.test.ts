@@ -81,7 +81,7 @@ describe("fuzz [binary]", () => {
   const count = (key: string | number) => (statuses[key] = (statuses[key] ?? 0) + 1);
   let rssBefore = 0;
 
-  test("warm: the cached targets answer 200, twice (the second from the fast path)", async () => {
+  test("warm: the cached targets answer 200, twice (the second from the hit path)", async () => {
     for (const target of [...context.cached, ...context.cached]) expect((await s.request(target)).status).toBe(200);
     rssBefore = rssMb(s.service.pid);
   });
@@ -194,7 +194,7 @@ describe("fuzz [binary]", () => {
 
   test("an invalid Host value may be refused, but never gets another request's page nor changes what GET / answers", async () => {
     const ask = askWithHost;
-    // Start from an empty cache and fast path: the raw exchanges above may already have mixed them up.
+    // Start from an empty cache and hit path: the raw exchanges above may already have mixed them up.
     expect((await fetch(`${s.service.url}/cache`, { method: "DELETE" })).status).toBe(200);
     const rootBefore = await (await fetch(`${s.service.url}/`)).json();
     const invalid = [];

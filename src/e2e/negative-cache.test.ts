@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
-import { describeTargets, expectError, freshLogin, getGists, useStack } from "./stack.ts";
+import { describeTargets, expectError, freshLogin, getGists, pastShortTtl, shortTtl, useStack } from "./stack.ts";
 
 describeTargets("negative caching", (target) => {
-  const s = useStack(target, { CACHE_NEGATIVE_TTL: "1" });
+  const s = useStack(target, { CACHE_NEGATIVE_TTL: shortTtl });
 
   test("an unknown user's 404 is answered from the cache (X-Cache HIT) until CACHE_NEGATIVE_TTL, then GitHub is asked again", async () => {
     const login = freshLogin("ghost");
@@ -17,7 +17,7 @@ describeTargets("negative caching", (target) => {
     await expectError(await s.request(`/${login.toUpperCase()}`), 404);
     expect(s.fake.requestCount(login)).toBe(1);
 
-    await Bun.sleep(1_100);
+    await pastShortTtl();
     const found = await getGists(s, `/${login}`);
     expect([found.status, found.body.data.length]).toEqual([200, 2]);
     expect(s.fake.requestCount(login)).toBe(2);

@@ -300,8 +300,8 @@ async function _slowAndCoalesced(fake: FakeGithub, get: _Get): Promise<void> {
 async function _sharedTierTrouble(fake: FakeGithub, redis: TestRedis, get: _Get): Promise<void> {
   const [waited, unreadable, stalled] = [freshLogin("leased"), freshLogin("unreadable"), freshLogin("stalled")];
   for (const login of [waited, unreadable, stalled]) fake.setUser(login, 1);
-  redis.cli("SET", `gists-api:lease:${waited}:1:30`, "another-replica", "PX", "300");
-  redis.cli("SET", `gists-api:v1:${unreadable}:1:30`, "not an entry");
+  redis.cli("SET", redis.keysOf(`${waited}:1:30`).lease, "another-replica", "PX", "300");
+  redis.cli("SET", redis.keysOf(`${unreadable}:1:30`).entry, "not an entry");
   await Promise.all([get(`/${waited}`), get(`/${unreadable}`)]);
   redis.freeze();
   try {

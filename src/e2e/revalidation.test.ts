@@ -1,13 +1,10 @@
 import { expect, test } from "bun:test";
 import { sampleSum } from "../testing/prometheus-text.ts";
-import { describeTargets, freshLogin, getGists, scrapeMetrics, upstreamRequests, useStack } from "./stack.ts";
-
-/** Just past CACHE_TTL=1, so the entry is no longer fresh. */
-const pastTtl = () => Bun.sleep(1_100);
+import { describeTargets, freshLogin, getGists, pastShortTtl as pastTtl, scrapeMetrics, shortTtl, upstreamRequests, useStack } from "./stack.ts";
 
 // No stale window: an expired page is asked for in the foreground, so the answer shows what GitHub said.
 describeTargets("conditional revalidation", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "0" });
+  const s = useStack(target, { CACHE_TTL: shortTtl, CACHE_STALE_TTL: "0" });
 
   test("an expired page is asked for with GitHub's ETag and Last-Modified; a 304 renews it with the full data", async () => {
     const login = freshLogin("reval");
@@ -78,7 +75,7 @@ describeTargets("conditional revalidation", (target) => {
 });
 
 describeTargets("CACHE_REVALIDATE=false", (target) => {
-  const s = useStack(target, { CACHE_TTL: "1", CACHE_STALE_TTL: "0", CACHE_REVALIDATE: "false" });
+  const s = useStack(target, { CACHE_TTL: shortTtl, CACHE_STALE_TTL: "0", CACHE_REVALIDATE: "false" });
 
   test("an expired page is fetched whole: no If-None-Match, a 200 upstream, X-Cache MISS", async () => {
     const login = freshLogin("noreval");

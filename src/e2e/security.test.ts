@@ -82,7 +82,7 @@ describe("security [binary]", () => {
     s.fake.setFault(hanging, { kind: "hang" });
     const preflight = { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "GET" } };
     const checks = [
-      await headersOf(s, "gists 200 (fast-path hit)", `/${login}`),
+      await headersOf(s, "gists 200 (hit path)", `/${login}`),
       await headersOf(s, "gists 200 (miss)", `/${login}?page=1&per_page=2`),
       await headersOf(s, "gists 200 (HEAD)", `/${login}`, { method: "HEAD" }),
       await headersOf(s, "gists 304", `/${login}`, { headers: { "if-none-match": etag } }),

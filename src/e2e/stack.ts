@@ -75,6 +75,15 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 /** Timeout for the tests that wait on purpose (TTLs, resets, cooldowns), with room for a busy 2-core machine. */
 export const timedTestMs = 20_000;
 
+/**
+ * A CACHE_TTL short enough that tests waiting for pages to expire wait little (durations take milliseconds),
+ * long enough that a page is still fresh for the requests a test sends right after storing it, on a busy machine.
+ */
+export const shortTtl = "600ms";
+
+/** Waits until a page stored now is past `shortTtl`, with a margin. */
+export const pastShortTtl = () => Bun.sleep(700);
+
 /** A login no other test uses, so cache entries and request counts stay per test. */
 export function freshLogin(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;

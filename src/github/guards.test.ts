@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createCircuitBreaker } from "./breaker.ts";
-import { createRateLimitBudget } from "./budget.ts";
+import { createRateLimitBudget } from "./rate-limit-budget.ts";
 import { UpstreamError, type GistsFetch, type GithubClient } from "./client.ts";
 import { createConcurrencyLimiter, QueueTimeout } from "./limiter.ts";
 import { createUpstream } from "./upstream.ts";

@@ -1,5 +1,5 @@
 import type { CircuitBreaker } from "./breaker.ts";
-import type { RateLimitBudget } from "./budget.ts";
+import type { RateLimitBudget } from "./rate-limit-budget.ts";
 import { UpstreamError, type GistsFetch, type GithubClient, type Validators } from "./client.ts";
 import { QueueTimeout, type ConcurrencyLimiter } from "./limiter.ts";
 

@@ -1,5 +1,4 @@
 import { UpstreamError, type UpstreamFailure } from "../github/client.ts";
-import { securityHeaders } from "./security.ts";
 
 /** An error answer: HTTP status, a `detail` a user can act on, and any headers it needs. */
 export class ApiError extends Error {
@@ -42,10 +41,8 @@ export function errorBody(detail: unknown, requestId: string | undefined): strin
 
 /**
  * The one way an error is answered, wherever it happens (before routing, in a route, from the cache): a JSON
- * `{"detail", "request_id"}` body, the request id header and the security headers, plus what the error needs.
+ * `{"detail", "request_id"}` body and the headers the error needs; the way out adds what every answer carries.
  */
 export function errorResponse(status: number, detail: unknown, requestId: string | undefined, headers: Record<string, string> = {}): Response {
-  const base: Record<string, string> = { "content-type": "application/json", ...securityHeaders };
-  if (requestId) base["x-request-id"] = requestId;
-  return new Response(errorBody(detail, requestId), { status, headers: { ...base, ...headers } });
+  return new Response(errorBody(detail, requestId), { status, headers: { "content-type": "application/json", ...headers } });
 }

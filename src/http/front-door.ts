@@ -1,34 +1,33 @@
 import type { Logger } from "../logger.ts";
 import type { RequestRecorder } from "../metrics/plugin.ts";
+import { noTracing, type RequestSpan, type Tracing } from "../tracing/tracing.ts";
 import { accessLine, type AccessRecord } from "./access-log.ts";
 import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import type { Cors } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
 import { localOrigin, requestTarget, RoutedRequest, splitTarget, type RequestContext } from "./request-context.ts";
-import { secure } from "./security.ts";
-import { noTracing, type RequestSpan, type Tracing } from "../tracing/tracing.ts";
+import type { PreparedAnswer, WayOut } from "./way-out.ts";
 
 /**
- * A module's way to answer before routing: synchronously, and only a request it recognises in full (a fresh
- * cache hit). It names the route and the verdict in the context it answers; undefined lets the router answer.
+ * The hit path: a fresh cache hit answered before routing, synchronously, for a request it recognises in full.
+ * It names the route and the verdict in the context it answers; undefined lets the router answer.
  */
-export interface EarlyAnswer {
-  answer(context: RequestContext): Response | undefined;
+export interface HitPath {
+  answer(context: RequestContext): Response | PreparedAnswer | undefined;
 }
 
-/** What the front door needs: the router, the modules that answer before it, and what sees every request. */
+/** What the front door needs: the router, the hit path, what sees every request, and the way out. */
 export interface FrontDoorDeps {
   route: (request: RoutedRequest) => Promise<Response>;
-  early: EarlyAnswer[];
+  hitPath: HitPath;
   cors: Cors;
+  wayOut: WayOut;
   recorder: RequestRecorder;
   rateLimiter: ClientRateLimiter;
   /** Paths the per-client rate limit never applies to (probes and scrapes: a throttled kubelet restarts a healthy pod). */
   unlimitedPaths: ReadonlySet<string>;
   onRateLimited?: () => void;
   logger: Logger;
-  /** True once shutdown has begun. */
-  draining: () => boolean;
   /** Server spans for sampled requests; off by default. */
   tracing?: Tracing;
   /** Paths never traced (probes and scrapes: a span every few seconds that says nothing about a user's request). */
@@ -44,18 +43,18 @@ export interface FrontDoor {
 const validRequestId = /^[\w.:-]{1,128}$/;
 
 /**
- * The request pipeline, top to bottom: request id, request target and Host check, per-client rate limit, early
- * answers (cache hits), CORS preflight and cross-origin refusal, the router; then for every answer the
- * draining header, CORS headers, metrics and one access-log line. It knows no route: modules name theirs.
+ * The request pipeline, top to bottom: request id, request target and Host check, per-client rate limit, the
+ * hit path, CORS preflight and cross-origin refusal, the router; every answer then leaves through the way out
+ * and is counted, traced and logged once. It knows no route: modules name theirs.
  */
 export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
-  const { route, early, cors, recorder, rateLimiter, unlimitedPaths, logger } = deps;
+  const { route, hitPath, cors, wayOut, recorder, rateLimiter, unlimitedPaths, logger } = deps;
   const tracing = deps.tracing ?? noTracing;
   const untracedPaths = deps.untracedPaths ?? new Set<string>();
   const logRequest = logger.enabled("info") ? logger.formatted<AccessRecord>(accessLine) : undefined;
   let inFlight = 0;
 
-  // Synchronous up to the router, so an early answer costs no promise.
+  // Synchronous up to the router, so a hit costs no promise.
   function fetch(request: Request, peer?: string): Response | Promise<Response> {
     const started = performance.now();
     const headers = request.headers;
@@ -63,29 +62,24 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     const id = incomingId !== null && validRequestId.test(incomingId) ? incomingId : crypto.randomUUID();
     const url = request.url;
     const target = requestTarget(url, headers.get("host"));
-    const { path, query } = splitTarget(target ?? "/");
-    const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", path, query, route: "unmatched" };
+    const context: RequestContext = { id, method: request.method, headers, target: target ?? "(invalid host)", route: "unmatched" };
     // Only a sampled request gets a span: an unsampled hit costs one flag check (and a header look when parents count).
-    const span = tracing.enabled && !untracedPaths.has(path) ? tracing.startRequest(headers, request.method, path) : undefined;
+    const span = tracing.enabled ? _span(request, context) : undefined;
     if (target === undefined) {
       return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started, span);
     }
-    if (rateLimiter.enabled && !unlimitedPaths.has(path)) {
+    if (rateLimiter.enabled && !unlimitedPaths.has(splitTarget(target).path)) {
       const refused = _rateLimit(headers, peer, id);
       if (refused) {
         context.route = "rate-limited";
         return finish(context, refused, started, span);
       }
     }
-    for (const module of early) {
-      const answer = module.answer(context);
-      if (answer) return finish(context, answer, started, span);
-    }
+    const hit = hitPath.answer(context);
+    if (hit) return finish(context, hit, started, span);
     const preflight = cors.preflight(request);
     if (preflight) {
       context.route = "preflight";
-      preflight.headers.set("x-request-id", id);
-      secure(preflight.headers);
       return finish(context, preflight, started, span);
     }
     const crossOrigin = cors.refuseCrossOrigin(request, id);
@@ -101,8 +95,6 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     let response: Response;
     try {
       response = await (span ? tracing.within(span, () => route(request)) : route(request));
-      response.headers.set("x-request-id", context.id);
-      secure(response.headers);
       // Static answers (the Swagger pages) skip Elysia's hooks, so they never name their route.
       if (context.route === "unmatched" && response.status !== 404) context.route = "static";
     } catch {
@@ -113,11 +105,9 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
     return finish(context, response, started, span);
   }
 
-  function finish(context: RequestContext, response: Response, started: number, span?: RequestSpan): Response {
-    // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
-    // socket that the shutdown would cut under its next request.
-    if (deps.draining()) response.headers.set("connection", "close");
-    cors.decorate(context.headers.get("origin"), response.headers);
+  // Every answer: the way out, then the metrics, the server span and one access-log line.
+  function finish(context: RequestContext, answer: Response | PreparedAnswer, started: number, span?: RequestSpan): Response {
+    const response = wayOut.send(answer, context.id, context.headers.get("origin"));
     const seconds = (performance.now() - started) / 1000;
     recorder.record(context.method, context.route, response.status, seconds, span?.traceId);
     span?.end({ route: context.route, status: response.status, requestId: context.id, cache: context.cache });
@@ -126,6 +116,11 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
       logRequest({ id, route: routeName, cache, method, path: target, status: response.status, seconds, finishedAt: Date.now(), span });
     }
     return response;
+  }
+
+  function _span(request: Request, context: RequestContext): RequestSpan | undefined {
+    const path = splitTarget(context.target).path;
+    return untracedPaths.has(path) ? undefined : tracing.startRequest(context.headers, request.method, path);
   }
 
   function _rateLimit(headers: Headers, peer: string | undefined, id: string): Response | undefined {

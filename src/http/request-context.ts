@@ -5,10 +5,6 @@ export interface RequestContext {
   readonly headers: Headers;
   /** The path and query as the router sees them (what the access log shows). */
   target: string;
-  /** The path part of `target`. */
-  path: string;
-  /** The query part of `target`, without "?"; "" when there is none. */
-  query: string;
   /** The route template that answered (a metric label), or what stood in for one ("unmatched", "static"...). */
   route: string;
   /** The cache verdict, when the gists route answered. */

@@ -1,4 +1,4 @@
-/** Headers every answer carries: no MIME sniffing, no Referer leaking the API's URLs. */
+/** Headers every answer carries (written by the way out): no MIME sniffing, no Referer leaking the API's URLs. */
 export const securityHeaders = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
@@ -10,8 +10,3 @@ export const securityHeaders = {
  */
 export const docsContentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-/** Adds the security headers to a response the service built without them. */
-export function secure(headers: Headers): void {
-  for (const [name, value] of Object.entries(securityHeaders)) headers.set(name, value);
-}

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type OpenMetricsContentType } from "prom-client";
 import { catalog, type MetricSpec } from "./catalog.ts";
-import type { SharedCacheStats } from "../fleet/shared-cache.ts";
+import type { SharedTierStats } from "../fleet/connect.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
 
 /** The service's prom-client instruments, one per catalog entry, in their own registry. */
@@ -124,11 +124,11 @@ export interface CacheReadings {
   stale_served: number;
   evictions: number;
   coalesced: number;
-  shared: SharedCacheStats;
+  shared: SharedTierStats;
 }
 
 // As `shared_cache_state` numbers them.
-const sharedStates: Record<SharedCacheStats["state"], number> = { off: 0, up: 1, down: 2 };
+const sharedStates: Record<SharedTierStats["state"], number> = { off: 0, up: 1, down: 2 };
 
 // prom-client prints OpenMetrics from a registry of that type, naming a counter's family without `_total` (and
 // renaming the metric object to do so): a second registry of views keeps the Prometheus-format one untouched.

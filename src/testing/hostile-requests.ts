@@ -26,7 +26,7 @@ export const validLogin = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 /** Paths the service answers itself; they are not logins. */
 export const ownPaths = new Set(["", "health", "healthz", "readyz", "metrics", "swagger", "cache"]);
 
-/** What the run knows: a user the fake has, and targets cached before the run (the fast path knows them). */
+/** What the run knows: a user the fake has, and targets cached before the run (the hit path knows them). */
 export interface HostileContext {
   login: string;
   cached: readonly string[];

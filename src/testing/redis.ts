@@ -8,6 +8,11 @@ export interface TestRedis {
   readonly url: string;
   /** Runs one command with redis-cli and answers its raw output. */
   cli(...args: string[]): string;
+  /**
+   * The Redis names of a page's entry and lease as the service writes them under `prefix`: in the current
+   * epoch (which the replicas set at their first heartbeat), format `version`.
+   */
+  keysOf(page: string, options?: { prefix?: string; version?: number }): { entry: string; lease: string };
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open and commands get no answer, as a stalled Redis does. */
@@ -43,7 +48,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   };
   await start();
   const password = options.password ? `:${encodeURIComponent(options.password)}@` : "";
-  return {
+  const redis: TestRedis = {
     port,
     url: `redis://${password}127.0.0.1:${port}/0`,
     cli(...args) {
@@ -51,6 +56,11 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
       const run = spawnSync("redis-cli", ["-p", String(port), ...authArgs, ...args], { encoding: "utf8" });
       if (run.status !== 0) throw new Error(`redis-cli ${args.join(" ")}: ${run.stderr}`);
       return run.stdout;
+    },
+    keysOf(page, { prefix = "gists-api:", version = 2 } = {}) {
+      const epoch = redis.cli("GET", `${prefix}epoch`).trim();
+      if (!/^[0-9a-f]{16}$/.test(epoch)) throw new Error(`no epoch under ${prefix}epoch yet: has a replica connected?`);
+      return { entry: `${prefix}${epoch}:v${version}:${page}`, lease: `${prefix}${epoch}:lease:${page}` };
     },
     kill: () => halt("SIGKILL"),
     freeze: () => void proc?.kill("SIGSTOP"),
@@ -61,6 +71,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
       return halt("SIGTERM");
     },
   };
+  return redis;
 }
 
 function _freePort(): Promise<number> {

@@ -94,7 +94,7 @@ export function keyValueList(text: string, options: { secret?: boolean } = {}): 
   return pairs;
 }
 
-/** Whether a sampler can start a trace of its own (a root span): what the fast path of an unsampled hit asks. */
+/** Whether a sampler can start a trace of its own (a root span): what the hit path asks of an unsampled hit. */
 export function samplesRoots(sampler: SamplerConfig): boolean {
   switch (sampler.name) {
     case "always_off":

@@ -1,11 +1,11 @@
+import type { Freshness } from "../../cache/freshness.ts";
 import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
 import { errorResponse } from "../../http/errors.ts";
-import { securityHeaders } from "../../http/security.ts";
+import { PreparedAnswer } from "../../http/way-out.ts";
 import { bodyFor, pickEncoding, type EncodedBody, type Encoding, type GistsEntry } from "./entry.ts";
 
 /** What an answer depends on besides the cached entry. */
 export interface AnswerContext {
-  requestId: string;
   acceptEncoding: string | null;
   ifNoneMatch: string | null;
   now: number;
@@ -13,17 +13,21 @@ export interface AnswerContext {
 
 /** Settings shared by every gists answer. */
 export interface AnswerSettings {
-  ttlSeconds: number;
+  freshness: Freshness;
   /** Whether a prepared Response may be cloned per hit (cheap on Bun; on Deno a clone tees a stream). */
   cloneTemplates: boolean;
   /** Told when a stored entry gained a compressed form, so the cache's byte count stays true. */
   grow(slot: Slot<GistsEntry>, added: number): void;
 }
 
-/** The answer for each way a request used the cache: one method per verdict, and the 304 and the cached 404. */
+/**
+ * The answer for each way a request used the cache: one method per verdict, and the 304 and the cached 404.
+ * Each carries what depends on the entry; the way out adds what every answer carries (request id, security
+ * headers, CORS).
+ */
 export interface GistsAnswers {
-  /** A fresh copy: the hit body prepared when the entry was stored (cloned from a per-second template on Bun). */
-  HIT(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  /** A fresh copy: the hit body prepared when the entry was stored (on Bun, a per-second prepared answer the way out copies). */
+  HIT(slot: Slot<GistsEntry>, context: AnswerContext): Response | PreparedAnswer;
   /** A stale copy standing in: its body says how old it is (kept on the entry for the current age). */
   STALE(slot: Slot<GistsEntry>, context: AnswerContext): Response;
   /** Fetched from GitHub for this request. */
@@ -35,72 +39,69 @@ export interface GistsAnswers {
   /** The client's If-None-Match matches: no body. */
   notModified(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext): Response;
   /** The user does not exist, as GitHub said and the cache remembers. */
-  notFound(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext): Response;
+  notFound(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext & { requestId: string }): Response;
 }
 
 /** The answers, for one configuration. */
 export function createGistsAnswers(settings: AnswerSettings): GistsAnswers {
+  const { freshness } = settings;
+  const ttlSeconds = freshness.ttlSeconds;
   const fetched = (verdict: "MISS" | "REVALIDATED" | "BYPASS") => (slot: Slot<GistsEntry>, context: AnswerContext) => {
-    const body = bodyFor(slot.value, { hit: false, ttlSeconds: settings.ttlSeconds });
+    const body = bodyFor(slot.value, { hit: false, ttlSeconds });
     const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
     return new Response(chosen.bytes, {
       status: 200,
-      headers: _headers(slot.value, verdict, _secondsLeft(slot, context), 0, context.requestId, chosen.encoding),
+      headers: _headers(slot.value, verdict, freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
     });
   };
   return {
     HIT(slot, context) {
       const encoding = negotiateEncoding(context.acceptEncoding);
-      if (settings.cloneTemplates) return _fromTemplate(slot, encoding, context, settings);
+      if (settings.cloneTemplates) return _prepared(slot, encoding, context, settings);
       const chosen = _encode(slot, slot.value.hit, encoding, settings);
       return new Response(chosen.bytes, {
         status: 200,
-        headers: _headers(slot.value, "HIT", _secondsLeft(slot, context), 0, context.requestId, chosen.encoding),
+        headers: _headers(slot.value, "HIT", freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
       });
     },
     STALE(slot, context) {
-      const age = _age(slot, context);
-      const body = bodyFor(slot.value, { hit: true, ttlSeconds: settings.ttlSeconds, staleAge: Math.max(1, age) });
+      const age = freshness.ageSeconds(slot, context.now);
+      const body = bodyFor(slot.value, { hit: true, ttlSeconds, staleAge: Math.max(1, age) });
       const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
-      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "STALE", 0, age, context.requestId, chosen.encoding) });
+      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "STALE", 0, age, chosen.encoding) });
     },
     MISS: fetched("MISS"),
     REVALIDATED: fetched("REVALIDATED"),
     BYPASS: fetched("BYPASS"),
     notModified(slot, verdict, context) {
-      const maxAge = verdict === "STALE" ? 0 : _secondsLeft(slot, context);
-      return new Response(null, { status: 304, headers: _headers(slot.value, verdict, maxAge, _age(slot, context), context.requestId, undefined) });
+      const maxAge = verdict === "STALE" ? 0 : freshness.maxAgeSeconds(slot, context.now);
+      return new Response(null, { status: 304, headers: _headers(slot.value, verdict, maxAge, freshness.ageSeconds(slot, context.now), undefined) });
     },
     notFound(slot, verdict, context) {
       return errorResponse(404, `User '${slot.value.username}' not found`, context.requestId, {
         "x-cache": verdict,
-        "cache-control": `public, max-age=${_secondsLeft(slot, context)}`,
+        "cache-control": `public, max-age=${freshness.maxAgeSeconds(slot, context.now)}`,
       });
     },
   };
 }
 
 /** The answer to a resolved request: the cached 404, a 304 for a matching If-None-Match, or the verdict's answer. */
-export function answerFor(answers: GistsAnswers, resolution: Resolution<GistsEntry>, context: AnswerContext): Response {
+export function answerFor(
+  answers: GistsAnswers,
+  resolution: Resolution<GistsEntry>,
+  context: AnswerContext & { requestId: string },
+): Response | PreparedAnswer {
   const { slot, verdict } = resolution;
   if (slot.value.negative) return answers.notFound(slot, verdict, context);
   if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, slot.value.etag)) return answers.notModified(slot, verdict, context);
   return answers[verdict](slot, context);
 }
 
-function _secondsLeft(slot: Slot<GistsEntry>, context: AnswerContext): number {
-  return Math.max(0, Math.ceil((slot.freshUntil - context.now) / 1000));
-}
-
-function _age(slot: Slot<GistsEntry>, context: AnswerContext): number {
-  return Math.max(0, Math.floor((context.now - slot.storedAt) / 1000));
-}
-
 // A hit's answer differs from the last one only in its request id (and, once a second, its max-age), so the
-// entry keeps one prepared per second and encoding, and each hit clones it: a clone shares the body and copies
-// the headers, which costs less than building a Response from its parts. The request id goes into the template
-// just before the clone, which saves reaching for the new answer's headers.
-function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, context: AnswerContext, settings: AnswerSettings): Response {
+// entry keeps one prepared answer per second and encoding, which the way out copies for each hit: a copy shares
+// the body and copies the headers, which costs less than building a Response from its parts.
+function _prepared(slot: Slot<GistsEntry>, encoding: Encoding, context: AnswerContext, settings: AnswerSettings): PreparedAnswer {
   const entry = slot.value;
   const second = Math.floor(context.now / 1000);
   let prepared = entry.templates;
@@ -108,15 +109,14 @@ function _fromTemplate(slot: Slot<GistsEntry>, encoding: Encoding, context: Answ
     prepared = { second, byEncoding: {} };
     entry.templates = prepared;
   }
-  let template = prepared.byEncoding[encoding];
-  if (template === undefined) {
+  let answer = prepared.byEncoding[encoding];
+  if (answer === undefined) {
     const chosen = _encode(slot, entry.hit, encoding, settings);
-    const response = new Response(chosen.bytes, { status: 200, headers: _headers(entry, "HIT", _secondsLeft(slot, context), 0, "", chosen.encoding) });
-    template = { response, headers: response.headers };
-    prepared.byEncoding[encoding] = template;
+    const headers = _headers(entry, "HIT", settings.freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding);
+    answer = new PreparedAnswer(new Response(chosen.bytes, { status: 200, headers }));
+    prepared.byEncoding[encoding] = answer;
   }
-  template.headers.set("x-request-id", context.requestId);
-  return template.response.clone();
+  return answer;
 }
 
 // The stored hit body may gain a brotli form (counted in the cache); one-off bodies (a miss, a stale answer)
@@ -128,16 +128,14 @@ function _encode(slot: Slot<GistsEntry>, body: EncodedBody, wanted: Encoding, se
   return chosen;
 }
 
-function _headers(entry: GistsEntry, verdict: Verdict, maxAge: number, age: number, requestId: string, encoding: Encoding | undefined): Record<string, string> {
+function _headers(entry: GistsEntry, verdict: Verdict, maxAge: number, age: number, encoding: Encoding | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-cache": verdict,
     etag: entry.etag,
     "cache-control": `public, max-age=${maxAge}`,
     vary: "Accept-Encoding",
-    ...securityHeaders,
   };
-  if (requestId) headers["x-request-id"] = requestId;
   if (verdict === "STALE") headers.age = String(age);
   if (encoding !== undefined && encoding !== "identity") headers["content-encoding"] = encoding;
   return headers;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { entryCodec } from "./entry-codec.ts";
+import { createEntryCodec } from "./entry-codec.ts";
 import { notFoundEntry, pageEntry } from "./entry.ts";
 
 const gists = Array.from({ length: 20 }, (_, i) => ({
@@ -19,9 +19,10 @@ const gists = Array.from({ length: 20 }, (_, i) => ({
 }));
 const page = pageEntry({ gists, links: { next: 2 }, etag: '"up"' }, { username: "Octo", page: 1, perPage: 20 }, 300);
 const copy = { value: page, storedAt: 1_000, freshUntil: 301_000, staleUntil: 3_901_000 };
+const entryCodec = createEntryCodec(300);
 
 describe("the shared tier's entry format", () => {
-  test("a page comes back exactly: bodies, validators, timeline", () => {
+  test("a page comes back exactly: bodies, validators, ETag, timeline", () => {
     const decoded = entryCodec.decode("octo:1:20", entryCodec.encode("octo:1:20", copy))!;
     expect(decoded).toBeDefined();
     expect([decoded.storedAt, decoded.freshUntil, decoded.staleUntil]).toEqual([1_000, 301_000, 3_901_000]);
@@ -30,6 +31,21 @@ describe("the shared tier's entry format", () => {
     const { hit: _hit, stale: _stale, ...rest } = page;
     const { hit: _decodedHit, ...decodedRest } = decoded.value;
     expect(decodedRest).toEqual(rest);
+  });
+
+  test("the reading replica's own TTL goes into the bodies it rebuilds, the page and its ETag stay the same", () => {
+    const decoded = createEntryCodec(1.5).decode("octo:1:20", entryCodec.encode("octo:1:20", copy))!;
+    const body = JSON.parse(new TextDecoder().decode(decoded.value.hit.identity));
+    expect(body.cache).toEqual({ hit: true, ttl_seconds: 1.5 });
+    expect(body.data).toEqual(JSON.parse(new TextDecoder().decode(page.hit.identity)).data);
+    expect(decoded.value.etag).toBe(page.etag);
+  });
+
+  test("a head whose frame is not the service's is refused", () => {
+    const bytes = entryCodec.encode("octo:1:20", copy);
+    const tampered = bytes.slice();
+    tampered[tampered.byteLength - 1] = 0x20;
+    expect(entryCodec.decode("octo:1:20", tampered)).toBeUndefined();
   });
 
   test("a cached 404 comes back as one", () => {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { brotliCompressSync, constants as zlib } from "node:zlib";
 import type { CachedValue } from "../../cache/policy.ts";
 import type { GistsPage, GithubGist, GithubGistFile, Validators } from "../../github/client.ts";
+import type { PreparedAnswer } from "../../http/way-out.ts";
 import { gzip } from "../../runtime.ts";
 import type { Gist, GistFile } from "./model.ts";
 
@@ -38,8 +39,8 @@ export interface GistsEntry extends CachedValue {
   bytes: number;
   /** The latest stale body (its age changes every second), kept so an outage costs one encoding per second; not counted in `bytes`. */
   stale?: { age: number; body: EncodedBody };
-  /** This second's prepared hit answers, by encoding, cloned for each hit (they share the hit body's bytes). */
-  templates?: { second: number; byEncoding: Partial<Record<Encoding, { response: Response; headers: Headers }>> };
+  /** This second's prepared hit answers, by encoding, copied for each hit (they share the hit body's bytes). */
+  templates?: { second: number; byEncoding: Partial<Record<Encoding, PreparedAnswer>> };
 }
 
 /** Bodies under this many bytes are sent uncompressed. */
@@ -120,16 +121,11 @@ export function bodyFor(entry: GistsEntry, cache: { hit: boolean; ttlSeconds: nu
   if (cache.hit && cache.staleAge === undefined) return entry.hit;
   if (cache.staleAge !== undefined) {
     if (entry.stale?.age !== cache.staleAge) {
-      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(_headOf(entry), cache)) };
+      entry.stale = { age: cache.staleAge, body: encodeBody(_withCache(headOf(entry), cache)) };
     }
     return entry.stale.body;
   }
-  return { identity: _withCache(_headOf(entry), cache) };
-}
-
-/** The head of an entry's body: its data and pagination, without the closing brace. */
-function _headOf(entry: GistsEntry): Uint8Array<ArrayBuffer> {
-  return entry.hit.identity.subarray(0, entry.headLength);
+  return { identity: _withCache(headOf(entry), cache) };
 }
 
 /** Gzips a body once, when it is big enough to be worth it. Brotli is added on the first hit that asks for it. */
@@ -190,26 +186,49 @@ function _entry(
   ttlSeconds: number,
   extra: { upstream: Validators; hasNext: boolean },
 ): GistsEntry {
+  const head = encoder.encode(`${dataPrefix}${itemsJson}],"pagination":${JSON.stringify(pagination)}`);
+  const itemsEnd = dataPrefix.length + Buffer.byteLength(itemsJson, "utf8");
+  return entryFromHead({ username, head, itemsEnd, count, ...extra }, ttlSeconds);
+}
+
+/** What an entry is made of besides its bodies: the head (`{"data":[...],"pagination":{...}`) and what it says. */
+export interface EntryParts {
+  username: string;
+  head: Uint8Array;
+  itemsEnd: number;
+  count: number;
+  upstream: Validators;
+  hasNext: boolean;
+}
+
+/**
+ * A page's entry from its head: the hit body (the head and this replica's `cache` part), its gzip form, its
+ * ETag and its weight. Entries read from the shared tier are rebuilt here too, so every body this replica
+ * sends says its own TTL.
+ */
+export function entryFromHead(parts: EntryParts, ttlSeconds: number): GistsEntry {
   // Encoded once: the hit body is the only copy, and the head is its first bytes.
-  const head = `${dataPrefix}${itemsJson}],"pagination":${JSON.stringify(pagination)}`;
-  const hit = encodeBody(encoder.encode(`${head}${_cacheSuffix({ hit: true, ttlSeconds })}`));
-  const itemsBytes = Buffer.byteLength(itemsJson, "utf8");
-  const headLength = Buffer.byteLength(head, "utf8");
-  const headView = hit.identity.subarray(0, headLength);
-  const etag = `W/"${createHash("sha1").update(headView).digest("base64url")}"`;
+  const hit = encodeBody(_concat(parts.head, encoder.encode(_cacheSuffix({ hit: true, ttlSeconds }))));
+  const headLength = parts.head.byteLength;
+  const etag = `W/"${createHash("sha1").update(hit.identity.subarray(0, headLength)).digest("base64url")}"`;
   const bytes = allocatedBytes(hit.identity) + allocatedBytes(hit.gzip) + allocatedBytes(hit.br);
   return {
     negative: false,
-    username,
+    username: parts.username,
     headLength,
-    itemsEnd: dataPrefix.length + itemsBytes,
+    itemsEnd: parts.itemsEnd,
     hit,
     etag,
-    upstream: extra.upstream,
-    hasNext: extra.hasNext,
-    count,
+    upstream: parts.upstream,
+    hasNext: parts.hasNext,
+    count: parts.count,
     bytes,
   };
+}
+
+/** The head of an entry's body: its data and pagination, without the closing brace. */
+export function headOf(entry: GistsEntry): Uint8Array<ArrayBuffer> {
+  return entry.hit.identity.subarray(0, entry.headLength);
 }
 
 function _cacheSuffix(cache: { hit: boolean; ttlSeconds: number; staleAge?: number }): string {

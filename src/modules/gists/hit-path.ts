@@ -1,17 +1,9 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import type { EarlyAnswer } from "../../http/front-door.ts";
+import type { HitPath } from "../../http/front-door.ts";
 import type { RequestContext } from "../../http/request-context.ts";
 import { answerFor, type GistsAnswers } from "./answer.ts";
 import { gistsParams, gistsQuery, queryDefaults } from "./model.ts";
 import { cacheKeyOf, completeKeyOf, type GistsService } from "./service.ts";
-
-/** The gists route's parameters after validation, as the cache keys them. */
-interface CanonicalQuery {
-  page: number;
-  perPage: number;
-  useCache: boolean;
-  all: boolean;
-}
 
 // The route's own schemas, compiled once: what passes here is what the route would accept.
 const validParams = TypeCompiler.Compile(gistsParams);
@@ -23,49 +15,60 @@ const plainNumber = /^[1-9]\d{0,2}$/;
 const plainBoolean = new Set(["true", "false"]);
 const plainLogin = /^[A-Za-z0-9-]{1,39}$/;
 
-// A handful of distinct query strings covers nearly every client; the bound keeps hostile ones from growing it.
-const maxRememberedQueries = 256;
+// Request targets remembered with what they ask for. Clients send a handful of spellings per page, so this many
+// covers every page a cache of any size holds hot; a flood of new targets starts the record over.
+const maxRememberedTargets = 20_000;
 
 /**
- * Answers a fresh cache hit for `GET /{username}` before routing. It reads the request as the route does,
- * validated by the route's compiled schemas, so an invalid request can never be answered from the cache:
- * it finds no entry, or is not read here at all and goes on to the router and its validation.
+ * Creates the hit path for `GET /{username}`: a fresh cache hit answered before routing. The first time it
+ * meets a request target it reads it as the route does, validated by the route's compiled schemas, and
+ * remembers the cache key it asks for (or that it is not one to answer here); afterwards the target alone finds
+ * the key. So an invalid request can never be answered from the cache: it finds no key, and goes on to the
+ * router and its validation.
  */
-export function createGistsHitPath(gists: GistsService, answers: GistsAnswers, now: () => number = Date.now): EarlyAnswer {
-  const queries = new Map<string, CanonicalQuery | null>();
-  const canonical = (query: string): CanonicalQuery | null => {
-    let known = queries.get(query);
-    if (known === undefined) {
-      known = _canonicalQuery(query);
-      if (queries.size < maxRememberedQueries) queries.set(query, known);
+export function createGistsHitPath(gists: GistsService, answers: GistsAnswers, now: () => number = Date.now): HitPath {
+  const keys = new Map<string, string | null>();
+  const keyOf = (target: string): string | null => {
+    let key = keys.get(target);
+    if (key === undefined) {
+      key = _cacheKeyOfTarget(target);
+      if (keys.size >= maxRememberedTargets) keys.clear();
+      keys.set(target, key);
     }
-    return known;
+    return key;
   };
 
   return {
-    answer(context: RequestContext): Response | undefined {
+    answer(context: RequestContext): ReturnType<HitPath["answer"]> {
       if (context.method !== "GET") return undefined;
-      const { path } = context;
-      if (path.indexOf("/", 1) !== -1) return undefined;
-      const username = path.slice(1);
-      if (!plainLogin.test(username) || !validParams.Check({ username })) return undefined;
-      const query = canonical(context.query);
-      if (query === null || !query.useCache) return undefined;
+      const key = keyOf(context.target);
+      if (key === null) return undefined;
       const at = now();
-      const key = query.all ? completeKeyOf(username) : cacheKeyOf({ username, page: query.page, perPage: query.perPage });
       const slot = gists.freshHit(key, at);
       if (slot === undefined) return undefined;
       context.route = "/:username";
       context.cache = "HIT";
       const { headers } = context;
       const ifNoneMatch = headers.get("if-none-match");
-      const request = { requestId: context.id, acceptEncoding: headers.get("accept-encoding"), ifNoneMatch, now: at };
-      return ifNoneMatch === null ? answers.HIT(slot, request) : answerFor(answers, { slot, verdict: "HIT" }, request);
+      const request = { acceptEncoding: headers.get("accept-encoding"), ifNoneMatch, now: at };
+      return ifNoneMatch === null ? answers.HIT(slot, request) : answerFor(answers, { slot, verdict: "HIT" }, { ...request, requestId: context.id });
     },
   };
 }
 
-function _canonicalQuery(query: string): CanonicalQuery | null {
+/** The cache key a request target asks for, read as the route reads it; null when the hit path must leave it to the router. */
+function _cacheKeyOfTarget(target: string): string | null {
+  const question = target.indexOf("?");
+  const path = question === -1 ? target : target.slice(0, question);
+  if (path.indexOf("/", 1) !== -1) return null;
+  const username = path.slice(1);
+  if (!plainLogin.test(username) || !validParams.Check({ username })) return null;
+  const query = _canonicalQuery(question === -1 ? "" : target.slice(question + 1));
+  if (query === null || !query.useCache) return null;
+  return query.all ? completeKeyOf(username) : cacheKeyOf({ username, page: query.page, perPage: query.perPage });
+}
+
+function _canonicalQuery(query: string): { page: number; perPage: number; useCache: boolean; all: boolean } | null {
   const given: Record<string, string> = {};
   if (query !== "") {
     for (const pair of query.split("&")) {

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { contextOf } from "../../http/request-context.ts";
+import { PreparedAnswer } from "../../http/way-out.ts";
 import { answerFor, type GistsAnswers } from "./answer.ts";
 import { gistsHeaders, gistsParams, gistsQuery, queryDefaults } from "./model.ts";
 import { gistsResponses } from "./openapi.ts";
@@ -22,12 +23,14 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
       const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
       const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
       if (context) context.cache = resolution.verdict;
-      return answerFor(answers, resolution, {
+      const answer = answerFor(answers, resolution, {
         requestId: context?.id ?? "",
         acceptEncoding: request.headers.get("accept-encoding"),
         ifNoneMatch: request.headers.get("if-none-match"),
         now: now(),
       });
+      // The router hands on Responses: a prepared hit (an odd spelling the hit path left to it) goes as a copy.
+      return answer instanceof PreparedAnswer ? answer.template.clone() : answer;
     },
     {
       params: gistsParams,

@@ -113,7 +113,7 @@ export const pagination = t.Object(
 export const cacheInfo = t.Object(
   {
     hit: t.Boolean(),
-    ttl_seconds: integer({ description: "How long a page stays fresh in the cache" }),
+    ttl_seconds: t.Number({ description: "How long a page stays fresh in the cache (CACHE_TTL), in seconds: whole unless set in milliseconds" }),
     stale: t.Optional(t.Boolean({ description: "Present and true when a stale copy answered (X-Cache: STALE)" })),
     age_seconds: t.Optional(integer({ description: "With stale: seconds since the copy was fetched" })),
   },
@@ -158,8 +158,8 @@ export const cacheStats = t.Object(
     hits: t.Integer({ description: "Answers from a fresh copy" }),
     misses: t.Integer({ description: "Answers that waited for GitHub (coalesced ones included)" }),
     hit_rate: t.Number({ description: "(hits + stale_served) / all cacheable answers, 0..1" }),
-    ttl_seconds: t.Integer(),
-    stale_ttl_seconds: t.Integer(),
+    ttl_seconds: t.Number({ description: "CACHE_TTL in seconds" }),
+    stale_ttl_seconds: t.Number({ description: "CACHE_STALE_TTL in seconds" }),
     bytes: t.Integer({ description: "Bytes of stored answers" }),
     max_bytes: t.Integer(),
     max_entries: t.Integer(),
@@ -173,6 +173,7 @@ export const cacheStats = t.Object(
         state: t.UnionEnum(["off", "up", "down"], {
           description: "off: REDIS_URL unset; up: the shared tier answers; down: this replica answers from its local tier alone",
         }),
+        full: t.Boolean({ description: "Redis refuses writes for want of memory: copies are read but no longer shared" }),
         hits: t.Integer({ description: "Reads of the shared tier that found a copy" }),
         misses: t.Integer({ description: "Reads of the shared tier that found nothing" }),
         dropped: t.Integer({ description: "Unreadable entries removed, never served" }),

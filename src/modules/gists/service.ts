@@ -1,8 +1,9 @@
+import type { Freshness } from "../../cache/freshness.ts";
 import { createCachePolicy, type CacheEvent, type Loader, type Resolution, type ResolveMode, type Slot } from "../../cache/policy.ts";
 import type { CacheConfig } from "../../config.ts";
+import { sharedTierOff, type FleetMembership } from "../../fleet/connect.ts";
 import { UpstreamError } from "../../github/client.ts";
 import type { Upstream } from "../../github/upstream.ts";
-import { sharedCacheOff, type SharedCache } from "../../fleet/shared-cache.ts";
 import type { GistsCacheStats } from "./model.ts";
 import { completeEntry, notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
@@ -18,8 +19,9 @@ export interface GistsRequest {
 export interface GistsServiceDeps {
   upstream: Upstream;
   cache: CacheConfig;
-  /** The tier shared with other replicas, when REDIS_URL is set. */
-  shared?: SharedCache<GistsEntry>;
+  freshness: Freshness;
+  /** This replica's place in the fleet, when REDIS_URL is set. */
+  membership?: FleetMembership<GistsEntry>;
   onBackgroundError?: (key: string, error: unknown) => void;
   onCacheEvent?: (event: CacheEvent) => void;
   now?: () => number;
@@ -40,21 +42,19 @@ export function completeKeyOf(username: string): string {
 
 /** Creates the gists service. */
 export function createGistsService(deps: GistsServiceDeps) {
-  const { upstream, cache } = deps;
+  const { upstream, cache, freshness, membership } = deps;
   const policy = createCachePolicy<GistsEntry>({
     limits: { maxEntries: cache.maxEntries, maxBytes: cache.maxBytes },
-    ttlMs: (entry) => (entry.negative ? cache.negativeTtlSeconds : cache.ttlSeconds) * 1000,
-    staleMs: (entry) => (entry.negative ? 0 : cache.staleSeconds * 1000),
+    freshness,
     // A stale page stands in for GitHub failing or limiting us, never for GitHub saying the user is gone.
     servesStaleAfter: (error) => !(error instanceof UpstreamError && error.kind === "not-found"),
-    refreshBackoffMs: Math.min(30_000, Math.max(1000, cache.ttlSeconds * 1000)),
     onBackgroundError: deps.onBackgroundError,
     onEvent: deps.onCacheEvent,
-    shared: deps.shared?.tier,
+    fleet: membership?.fleet,
     now: deps.now,
   });
-  // Another replica cleared the fleet's cache: this replica's copies go too.
-  deps.shared?.tier.onClear(() => policy.clear());
+  // The fleet's cache was cleared elsewhere (or may have been while this replica was cut off): its copies go too.
+  membership?.fleet.onClear(() => policy.clear());
 
   const pageLoader =
     (request: GistsRequest): Loader<GistsEntry> =>
@@ -65,8 +65,9 @@ export function createGistsService(deps: GistsServiceDeps) {
           : undefined;
       try {
         const fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
-        if (fetched.kind === "not-modified") return { kind: "not-modified" };
-        return { kind: "value", value: pageEntry(fetched.page, request, cache.ttlSeconds) };
+        if (fetched.kind === "page") return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
+        if (!validators) throw new UpstreamError("bad-response", "GitHub answered 'not modified' to a request that had nothing to compare");
+        return { kind: "not-modified" };
       } catch (error) {
         if (error instanceof UpstreamError && error.kind === "not-found") return { kind: "value", value: notFoundEntry(request.username) };
         throw error;
@@ -82,7 +83,7 @@ export function createGistsService(deps: GistsServiceDeps) {
       const pages: GistsEntry[] = [];
       for (let number = 1; number <= cache.maxPages; number++) {
         const request = { username, page: number, perPage: 100, useCache };
-        const resolved = await page(request, useCache ? "revalidate" : "bypass");
+        const resolved = await page(request, useCache ? "fresh" : "bypass");
         if (resolved.error) throw resolved.error;
         const entry = resolved.slot.value;
         if (entry.negative) return { kind: "value", value: entry };
@@ -90,20 +91,20 @@ export function createGistsService(deps: GistsServiceDeps) {
         if (!entry.hasNext) break;
       }
       const truncated = pages.at(-1)?.hasNext ?? false;
-      return { kind: "value", value: completeEntry(username, pages, truncated, cache.ttlSeconds) };
+      return { kind: "value", value: completeEntry(username, pages, truncated, freshness.ttlSeconds) };
     };
 
   return {
     /** One page, from the cache (fresh or stale) or GitHub. Throws UpstreamError when nothing can answer. */
     page(request: GistsRequest): Promise<Resolution<GistsEntry>> {
-      return page(request, request.useCache ? "serve-stale" : "bypass");
+      return page(request, request.useCache ? "allow-stale" : "bypass");
     },
     /** Every public gist of a user (up to GISTS_MAX_PAGES pages of 100). */
     complete(username: string, useCache: boolean): Promise<Resolution<GistsEntry>> {
-      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache), useCache ? "serve-stale" : "bypass");
+      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache), useCache ? "allow-stale" : "bypass");
     },
-    /** The fresh, non-negative entry under `key` for the fast path, counted as a hit; undefined otherwise. */
-    freshHit(key: string, at?: number): Slot<GistsEntry> | undefined {
+    /** The fresh, non-negative entry under `key` at `at`, for the hit path, counted as a hit; undefined otherwise. */
+    freshHit(key: string, at: number): Slot<GistsEntry> | undefined {
       const slot = policy.peekFresh(key, at);
       if (slot === undefined || slot.value.negative) return undefined;
       policy.countHit();
@@ -118,8 +119,8 @@ export function createGistsService(deps: GistsServiceDeps) {
         hits,
         misses,
         hit_rate: answered === 0 ? 0 : Math.round(((hits + staleServed) / answered) * 10_000) / 10_000,
-        ttl_seconds: cache.ttlSeconds,
-        stale_ttl_seconds: cache.staleSeconds,
+        ttl_seconds: freshness.ttlSeconds,
+        stale_ttl_seconds: freshness.staleSeconds,
         bytes: policy.bytes,
         max_bytes: cache.maxBytes,
         max_entries: cache.maxEntries,
@@ -128,7 +129,7 @@ export function createGistsService(deps: GistsServiceDeps) {
         coalesced,
         revalidated,
         inflight: policy.inflight,
-        shared: deps.shared?.stats() ?? sharedCacheOff,
+        shared: membership?.stats() ?? sharedTierOff,
       };
     },
     /** Accounts for bytes an entry gained after it was stored. */
@@ -141,8 +142,7 @@ export function createGistsService(deps: GistsServiceDeps) {
      */
     async clear(): Promise<boolean | undefined> {
       policy.clear();
-      return deps.shared?.tier.clear();
+      return membership?.fleet.clear();
     },
-    ttlSeconds: cache.ttlSeconds,
   };
 }

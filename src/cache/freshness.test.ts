@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { createFreshness } from "./freshness.ts";
+
+const windows = { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000 };
+
+describe("createFreshness", () => {
+  test("a page is fresh for the TTL, then servable stale for the stale window; a 404 lives by its own window and never stale", () => {
+    const rule = createFreshness(windows);
+    const page = rule.timeline(1_000, false)!;
+    expect(page).toEqual({ storedAt: 1_000, freshUntil: 301_000, staleUntil: 3_901_000 });
+    expect([rule.isFresh(page, 300_999), rule.isFresh(page, 301_000)]).toEqual([true, false]);
+    expect([rule.servesStale(page, 3_900_999), rule.servesStale(page, 3_901_000)]).toEqual([true, false]);
+    const missing = rule.timeline(1_000, true)!;
+    expect(missing).toEqual({ storedAt: 1_000, freshUntil: 61_000, staleUntil: 61_000 });
+    expect(rule.servesStale(missing, 61_000)).toBe(false);
+    expect([rule.standsInForError(false), rule.standsInForError(true)]).toEqual([true, false]);
+  });
+
+  test("CACHE_TTL=0 stores nothing, 404s included, whatever the stale window says", () => {
+    const off = createFreshness({ ...windows, ttlMs: 0 });
+    expect(off.caching).toBe(false);
+    expect([off.timeline(1_000, false), off.timeline(1_000, true)]).toEqual([undefined, undefined]);
+    expect(createFreshness({ ...windows, negativeTtlMs: 0 }).timeline(1_000, true)).toBeUndefined();
+    expect(off.unstored(5)).toEqual({ storedAt: 5, freshUntil: 5, staleUntil: 5 });
+  });
+
+  test("what an answer says of its copy: max-age rounded up, age rounded down, the shared tier's expiry", () => {
+    const rule = createFreshness(windows);
+    const page = rule.timeline(1_000, false)!;
+    expect([rule.maxAgeSeconds(page, 1_000), rule.maxAgeSeconds(page, 300_001), rule.maxAgeSeconds(page, 400_000)]).toEqual([300, 1, 0]);
+    expect([rule.ageSeconds(page, 1_999), rule.ageSeconds(page, 2_000), rule.ageSeconds(page, 0)]).toEqual([0, 1, 0]);
+    expect(rule.expiryMs(page, 1_000)).toBe(3_900_000);
+    expect(rule.ttlSeconds).toBe(300);
+    expect(createFreshness({ ...windows, ttlMs: 1_500 }).ttlSeconds).toBe(1.5);
+  });
+
+  test("a failed refresh is tried again after the TTL, at least a second and at most 30 s later", () => {
+    expect(createFreshness(windows).nextRefreshAfterFailure(0)).toBe(30_000);
+    expect(createFreshness({ ...windows, ttlMs: 5_000 }).nextRefreshAfterFailure(0)).toBe(5_000);
+    expect(createFreshness({ ...windows, ttlMs: 200 }).nextRefreshAfterFailure(0)).toBe(1_000);
+  });
+
+  test("a timeline read from another replica is held to this replica's windows and clock", () => {
+    const rule = createFreshness(windows);
+    const now = 10_000_000;
+    // Another replica with a longer TTL, or a hostile writer: never fresh longer than this replica's TTL.
+    expect(rule.bounded({ storedAt: now - 1_000, freshUntil: 9e15, staleUntil: 9e15 }, false, now)).toEqual({
+      storedAt: now - 1_000,
+      freshUntil: now + 299_000,
+      staleUntil: now + 3_899_000,
+    });
+    // Stored "in the future" (a clock ahead of this one): counted from now.
+    expect(rule.bounded({ storedAt: now + 60_000, freshUntil: now + 360_000, staleUntil: now + 360_000 }, false, now)).toEqual({
+      storedAt: now,
+      freshUntil: now + 300_000,
+      staleUntil: now + 360_000,
+    });
+    // A 404 from a replica that caches them longer lives by this replica's negative window.
+    expect(rule.bounded({ storedAt: now, freshUntil: now + 600_000, staleUntil: now + 600_000 }, true, now)?.staleUntil).toBe(now + 60_000);
+    expect(rule.bounded({ storedAt: now, freshUntil: now - 1, staleUntil: now }, false, now)).toBeUndefined();
+    expect(createFreshness({ ...windows, ttlMs: 0 }).bounded({ storedAt: now, freshUntil: now + 1, staleUntil: now + 1 }, false, now)).toBeUndefined();
+  });
+});
