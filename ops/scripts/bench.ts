@@ -13,8 +13,9 @@ import { parseArgs } from "node:util";
 import { startFakeGithub } from "../../src/testing/fake-github.ts";
 import { slotOverheadBytes } from "../../src/cache/policy.ts";
 import { parsePrometheusText, sampleSum } from "../../src/testing/prometheus-text.ts";
-import { drive, freePort, measure, median, memoryOf, rssMiB, startBinary, waitHealthy, zipfSampler, type WrkResult } from "./bench/lib.ts";
+import { drive, median, memoryOf, rssMiB, startBare, startBinary, zipfSampler } from "./bench/lib.ts";
 import { autocannonGenerator, compareGenerators, loadtestGenerator, wrkGenerator } from "./bench/generators.ts";
+import { cachedHits } from "./bench/hits.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,7 +44,9 @@ if (!(await Bun.file("dist/gists-api").exists())) _fail("dist/gists-api is missi
 
 const rows: string[][] = [];
 const sections = {
-  hits: cachedHits,
+  hits: async () => {
+    rows.push(...(await cachedHits({ rounds, duration, connections, before: flags.before, measurer })));
+  },
   generators,
   stampede: coldStampede,
   concurrency: upstreamConcurrency,
@@ -65,118 +68,6 @@ console.log(`\n${header}${table}`);
 if (flags.out) writeFileSync(flags.out, `${header}${table}\n`);
 process.exit(0);
 
-/** Cached hits against a bare Bun.serve sending the same bytes, alternated round by round; startup and RSS. */
-async function cachedHits(): Promise<void> {
-  const github = await startFakeGithub({ users: { octocat: 30 } });
-  const service = await startBinary({ GITHUB_API_URL: github.url });
-  await Bun.sleep(500);
-  const idleRss = rssMiB(service.pid);
-  const target = `${service.url}/octocat`;
-  const { body, sameHeaders, yardsticks } = await _hitAndYardsticks(target);
-  const before = flags.before ? await startBinary({ GITHUB_API_URL: github.url }, flags.before) : undefined;
-  const beforeHit = before ? await _hitAndYardsticks(`${before.url}/octocat`) : undefined;
-  const beforeRuns: WrkResult[] = [];
-  const beforeBareRuns: WrkResult[] = [];
-
-  const bareRuns: WrkResult[] = [];
-  const plainRuns: WrkResult[] = [];
-  const serviceRuns: WrkResult[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    bareRuns.push(await measure(yardsticks[0]!.url, connections, duration));
-    serviceRuns.push(await measure(target, connections, duration));
-    plainRuns.push(await measure(yardsticks[1]!.url, connections, duration));
-    if (before && beforeHit) {
-      beforeBareRuns.push(await measure(beforeHit.yardsticks[0]!.url, connections, duration));
-      beforeRuns.push(await measure(`${before.url}/octocat`, connections, duration));
-      console.error(`hits round ${round}/${rounds}, before: bare ${beforeBareRuns.at(-1)!.rps.toFixed(0)}/s, service ${beforeRuns.at(-1)!.rps.toFixed(0)}/s`);
-    }
-    console.error(
-      `hits round ${round}/${rounds}: bare ${bareRuns.at(-1)!.rps.toFixed(0)}/s, service ${serviceRuns.at(-1)!.rps.toFixed(0)}/s, ` +
-        `bare with a content type only ${plainRuns.at(-1)!.rps.toFixed(0)}/s`,
-    );
-  }
-  const loadedRss = rssMiB(service.pid);
-  for (const yardstick of [...yardsticks, ...(beforeHit?.yardsticks ?? [])]) yardstick.process.kill("SIGTERM");
-  await service.stop();
-  await before?.stop();
-
-  const startups = [];
-  for (let run = 0; run < 5; run++) {
-    const probe = await startBinary({ GITHUB_API_URL: github.url, LOG_LEVEL: "warn" });
-    startups.push(probe.startupMs);
-    await probe.stop();
-  }
-  await github.close();
-
-  const ratios = serviceRuns.map((run, index) => run.rps / bareRuns[index]!.rps);
-  const plainRatios = serviceRuns.map((run, index) => run.rps / plainRuns[index]!.rps);
-  const headerCount = Object.keys(sameHeaders).length;
-  rows.push(
-    [
-      `cached \`GET /{username}\` (${body.length} B), ${measurer}, ${connections} connections, median of ${rounds}×${duration}s`,
-      `${median(serviceRuns.map((r) => r.rps)).toFixed(0)} req/s`,
-      "≥ 50,000 req/s",
-    ],
-    [
-      `bare \`Bun.serve\` sending the same bytes (body and ${headerCount} headers), same run`,
-      `${median(bareRuns.map((r) => r.rps)).toFixed(0)} req/s`,
-      "yardstick",
-    ],
-    [`service / bare, median of per-round ratios (${ratios.map((r) => r.toFixed(2)).join(", ")})`, `${median(ratios).toFixed(2)}×`, "≥ 0.85×"],
-    [
-      `service / bare sending the body with a content type only (${plainRatios.map((r) => r.toFixed(2)).join(", ")})`,
-      `${median(plainRatios).toFixed(2)}× (${median(plainRuns.map((r) => r.rps)).toFixed(0)} req/s)`,
-      "for reference",
-    ],
-    [
-      `p99 at ${connections} connections, service / bare`,
-      `${median(serviceRuns.map((r) => r.p99Ms)).toFixed(2)} ms / ${median(bareRuns.map((r) => r.p99Ms)).toFixed(2)} ms`,
-      "",
-    ],
-    ["exec to first 200 from `/healthz`, median / max of 5", `${median(startups).toFixed(0)} ms / ${Math.max(...startups).toFixed(0)} ms`, "≤ 150 ms"],
-    ["idle RSS after start / after the hit runs", `${idleRss.toFixed(1)} MiB / ${loadedRss.toFixed(1)} MiB`, "idle ≤ 80 MB"],
-  );
-  if (beforeHit) {
-    const beforeRatios = beforeRuns.map((run, index) => run.rps / beforeBareRuns[index]!.rps);
-    rows.push([
-      `before (${flags.before}, ${beforeHit.body.length} B): service / its same-bytes bare, same rounds (${beforeRatios.map((r) => r.toFixed(2)).join(", ")})`,
-      `${median(beforeRatios).toFixed(2)}× (${median(beforeRuns.map((r) => r.rps)).toFixed(0)} req/s)`,
-      "before",
-    ]);
-  }
-}
-
-/** A hit's body and headers as wrk gets them, and the bare servers that send the same bytes (and the body alone). */
-async function _hitAndYardsticks(target: string) {
-  // Asked like wrk asks (no compression), so the yardstick gets the very headers and body wrk will get.
-  const plain = { headers: { "accept-encoding": "identity" } };
-  await fetch(target, plain).then((response) => response.arrayBuffer());
-  const hit = await fetch(target, plain);
-  const body = new Uint8Array(await hit.arrayBuffer());
-  // The same bytes the service sends: its body and its headers (the runtime adds Date and Content-Length to both).
-  const sameHeaders = Object.fromEntries([...hit.headers].filter(([name]) => name !== "date" && name !== "content-length"));
-  const dir = mkdtempSync(join(tmpdir(), "gists-bench-"));
-  const file = join(dir, "body.json");
-  const headersFile = join(dir, "headers.json");
-  writeFileSync(file, body);
-  writeFileSync(headersFile, JSON.stringify(sameHeaders));
-  const yardsticks = [
-    await startBare(file, headersFile), // the budget's yardstick: the same body and headers
-    await startBare(file), // the body with a content type only
-  ];
-  return { body, sameHeaders, yardsticks };
-}
-
-/** Starts the bare yardstick server on a free port, answering the body in `file` (with the headers in `headersFile`). */
-async function startBare(file: string, headersFile?: string): Promise<{ url: string; process: ReturnType<typeof Bun.spawn> }> {
-  const port = await freePort();
-  const args = [process.execPath, "ops/scripts/bench/bare-server.ts", file, String(port), ...(headersFile ? [headersFile] : [])];
-  const child = Bun.spawn(args, { stdout: "ignore" });
-  const url = `http://127.0.0.1:${port}/`;
-  await waitHealthy(url, performance.now());
-  return { url, process: child };
-}
-
 /**
  * The load generator against wrk (and autocannon) on one fast loopback target: each its own process, the order
  * rotating round by round; throughput as the median of per-round ratios, and each generator's own CPU cost.
@@ -185,7 +76,8 @@ async function startBare(file: string, headersFile?: string): Promise<{ url: str
 async function generators(): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), "gists-bench-")), "body.json");
   writeFileSync(file, new Uint8Array(7700).fill(32));
-  const { url, process: bare } = await startBare(file);
+  const bare = await startBare(file);
+  const { url } = bare;
   const hasWrk = Bun.which("wrk") !== null;
   const ours = loadtestGenerator();
   const before = flags.before ? loadtestGenerator(flags.before, `before (${flags.before})`) : undefined;
@@ -196,7 +88,7 @@ async function generators(): Promise<void> {
   const runs = await compareGenerators(list, url, connections, duration, rounds, (round, done) =>
     console.error(`generators round ${round}/${rounds}: ${list.map(({ name }) => `${name} ${done[name]!.rps.toFixed(0)}/s`).join(", ")}`),
   );
-  bare.kill("SIGTERM");
+  bare.stop();
   const ratios = (name: string, to: string) => runs[name]!.map((run, index) => run.rps / runs[to]![index]!.rps);
   const ratio = (name: string, to: string) => {
     const list = ratios(name, to);

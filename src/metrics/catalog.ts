@@ -143,7 +143,7 @@ export const catalog = {
   sharedCacheState: define({
     name: "shared_cache_state",
     type: "gauge",
-    help: "The shared cache tier on Redis: 0 off (REDIS_URL unset), 1 up, 2 down (the local tier answers alone).",
+    help: "The shared cache tier on Redis: 0 off (REDIS_URL unset), 1 up, 2 down (unreachable, failing or silent to the heartbeat: the local tier answers alone).",
     labels: [],
   }),
   sharedCacheHits: define({
@@ -173,7 +173,7 @@ export const catalog = {
   sharedCacheFallbacks: define({
     name: "shared_cache_fallbacks_total",
     type: "counter",
-    help: "Redis commands not sent or failed, by operation: each time the replica went on with its local tier and its own budget view.",
+    help: "Redis commands not sent or failed, by operation: each time the replica went on with its local tier and its own view of GitHub's budget.",
     labels: ["operation"],
   }),
   sharedCacheCommandDuration: define({

@@ -170,7 +170,7 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
       severity: "warning",
       summary: "The shared cache tier (Redis) is down",
       description:
-        "For 3 minutes at least one pod could not use Redis: it answers from its own cache, so every replica pays GitHub for its own misses and the budget is no longer shared.",
+        "For 3 minutes at least one pod could not use Redis: it answers from its own cache, so every replica pays GitHub for its own misses and GitHub's budget is no longer shared.",
     },
     {
       alert: "GistsApiCacheHitRatioLow",

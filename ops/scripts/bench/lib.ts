@@ -53,6 +53,8 @@ export async function waitHealthy(url: string, started: number): Promise<number>
 export interface WrkResult {
   rps: number;
   p99Ms: number;
+  /** Requests answered in the run. */
+  requests: number;
 }
 
 /** Measures `url` with wrk when it is installed, else with the project's own generator (gists-api loadtest's engine). */
@@ -66,7 +68,7 @@ export async function generator(url: string, connections: number, seconds: numbe
   if (result.errors > 0 || Object.keys(result.status).some((status) => !status.startsWith("2"))) {
     throw new Error(`bench: non-2xx answers from ${url}: ${JSON.stringify(result.status)}`);
   }
-  return { rps: result.rps, p99Ms: result.latency_ms.p99 };
+  return { rps: result.rps, p99Ms: result.latency_ms.p99, requests: Math.round(result.rps * seconds) };
 }
 
 /** One autocannon run (the Node load generator), for comparing generators. */
@@ -81,7 +83,7 @@ export async function autocannon(url: string, connections: number, seconds: numb
     duration: number;
   };
   await proc.exited;
-  return { rps: report.requests.total / report.duration, p99Ms: report.latency.p99 };
+  return { rps: report.requests.total / report.duration, p99Ms: report.latency.p99, requests: report.requests.total };
 }
 
 /** Runs `wrk -t1 -cN -dDs --latency` against `url`; any non-2xx answer fails the benchmark. */
@@ -96,7 +98,17 @@ export async function wrk(url: string, connections: number, seconds: number): Pr
   const errors = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text);
   if (errors) throw new Error(`bench: ${errors[1]} non-2xx answers from ${url}`);
   if (!Number.isFinite(rps)) throw new Error(`bench: could not read wrk's output:\n${text}`);
-  return { rps, p99Ms };
+  return { rps, p99Ms, requests: Number(/(\d+) requests in/.exec(text)?.[1] ?? Math.round(rps * seconds)) };
+}
+
+/** Starts the bare yardstick server on a free port, answering the body in `file` (with the headers in `headersFile`). */
+export async function startBare(file: string, headersFile?: string): Promise<{ url: string; pid: number; stop(): void }> {
+  const port = await freePort();
+  const args = [process.execPath, "ops/scripts/bench/bare-server.ts", file, String(port), ...(headersFile ? [headersFile] : [])];
+  const child = Bun.spawn(args, { stdout: "ignore" });
+  const url = `http://127.0.0.1:${port}/`;
+  await waitHealthy(url, performance.now());
+  return { url, pid: child.pid, stop: () => child.kill("SIGTERM") };
 }
 
 /** Resident memory of a process, in MiB. */
