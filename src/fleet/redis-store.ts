@@ -40,6 +40,18 @@ export function createRedisStore<V>(options: RedisStoreOptions<V>): RedisStore<V
   const budgetListeners: Array<(snapshot: BudgetSnapshot) => void> = [];
   let dropped = 0;
 
+  // Deletes the keys of `epoch` (and only those: the epoch is 16 random hex digits followed by ":").
+  const sweep = async (epoch: string) => {
+    const pattern = `${_escapeGlob(`${keyPrefix}${epoch}:`)}*`;
+    let cursor = "0";
+    do {
+      const page = await link.run("clear", (redis) => redis.scan(cursor, "MATCH", pattern, "COUNT", 500));
+      if (page === undefined) return;
+      cursor = page[0];
+      if (page[1].length > 0) await link.run("clear", (redis) => redis.unlink(...page[1]));
+    } while (cursor !== "0");
+  };
+
   link.onEvent((event) => {
     if (event.type === "filled") for (const wake of waiters.get(event.key) ?? []) wake();
     if (event.type === "epoch") for (const listener of epochListeners) listener(event.epoch);
@@ -101,17 +113,17 @@ export function createRedisStore<V>(options: RedisStoreOptions<V>): RedisStore<V
     },
     async clear(epoch) {
       const next = _newEpoch();
-      if ((await link.run("clear", (redis) => redis.set(epochKey, next))) === undefined) return undefined;
+      const start = async () => (await link.run("clear", (redis) => redis.set(epochKey, next))) !== undefined;
+      let started = await start();
+      if (!started && link.full) {
+        // A Redis full under noeviction refuses the new epoch: deleting the old one's keys first makes room.
+        await sweep(epoch);
+        started = await start();
+      }
+      if (!started) return undefined;
       link.publish({ type: "epoch", epoch: next });
       // The old epoch's keys are unreachable now; deleting them frees the memory at once instead of at expiry.
-      const pattern = `${_escapeGlob(`${keyPrefix}${epoch}:`)}*`;
-      let cursor = "0";
-      do {
-        const page = await link.run("clear", (redis) => redis.scan(cursor, "MATCH", pattern, "COUNT", 500));
-        if (page === undefined) break;
-        cursor = page[0];
-        if (page[1].length > 0) await link.run("clear", (redis) => redis.unlink(...page[1]));
-      } while (cursor !== "0");
+      await sweep(epoch);
       return next;
     },
     onEpoch(listener) {
