@@ -1,29 +1,9 @@
 import { FetchError, ofetch } from "ofetch";
-import { BodyTooLarge, readCappedText } from "./body.ts";
+import type { Gist } from "../modules/gists/model.ts";
+import { BodyTooLarge, JsonTooDeep, maxJsonDepth, parseJsonWithin, readCappedText } from "./body.ts";
+import { shapeGists, UnpublishableGists } from "./gist-shape.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
 import { noTracing, type ClientSpan, type Tracing } from "../tracing/tracing.ts";
-
-/** One file of a gist as GitHub lists it; `encoding`, `truncated` and `content` come only on some answers. */
-export interface GithubGistFile {
-  filename: string;
-  type: string;
-  language: string | null;
-  raw_url: string;
-  size: number;
-  encoding?: string;
-  truncated?: boolean;
-  content?: string;
-}
-
-/** One public gist as GitHub lists it (only the fields the service reads; files are checked as an object only). */
-export interface GithubGist {
-  id: string;
-  description: string | null;
-  html_url: string;
-  created_at: string;
-  updated_at?: string;
-  files: Record<string, GithubGistFile>;
-}
 
 /** What GitHub's rate-limit headers said on an answer. */
 export interface RateLimitState {
@@ -32,9 +12,9 @@ export interface RateLimitState {
   resetAt?: number;
 }
 
-/** A page of gists fetched from GitHub, with the validators to revalidate it later. */
+/** A page of gists fetched from GitHub in the API's shape, with the validators to revalidate it later. */
 export interface GistsPage {
-  gists: GithubGist[];
+  gists: Gist[];
   links: PageLinks;
   etag?: string;
   lastModified?: string;
@@ -177,7 +157,7 @@ export function createGithubClient(options: GithubClientOptions) {
     return {
       kind: "page",
       page: {
-        gists: _parseGists(body),
+        gists: _readGists(body, perPage),
         links: parseLinkHeader(response.headers.get("link")),
         etag: response.headers.get("etag") ?? undefined,
         lastModified: response.headers.get("last-modified") ?? undefined,
@@ -226,31 +206,21 @@ function _rateLimitOf(headers: Headers): RateLimitState {
   return state;
 }
 
-function _parseGists(body: string): GithubGist[] {
+// Bounded parsing first (a nesting bomb is refused before JSON.parse recurses into it), then the published schema.
+function _readGists(body: string, perPage: number): Gist[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
-  } catch {
+    parsed = parseJsonWithin(body, maxJsonDepth);
+  } catch (error) {
+    if (error instanceof JsonTooDeep) throw new UpstreamError("bad-response", `GitHub answered with JSON ${error.message}`);
     throw new UpstreamError("bad-response", "GitHub answered with a body that is not JSON", { retryable: true });
   }
-  if (!Array.isArray(parsed)) throw new UpstreamError("bad-response", "GitHub answered with JSON that is not a list of gists");
-  for (const item of parsed) {
-    if (!_isGist(item)) throw new UpstreamError("bad-response", "GitHub answered with an item that is not a gist");
+  try {
+    return shapeGists(parsed, perPage);
+  } catch (error) {
+    if (error instanceof UnpublishableGists) throw new UpstreamError("bad-response", error.message);
+    throw error;
   }
-  return parsed as GithubGist[];
-}
-
-function _isGist(item: unknown): item is GithubGist {
-  if (typeof item !== "object" || item === null) return false;
-  const gist = item as Record<string, unknown>;
-  return (
-    typeof gist.id === "string" &&
-    typeof gist.html_url === "string" &&
-    typeof gist.created_at === "string" &&
-    (gist.description === null || gist.description === undefined || typeof gist.description === "string") &&
-    typeof gist.files === "object" &&
-    gist.files !== null
-  );
 }
 
 function _isTimeout(error: unknown): boolean {

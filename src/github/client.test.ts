@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { createGithubClient, UpstreamError, type GistsFetch } from "./client.ts";
+
+/** A GitHub stand-in on loopback: each test sets how it answers; every request it gets is recorded. */
+function githubStandIn() {
+  let answer: (request: Request) => Response = () => new Response("[]");
+  const requests: Array<{ path: string; authorization: string | null }> = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      const url = new URL(request.url);
+      requests.push({ path: `${url.pathname}${url.search}`, authorization: request.headers.get("authorization") });
+      return answer(request);
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    requests,
+    answer(next: (request: Request) => Response) {
+      answer = next;
+    },
+    stop: () => server.stop(true),
+  };
+}
+
+const github = githubStandIn();
+const elsewhere = githubStandIn();
+const client = createGithubClient({ baseUrl: github.url, token: "test-token", userAgent: "gists-api/test", maxBodyBytes: 1024 * 1024 });
+
+const file = (name: string) => ({
+  filename: name,
+  type: "text/plain",
+  language: null,
+  raw_url: `https://gist.githubusercontent.com/o/a/raw/1/${name}`,
+  size: 3,
+});
+const gist = (id: string) => ({
+  id,
+  description: null,
+  html_url: `https://gist.github.com/${id}`,
+  created_at: "2020-01-01T00:00:00Z",
+  files: { "a.txt": file("a.txt") },
+});
+const json = (body: unknown, init: ResponseInit = {}) =>
+  new Response(typeof body === "string" ? body : JSON.stringify(body), { ...init, headers: { "content-type": "application/json", ...init.headers } });
+
+/** The page fetched, or the UpstreamError's kind and message. */
+async function fetched(options: { perPage?: number; validators?: { etag?: string } } = {}): Promise<GistsFetch | { kind: string; message: string }> {
+  try {
+    return await client.listUserGists("octo", 1, options.perPage ?? 30, { timeoutMs: 5_000, validators: options.validators });
+  } catch (error) {
+    if (error instanceof UpstreamError) return { kind: error.kind, message: error.message };
+    throw error;
+  }
+}
+
+beforeAll(() => {
+  elsewhere.answer(() => json([gist("foreign")]));
+});
+beforeEach(() => {
+  github.requests.length = 0;
+  elsewhere.requests.length = 0;
+});
+afterAll(() => {
+  github.stop();
+  elsewhere.stop();
+});
+
+describe("what GitHub answers, read with bounds", () => {
+  test("a page of gists comes back in the API's shape", async () => {
+    github.answer(() => json([gist("a"), gist("b")], { headers: { etag: '"e1"' } }));
+    const result = await fetched();
+    expect(result).toMatchObject({ kind: "page", page: { etag: '"e1"', gists: [{ id: "a", url: "https://gist.github.com/a" }, { id: "b" }] } });
+  });
+
+  test("JSON nested 100,000 levels inside a file field is a bad response", async () => {
+    github.answer(() => json(`[{"id":"a","files":{"a.txt":{"filename":${"[".repeat(100_000)}${"]".repeat(100_000)}}}}]`));
+    expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered with JSON nested deeper than 32 levels" });
+  });
+
+  test("more gists than the page holds, or a gist off the schema, is a bad response", async () => {
+    github.answer(() => json(Array.from({ length: 31 }, (_, index) => gist(`g${index}`))));
+    expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered with 31 gists for a page of 30" });
+    github.answer(() => json([{ ...gist("a"), files: { "a.txt": { ...file("a.txt"), size: 1.5 } } }]));
+    expect(await fetched()).toMatchObject({ kind: "bad-response", message: expect.stringContaining('"/files/a.txt/size"') });
+  });
+});
