@@ -74,6 +74,12 @@ describe("what GitHub answers, read with bounds", () => {
     expect(result).toMatchObject({ kind: "page", page: { etag: '"e1"', gists: [{ id: "a", url: "https://gist.github.com/a" }, { id: "b" }] } });
   });
 
+  test("304 to a request that sent no validators is a bad response; to one that did, not modified", async () => {
+    github.answer(() => new Response(null, { status: 304 }));
+    expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered 304 Not Modified to a request that sent no validators" });
+    expect(await fetched({ validators: { etag: '"e1"' } })).toEqual({ kind: "not-modified" });
+  });
+
   test("JSON nested 100,000 levels inside a file field is a bad response", async () => {
     github.answer(() => json(`[{"id":"a","files":{"a.txt":{"filename":${"[".repeat(100_000)}${"]".repeat(100_000)}}}}]`));
     expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered with JSON nested deeper than 32 levels" });

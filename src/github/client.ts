@@ -128,6 +128,7 @@ export function createGithubClient(options: GithubClientOptions) {
     span?.inject(headers);
     if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
     if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
+    const conditional = headers["if-none-match"] !== undefined || headers["if-modified-since"] !== undefined;
     const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
     let response: Response;
     let body: string;
@@ -152,7 +153,11 @@ export function createGithubClient(options: GithubClientOptions) {
     span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
     if (span && response.status >= 400) span.fail(String(response.status));
     if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
-    if (response.status === 304) return { kind: "not-modified" };
+    if (response.status === 304) {
+      // Without validators there is nothing a 304 could confirm: the cache has no copy to renew.
+      if (!conditional) throw new UpstreamError("bad-response", "GitHub answered 304 Not Modified to a request that sent no validators");
+      return { kind: "not-modified" };
+    }
     _raiseForStatus(response, body, rateLimit, username, now());
     return {
       kind: "page",
