@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { createGithubClient, UpstreamError, type GistsFetch } from "./client.ts";
+import { createGithubClient, maxRedirects, UpstreamError, type GistsFetch } from "./client.ts";
 
 /** A GitHub stand-in on loopback: each test sets how it answers; every request it gets is recorded. */
 function githubStandIn() {
@@ -90,5 +90,39 @@ describe("what GitHub answers, read with bounds", () => {
     expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered with 31 gists for a page of 30" });
     github.answer(() => json([{ ...gist("a"), files: { "a.txt": { ...file("a.txt"), size: 1.5 } } }]));
     expect(await fetched()).toMatchObject({ kind: "bad-response", message: expect.stringContaining('"/files/a.txt/size"') });
+  });
+});
+
+describe("redirects", () => {
+  test("within GITHUB_API_URL's origin are followed, with the token", async () => {
+    github.answer((request) =>
+      new URL(request.url).pathname.startsWith("/users/")
+        ? new Response(null, { status: 301, headers: { location: "/user/1/gists?page=1&per_page=30" } })
+        : json([gist("moved")]),
+    );
+    expect(await fetched()).toMatchObject({ kind: "page", page: { gists: [{ id: "moved" }] } });
+    expect(github.requests).toEqual([
+      { path: "/users/octo/gists?page=1&per_page=30", authorization: "Bearer test-token" },
+      { path: "/user/1/gists?page=1&per_page=30", authorization: "Bearer test-token" },
+    ]);
+  });
+
+  test("to another origin are not followed: a bad response naming it, and the other host hears nothing", async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      github.answer(() => new Response(null, { status, headers: { location: `${elsewhere.url}/users/octo/gists` } }));
+      expect(await fetched()).toEqual({
+        kind: "bad-response",
+        message: `GitHub redirected to ${elsewhere.url}, outside GITHUB_API_URL (${github.url}); not followed`,
+      });
+    }
+    expect(elsewhere.requests).toEqual([]);
+  });
+
+  test(`at most ${maxRedirects} within the origin, and none without a Location`, async () => {
+    github.answer(() => new Response(null, { status: 302, headers: { location: "/users/octo/gists?page=1&per_page=30" } }));
+    expect(await fetched()).toEqual({ kind: "bad-response", message: `GitHub redirected more than ${maxRedirects} times` });
+    expect(github.requests).toHaveLength(maxRedirects + 1);
+    github.answer(() => new Response(null, { status: 301 }));
+    expect(await fetched()).toEqual({ kind: "bad-response", message: "GitHub answered 301 without a usable Location" });
   });
 });

@@ -133,13 +133,7 @@ export function createGithubClient(options: GithubClientOptions) {
     let response: Response;
     let body: string;
     try {
-      response = await request.raw<ReadableStream<Uint8Array>, "stream">(path, {
-        query: { page, per_page: perPage },
-        headers,
-        responseType: "stream",
-        ignoreResponseError: true,
-        signal,
-      });
+      response = await followWithinOrigin(`${options.baseUrl}${path}?page=${page}&per_page=${perPage}`, headers, signal);
       body = await readCappedText(response, options.maxBodyBytes);
     } catch (error) {
       const failure = _failureOf(error, signal, attempt.timeoutMs);
@@ -168,6 +162,43 @@ export function createGithubClient(options: GithubClientOptions) {
         lastModified: response.headers.get("last-modified") ?? undefined,
       },
     };
+  }
+
+  // Redirects are followed here, not by fetch: only within GITHUB_API_URL's origin (the token and the answer
+  // stay GitHub's), at most maxRedirects of them, all within the attempt's one deadline.
+  async function followWithinOrigin(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    for (let redirects = 0; ; redirects++) {
+      const response = await request.raw<ReadableStream<Uint8Array>, "stream">(url, {
+        headers,
+        responseType: "stream",
+        ignoreResponseError: true,
+        redirect: "manual",
+        signal,
+      });
+      if (!redirectStatuses.has(response.status)) return response;
+      await response.body?.cancel().catch(() => {});
+      const next = _location(response.headers.get("location"), url);
+      if (next === undefined) throw new UpstreamError("bad-response", `GitHub answered ${response.status} without a usable Location`);
+      if (next.origin !== base.origin) {
+        throw new UpstreamError("bad-response", `GitHub redirected to ${next.origin}, outside GITHUB_API_URL (${base.origin}); not followed`);
+      }
+      if (redirects >= maxRedirects) throw new UpstreamError("bad-response", `GitHub redirected more than ${maxRedirects} times`);
+      url = next.href;
+    }
+  }
+}
+
+/** Most redirects followed within GITHUB_API_URL's origin (GitHub sends one for a renamed user). */
+export const maxRedirects = 3;
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+
+function _location(location: string | null, from: string): URL | undefined {
+  if (location === null) return undefined;
+  try {
+    return new URL(location, from);
+  } catch {
+    return undefined;
   }
 }
 
