@@ -93,6 +93,24 @@ describe("what GitHub answers, read with bounds", () => {
   });
 });
 
+describe("rate-limit headers", () => {
+  test("a reset or Retry-After more than an hour away is read as an hour", async () => {
+    const waits: Array<number | undefined> = [];
+    const limitedFor = async (headers: Record<string, string>) => {
+      github.answer(() => json({ message: "API rate limit exceeded" }, { status: 403, headers }));
+      const error = await client.listUserGists("octo", 1, 30, { timeoutMs: 5_000 }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UpstreamError);
+      waits.push((error as UpstreamError).retryAfterSeconds);
+    };
+    const inYears = String(Math.floor(Date.now() / 1000) + 1e9);
+    await limitedFor({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": inYears });
+    await limitedFor({ "retry-after": "1000000000" });
+    await limitedFor({ "retry-after": "60" });
+    expect(waits.map((wait) => wait !== undefined && wait > 3590 && wait <= 3601)).toEqual([true, true, false]);
+    expect(waits[2]).toBe(60);
+  });
+});
+
 describe("redirects", () => {
   test("within GITHUB_API_URL's origin are followed, with the token", async () => {
     github.answer((request) =>

@@ -143,7 +143,7 @@ export function createGithubClient(options: GithubClientOptions) {
     }
     options.observer?.request(String(response.status), (performance.now() - started) / 1000);
     options.observer?.received?.(body.length);
-    const rateLimit = _rateLimitOf(response.headers);
+    const rateLimit = _rateLimitOf(response.headers, now());
     span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
     if (span && response.status >= 400) span.fail(String(response.status));
     if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
@@ -224,21 +224,26 @@ function _raiseForStatus(response: Response, body: string, rateLimit: RateLimitS
   throw new UpstreamError("rejected", `GitHub refused the request with ${status}`);
 }
 
+// GitHub's rate-limit windows last an hour: a wait or a reset further away is read as an hour, so one bad
+// header cannot stop the service asking GitHub for longer.
+const maxRateLimitWaitSeconds = 3600;
+
 function _retryAfterSeconds(headers: Headers, rateLimit: RateLimitState, nowMs: number): number {
   const retryAfter = Number(headers.get("retry-after"));
-  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter);
+  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(maxRateLimitWaitSeconds, Math.ceil(retryAfter));
   if (rateLimit.resetAt !== undefined) return Math.max(1, Math.ceil(rateLimit.resetAt - nowMs / 1000));
   return 60;
 }
 
-function _rateLimitOf(headers: Headers): RateLimitState {
+function _rateLimitOf(headers: Headers, nowMs: number): RateLimitState {
   const limit = headers.get("x-ratelimit-limit");
   const remaining = headers.get("x-ratelimit-remaining");
   const reset = headers.get("x-ratelimit-reset");
   const state: RateLimitState = {};
   if (limit !== null && limit !== "" && Number.isFinite(Number(limit))) state.limit = Number(limit);
   if (remaining !== null && remaining !== "" && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
-  if (reset !== null && reset !== "" && Number.isFinite(Number(reset))) state.resetAt = Number(reset);
+  if (reset !== null && reset !== "" && Number.isFinite(Number(reset)))
+    state.resetAt = Math.min(Number(reset), Math.ceil(nowMs / 1000) + maxRateLimitWaitSeconds);
   return state;
 }
 
