@@ -217,6 +217,24 @@ describe("around every answer", () => {
   });
 });
 
+describe("DELETE /cache and the Host header", () => {
+  test("a DNS rebinding page (its own name in Host and Origin) is refused with 403 and clears nothing", async () => {
+    expect((await get("/octocat")).status).toBe(200);
+    const rebound = await get("/cache", { method: "DELETE", headers: { host: "evil.example", origin: "http://evil.example" } });
+    expect(rebound.status).toBe(403);
+    expect(rebound.json().detail).toContain("ADMIN_HOSTS");
+    expect((await get("/octocat")).response.headers.get("x-cache")).toBe("HIT");
+  });
+
+  test("an operator's names clear it: localhost, an IP address, the Service's name", async () => {
+    for (const host of ["localhost:8080", "10.244.0.7:8080", "gists-api", "gists-api.gists-api.svc.cluster.local"]) {
+      expect((await get("/octocat")).status).toBe(200);
+      expect({ host, status: (await get("/cache", { method: "DELETE", headers: { host } })).status }).toEqual({ host, status: 200 });
+      expect((await get("/octocat")).response.headers.get("x-cache")).toBe("MISS");
+    }
+  });
+});
+
 describe("bearerMatches", () => {
   test("accepts only the exact token", () => {
     expect(bearerMatches("Bearer s3cret", "s3cret")).toBe(true);

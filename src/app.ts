@@ -1,6 +1,7 @@
 import { swagger } from "@elysiajs/swagger";
 import { Elysia, type ValidationError } from "elysia";
 import { UpstreamError } from "./github/client.ts";
+import type { AdminHosts } from "./http/admin-hosts.ts";
 import { ApiError, errorResponse, toApiError } from "./http/errors.ts";
 import { contextOf } from "./http/request-context.ts";
 import type { Logger } from "./logger.ts";
@@ -23,6 +24,8 @@ export interface AppDeps {
   readiness: Readiness;
   logger: Logger;
   adminToken: string | undefined;
+  /** The names admin requests may carry in Host (ADMIN_HOSTS); IP addresses are always accepted. */
+  adminHosts: AdminHosts;
   answers: GistsAnswers;
   now?: () => number;
 }

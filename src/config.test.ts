@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       githubApiUrl: "https://api.github.com",
       githubToken: undefined,
       adminToken: undefined,
+      adminHosts: { names: ["localhost", "gists-api"], suffixes: [".localhost", ".svc", ".svc.cluster.local"] },
       corsOrigins: ["*"],
       logLevel: "info",
       cache: { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
@@ -69,6 +70,8 @@ describe("loadConfig", () => {
     ["UPSTREAM_MAX_CONCURRENCY", "0"],
     ["RATE_LIMIT_RPS", "fast"],
     ["GISTS_MAX_PAGES", "0"],
+    ["ADMIN_HOSTS", "*"],
+    ["ADMIN_HOSTS", "admin.example:8080"],
   ])("rejects %s=%s naming the variable", (name, value) => {
     const caught = configErrorOf({ [name]: value });
     expect(caught).toBeInstanceOf(ConfigError);

@@ -1,4 +1,5 @@
 import { slotOverheadBytes } from "./cache/policy.ts";
+import { parseAdminHosts, type AdminHosts } from "./http/admin-hosts.ts";
 import { keyValueList, otlpProtocol, samplerName, samplerRatio, tracesUrl, type SamplerConfig, type TracingConfig } from "./tracing/config.ts";
 
 /** The service's configuration: read once from the environment (flags may override), validated, passed down. */
@@ -8,6 +9,7 @@ export interface Config {
   githubApiUrl: string;
   githubToken: string | undefined;
   adminToken: string | undefined;
+  adminHosts: AdminHosts;
   corsOrigins: string[];
   logLevel: LogLevel;
   cache: CacheConfig;
@@ -117,6 +119,11 @@ export const settings: SettingDoc[] = [
   },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
   {
+    env: "ADMIN_HOSTS",
+    default: "localhost,.localhost,gists-api,.svc,.svc.cluster.local",
+    description: "Names `DELETE /cache` is accepted for in `Host`, besides IP addresses (`.suffix`: every name ending so); others are refused (DNS rebinding)",
+  },
+  {
     env: "CORS_ORIGINS",
     default: "*",
     description: "Comma-separated origins whose pages may read the API (GET, HEAD), or `*`; no origin is ever granted DELETE",
@@ -198,6 +205,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     githubApiUrl: _url("GITHUB_API_URL", env.GITHUB_API_URL),
     githubToken: _token("GITHUB_TOKEN", env.GITHUB_TOKEN),
     adminToken: _token("ADMIN_TOKEN", env.ADMIN_TOKEN),
+    adminHosts: _parsed("ADMIN_HOSTS", () => parseAdminHosts(_orDocumented("ADMIN_HOSTS", env.ADMIN_HOSTS))),
     corsOrigins: _origins("CORS_ORIGINS", env.CORS_ORIGINS),
     logLevel: _logLevel("LOG_LEVEL", overrides.logLevel ?? env.LOG_LEVEL),
     cache: {

@@ -102,7 +102,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cloneTemplates: runtimeName === "bun",
     grow: (slot, added) => gists.grow(slot, added),
   });
-  const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, now });
+  const app = createApp({ gists, answers, metrics, readiness, logger, adminToken: config.adminToken, adminHosts: config.adminHosts, now });
   // Probes and scrapes: a throttled kubelet would restart a healthy pod, and their spans would drown the users'.
   const probesAndScrapes = new Set([...probePaths, metricsPath]);
   const cors = createCors(config.corsOrigins);

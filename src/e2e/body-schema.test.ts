@@ -1,7 +1,7 @@
-import Ajv, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
 import { beforeAll, expect, test } from "bun:test";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import type { OpenAPIV3 } from "openapi-types";
+import { gistsPageValidator, violationsOf } from "./published-schema.ts";
 import { describeTargets, freshLogin, pastShortTtl as pastTtl, rawGet, shortTtl, timedTestMs, type RawReply, type Stack, useStack } from "./stack.ts";
 
 // Every 200 body the service sends, decoded from each content coding, must match the gistsPage schema its own
@@ -25,17 +25,6 @@ interface Checked {
   accepts: boolean;
 }
 
-/** The validator of the 200 body of `GET /{username}`, compiled from the document the service serves. */
-async function gistsPageValidator(s: Stack): Promise<ValidateFunction> {
-  const res = await s.request("/swagger/json");
-  expect(res.status).toBe(200);
-  const doc = (await res.json()) as OpenAPIV3.Document;
-  const ok = (doc.paths["/{username}"]?.get?.responses["200"] as OpenAPIV3.ResponseObject | undefined)?.content?.["application/json"];
-  expect(ok?.schema).toBeDefined();
-  // Not strict: the document carries OpenAPI's own keywords (example, nullable's companions, x- extensions).
-  return new Ajv({ allErrors: true, strict: false }).compile(ok!.schema as object);
-}
-
 /** GET `path` with one Accept-Encoding, decode the body as its Content-Encoding says and validate it. */
 async function check(s: Stack, validate: ValidateFunction, path: string, accepted: Accepted): Promise<Checked> {
   const reply: RawReply = await rawGet(`${s.service.url}${path}`, { "accept-encoding": accepted });
@@ -44,7 +33,7 @@ async function check(s: Stack, validate: ValidateFunction, path: string, accepte
   let violations = decode ? "" : `unexpected content-encoding ${coding}`;
   if (decode) {
     const body: unknown = JSON.parse(decode(reply.body).toString("utf8"));
-    violations = validate(body) ? "" : new Ajv().errorsText(validate.errors);
+    violations = violationsOf(validate, body);
   }
   const accepts = (acceptEncodings[accepted] as readonly string[]).includes(coding);
   return { path, accepted, status: reply.status, xCache: String(reply.headers["x-cache"]), coding, violations, accepts };

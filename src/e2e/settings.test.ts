@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { runCli } from "../testing/service.ts";
 import { describeTargets, timedTestMs } from "./stack.ts";
 
-/** One clearly invalid value for each setting of the cache, upstream, rate-limit and tracing features. */
+/** One clearly invalid value for each setting of the cache, upstream, rate-limit, admin and tracing features. */
 const invalid: Array<[string, string]> = [
   ["CACHE_STALE_TTL", "-1"],
   ["CACHE_NEGATIVE_TTL", "soon"],
@@ -19,6 +19,7 @@ const invalid: Array<[string, string]> = [
   ["RATE_LIMIT_RPS", "-1"],
   ["RATE_LIMIT_BURST", "big"],
   ["RATE_LIMIT_TRUSTED_HOPS", "-1"],
+  ["ADMIN_HOSTS", "*"],
   ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
   ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"],
   ["OTEL_TRACES_SAMPLER", "sometimes"],
@@ -32,7 +33,7 @@ async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Pro
   return results;
 }
 
-describeTargets("configuration errors of the cache, upstream, rate-limit and tracing settings", (target) => {
+describeTargets("configuration errors of the cache, upstream, rate-limit, admin and tracing settings", (target) => {
   test(
     "each invalid value exits 2 naming its variable",
     async () => {

@@ -1,29 +1,9 @@
 import { FetchError, ofetch } from "ofetch";
-import { BodyTooLarge, readCappedText } from "./body.ts";
+import type { Gist } from "../modules/gists/model.ts";
+import { BodyTooLarge, JsonTooDeep, maxJsonDepth, parseJsonWithin, readCappedText } from "./body.ts";
+import { shapeGists, UnpublishableGists } from "./gist-shape.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
 import { noTracing, type ClientSpan, type Tracing } from "../tracing/tracing.ts";
-
-/** One file of a gist as GitHub lists it; `encoding`, `truncated` and `content` come only on some answers. */
-export interface GithubGistFile {
-  filename: string;
-  type: string;
-  language: string | null;
-  raw_url: string;
-  size: number;
-  encoding?: string;
-  truncated?: boolean;
-  content?: string;
-}
-
-/** One public gist as GitHub lists it (only the fields the service reads; files are checked as an object only). */
-export interface GithubGist {
-  id: string;
-  description: string | null;
-  html_url: string;
-  created_at: string;
-  updated_at?: string;
-  files: Record<string, GithubGistFile>;
-}
 
 /** What GitHub's rate-limit headers said on an answer. */
 export interface RateLimitState {
@@ -32,9 +12,9 @@ export interface RateLimitState {
   resetAt?: number;
 }
 
-/** A page of gists fetched from GitHub, with the validators to revalidate it later. */
+/** A page of gists fetched from GitHub in the API's shape, with the validators to revalidate it later. */
 export interface GistsPage {
-  gists: GithubGist[];
+  gists: Gist[];
   links: PageLinks;
   etag?: string;
   lastModified?: string;
@@ -148,17 +128,12 @@ export function createGithubClient(options: GithubClientOptions) {
     span?.inject(headers);
     if (attempt.validators?.etag) headers["if-none-match"] = attempt.validators.etag;
     if (attempt.validators?.lastModified) headers["if-modified-since"] = attempt.validators.lastModified;
+    const conditional = headers["if-none-match"] !== undefined || headers["if-modified-since"] !== undefined;
     const signal = AbortSignal.timeout(Math.max(1, attempt.timeoutMs));
     let response: Response;
     let body: string;
     try {
-      response = await request.raw<ReadableStream<Uint8Array>, "stream">(path, {
-        query: { page, per_page: perPage },
-        headers,
-        responseType: "stream",
-        ignoreResponseError: true,
-        signal,
-      });
+      response = await followWithinOrigin(`${options.baseUrl}${path}?page=${page}&per_page=${perPage}`, headers, signal);
       body = await readCappedText(response, options.maxBodyBytes);
     } catch (error) {
       const failure = _failureOf(error, signal, attempt.timeoutMs);
@@ -168,21 +143,62 @@ export function createGithubClient(options: GithubClientOptions) {
     }
     options.observer?.request(String(response.status), (performance.now() - started) / 1000);
     options.observer?.received?.(body.length);
-    const rateLimit = _rateLimitOf(response.headers);
+    const rateLimit = _rateLimitOf(response.headers, now());
     span?.set({ "http.response.status_code": response.status, "github.rate_limit.remaining": rateLimit.remaining });
     if (span && response.status >= 400) span.fail(String(response.status));
     if (rateLimit.remaining !== undefined || rateLimit.resetAt !== undefined) options.observer?.rateLimit(rateLimit);
-    if (response.status === 304) return { kind: "not-modified" };
+    if (response.status === 304) {
+      // Without validators there is nothing a 304 could confirm: the cache has no copy to renew.
+      if (!conditional) throw new UpstreamError("bad-response", "GitHub answered 304 Not Modified to a request that sent no validators");
+      return { kind: "not-modified" };
+    }
     _raiseForStatus(response, body, rateLimit, username, now());
     return {
       kind: "page",
       page: {
-        gists: _parseGists(body),
+        gists: _readGists(body, perPage),
         links: parseLinkHeader(response.headers.get("link")),
         etag: response.headers.get("etag") ?? undefined,
         lastModified: response.headers.get("last-modified") ?? undefined,
       },
     };
+  }
+
+  // Redirects are followed here, not by fetch: only within GITHUB_API_URL's origin (the token and the answer
+  // stay GitHub's), at most maxRedirects of them, all within the attempt's one deadline.
+  async function followWithinOrigin(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    for (let redirects = 0; ; redirects++) {
+      const response = await request.raw<ReadableStream<Uint8Array>, "stream">(url, {
+        headers,
+        responseType: "stream",
+        ignoreResponseError: true,
+        redirect: "manual",
+        signal,
+      });
+      if (!redirectStatuses.has(response.status)) return response;
+      await response.body?.cancel().catch(() => {});
+      const next = _location(response.headers.get("location"), url);
+      if (next === undefined) throw new UpstreamError("bad-response", `GitHub answered ${response.status} without a usable Location`);
+      if (next.origin !== base.origin) {
+        throw new UpstreamError("bad-response", `GitHub redirected to ${next.origin}, outside GITHUB_API_URL (${base.origin}); not followed`);
+      }
+      if (redirects >= maxRedirects) throw new UpstreamError("bad-response", `GitHub redirected more than ${maxRedirects} times`);
+      url = next.href;
+    }
+  }
+}
+
+/** Most redirects followed within GITHUB_API_URL's origin (GitHub sends one for a renamed user). */
+export const maxRedirects = 3;
+
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+
+function _location(location: string | null, from: string): URL | undefined {
+  if (location === null) return undefined;
+  try {
+    return new URL(location, from);
+  } catch {
+    return undefined;
   }
 }
 
@@ -208,49 +224,44 @@ function _raiseForStatus(response: Response, body: string, rateLimit: RateLimitS
   throw new UpstreamError("rejected", `GitHub refused the request with ${status}`);
 }
 
+// GitHub's rate-limit windows last an hour: a wait or a reset further away is read as an hour, so one bad
+// header cannot stop the service asking GitHub for longer.
+const maxRateLimitWaitSeconds = 3600;
+
 function _retryAfterSeconds(headers: Headers, rateLimit: RateLimitState, nowMs: number): number {
   const retryAfter = Number(headers.get("retry-after"));
-  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.ceil(retryAfter);
+  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(maxRateLimitWaitSeconds, Math.ceil(retryAfter));
   if (rateLimit.resetAt !== undefined) return Math.max(1, Math.ceil(rateLimit.resetAt - nowMs / 1000));
   return 60;
 }
 
-function _rateLimitOf(headers: Headers): RateLimitState {
+function _rateLimitOf(headers: Headers, nowMs: number): RateLimitState {
   const limit = headers.get("x-ratelimit-limit");
   const remaining = headers.get("x-ratelimit-remaining");
   const reset = headers.get("x-ratelimit-reset");
   const state: RateLimitState = {};
   if (limit !== null && limit !== "" && Number.isFinite(Number(limit))) state.limit = Number(limit);
   if (remaining !== null && remaining !== "" && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
-  if (reset !== null && reset !== "" && Number.isFinite(Number(reset))) state.resetAt = Number(reset);
+  if (reset !== null && reset !== "" && Number.isFinite(Number(reset)))
+    state.resetAt = Math.min(Number(reset), Math.ceil(nowMs / 1000) + maxRateLimitWaitSeconds);
   return state;
 }
 
-function _parseGists(body: string): GithubGist[] {
+// Bounded parsing first (a nesting bomb is refused before JSON.parse recurses into it), then the published schema.
+function _readGists(body: string, perPage: number): Gist[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
-  } catch {
+    parsed = parseJsonWithin(body, maxJsonDepth);
+  } catch (error) {
+    if (error instanceof JsonTooDeep) throw new UpstreamError("bad-response", `GitHub answered with JSON ${error.message}`);
     throw new UpstreamError("bad-response", "GitHub answered with a body that is not JSON", { retryable: true });
   }
-  if (!Array.isArray(parsed)) throw new UpstreamError("bad-response", "GitHub answered with JSON that is not a list of gists");
-  for (const item of parsed) {
-    if (!_isGist(item)) throw new UpstreamError("bad-response", "GitHub answered with an item that is not a gist");
+  try {
+    return shapeGists(parsed, perPage);
+  } catch (error) {
+    if (error instanceof UnpublishableGists) throw new UpstreamError("bad-response", error.message);
+    throw error;
   }
-  return parsed as GithubGist[];
-}
-
-function _isGist(item: unknown): item is GithubGist {
-  if (typeof item !== "object" || item === null) return false;
-  const gist = item as Record<string, unknown>;
-  return (
-    typeof gist.id === "string" &&
-    typeof gist.html_url === "string" &&
-    typeof gist.created_at === "string" &&
-    (gist.description === null || gist.description === undefined || typeof gist.description === "string") &&
-    typeof gist.files === "object" &&
-    gist.files !== null
-  );
 }
 
 function _isTimeout(error: unknown): boolean {

@@ -73,12 +73,25 @@ describe("chaos faults", () => {
     expect(fake.inFlight).toBe(0);
   });
 
+  test("answer sends exactly the status, headers and body it is given, with GitHub's rate-limit headers", async () => {
+    fake.setFault("octocat", { kind: "answer", status: 301, headers: { location: "https://elsewhere.example/x" }, times: 1 });
+    const moved = await fetch(`${fake.url}/users/octocat/gists`, { redirect: "manual" });
+    expect([moved.status, moved.headers.get("location"), moved.headers.get("x-ratelimit-limit")]).toEqual([301, "https://elsewhere.example/x", "5000"]);
+    fake.setFault("octocat", { kind: "answer", status: 200, body: '[{"id":1}]', times: 1 });
+    const odd = await get("/users/octocat/gists");
+    expect([odd.status, await odd.text()]).toEqual([200, '[{"id":1}]']);
+    expect((await get("/users/octocat/gists")).status).toBe(200);
+  });
+
   test("the control API accepts the new kinds and checks their numbers", () => {
     expect(parseFault({ kind: "trickle", bytes: 8, intervalMs: 10 })).toEqual({ kind: "trickle", bytes: 8, intervalMs: 10 });
     expect(parseFault({ kind: "truncated" })).toEqual({ kind: "truncated" });
     expect(parseFault({ kind: "wrong-content-type" })).toEqual({ kind: "wrong-content-type" });
     expect(() => parseFault({ kind: "trickle", bytes: 0 })).toThrow("fault.bytes");
     expect(() => parseFault({ kind: "trickle", intervalMs: "x" })).toThrow("fault.intervalMs");
+    expect(parseFault({ kind: "answer", status: 304 })).toEqual({ kind: "answer", status: 304 });
+    expect(() => parseFault({ kind: "answer", status: 200, body: 5 })).toThrow("fault.body");
+    expect(() => parseFault({ kind: "answer", status: 200, headers: { a: 1 } })).toThrow("fault.headers");
   });
 });
 

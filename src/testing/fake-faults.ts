@@ -18,6 +18,11 @@ export type Fault = (
   | { kind: "wrong-content-type" }
   /** The normal answer, `bytes` at a time (default 64) every `intervalMs` (default 50): a slow body, not a slow head. */
   | { kind: "trickle"; bytes?: number; intervalMs?: number }
+  /**
+   * Exactly this answer instead of GitHub's: any status, headers and body (a hostile or broken upstream). The
+   * rate-limit headers are added unless `headers` sets them; content-length is always the body's.
+   */
+  | { kind: "answer"; status: number; headers?: Record<string, string>; body?: string }
 ) & { times?: number; delayMs?: number };
 
 /** Faults keyed by lower-cased login, or "*" for every login. */
@@ -71,12 +76,20 @@ export function parseFault(value: unknown): Fault | null {
     "truncated",
     "wrong-content-type",
     "trickle",
+    "answer",
   ];
   const fault = value as Fault;
   if (typeof value !== "object" || !kinds.includes(fault.kind)) {
     throw new Error(`fault.kind must be one of ${kinds.join(", ")}`);
   }
-  if (fault.kind === "status" && !Number.isInteger(fault.status)) throw new Error("fault.status must be an integer");
+  if ((fault.kind === "status" || fault.kind === "answer") && !Number.isInteger(fault.status)) throw new Error("fault.status must be an integer");
+  if (fault.kind === "answer") {
+    if (fault.body !== undefined && typeof fault.body !== "string") throw new Error("fault.body must be a string");
+    const headers = fault.headers ?? {};
+    if (typeof headers !== "object" || Object.values(headers).some((value) => typeof value !== "string")) {
+      throw new Error("fault.headers must map names to strings");
+    }
+  }
   if (fault.kind === "latency" && typeof fault.ms !== "number") throw new Error("fault.ms must be a number");
   if (fault.kind === "secondary-rate-limit" && typeof fault.retryAfter !== "number") {
     throw new Error("fault.retryAfter must be a number");

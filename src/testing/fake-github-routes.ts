@@ -109,6 +109,8 @@ function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: S
       return _send(res, 200, headers, JSON.stringify({ message: "x" }));
     case "secondary-rate-limit":
       return _send(res, fault.status ?? 403, { ...headers, "retry-after": String(fault.retryAfter) }, _SECONDARY_LIMIT_BODY);
+    case "answer":
+      return _send(res, fault.status, { ...headers, ...fault.headers }, fault.body);
   }
 }
 

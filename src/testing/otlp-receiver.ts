@@ -12,7 +12,12 @@ export type ReceiverMode =
   /** Answers `status` (503 unless set; 429/502/503/504 are the ones an exporter retries) and keeps nothing. */
   | { kind: "fail"; status?: number; retryAfterSeconds?: number }
   /** Holds each answer back `ms` milliseconds, then accepts (unless the exporter gave up first). */
-  | { kind: "hang"; ms: number };
+  | { kind: "hang"; ms: number }
+  /**
+   * Answers 200 with a body that never ends: `chunkBytes` (64 KiB unless set) every `intervalMs` (as fast as
+   * the exporter reads, unless set), until the exporter closes the connection. Keeps nothing.
+   */
+  | { kind: "stream"; chunkBytes?: number; intervalMs?: number };
 
 /** One export request as it reached the receiver. */
 export interface ReceivedRequest {
@@ -30,6 +35,8 @@ export interface ReceivedRequest {
   spans: ReceivedSpan[];
   /** Why the request was refused, when it was. */
   error?: string;
+  /** For an endless answer: bytes written so far, and whether the exporter has closed the connection. */
+  streamed?: { bytes: number; closed: boolean };
 }
 
 /** A running OTLP/HTTP trace receiver on 127.0.0.1 and what it has received. */
@@ -83,6 +90,7 @@ export async function startOtlpReceiver(options: { mode?: ReceiverMode } = {}): 
     const body = await _readBody(req);
     if (body === undefined) return refuse(413, encoding, `body over ${_MAX_BODY_BYTES} bytes`);
     const current = mode;
+    if (current.kind === "stream") return _stream(request, req, res, current, timers);
     if (current.kind === "fail") {
       const retryAfter: Record<string, string> = current.retryAfterSeconds === undefined ? {} : { "retry-after": String(current.retryAfterSeconds) };
       return refuse(current.status ?? 503, encoding, "the collector is failing on purpose", retryAfter);
@@ -113,7 +121,7 @@ export async function startOtlpReceiver(options: { mode?: ReceiverMode } = {}): 
     tracesUrl: `${url}/v1/traces`,
     spans,
     // Copies: an assertion library that rewrites what it matched must not rewrite the record.
-    requests: () => received.map((r) => ({ ...r, headers: { ...r.headers }, spans: [...r.spans] })),
+    requests: () => received.map((r) => ({ ...r, headers: { ...r.headers }, spans: [...r.spans], ...(r.streamed ? { streamed: { ...r.streamed } } : {}) })),
     waitForSpans(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -185,6 +193,42 @@ function _decompress(body: Uint8Array, contentEncoding: string): Uint8Array | un
     if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return undefined;
     throw new OtlpBadData(`Content-Encoding is gzip but the body does not gunzip: ${(error as Error).message}`);
   }
+}
+
+// An endless 200: as fast as the socket drains, or one chunk per interval. Stops when the exporter hangs up.
+function _stream(
+  request: ReceivedRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  mode: { chunkBytes?: number; intervalMs?: number },
+  timers: Set<ReturnType<typeof setTimeout>>,
+): void {
+  const chunk = Buffer.alloc(mode.chunkBytes ?? 64 * 1024, 0x0a);
+  const streamed = { bytes: 0, closed: false };
+  request.status = 200;
+  request.streamed = streamed;
+  res.writeHead(200, { "content-type": request.contentType || "application/x-protobuf" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const write = () => {
+    streamed.bytes += chunk.length;
+    return res.write(chunk);
+  };
+  const next = () => {
+    if (streamed.closed) return;
+    if (mode.intervalMs === undefined) {
+      while (!streamed.closed && write()) {}
+      return;
+    }
+    write();
+    timer = setTimeout(() => (timers.delete(timer!), next()), mode.intervalMs);
+    timers.add(timer);
+  };
+  res.on("drain", () => mode.intervalMs === undefined && next());
+  req.socket.once("close", () => {
+    streamed.closed = true;
+    if (timer) clearTimeout(timer), timers.delete(timer);
+  });
+  next();
 }
 
 function _send(res: ServerResponse, status: number, encoding: OtlpEncoding, body: Uint8Array): void {

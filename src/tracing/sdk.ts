@@ -13,8 +13,6 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { B3Propagator } from "@opentelemetry/propagator-b3";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -25,23 +23,22 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
-  type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../logger.ts";
 import { version } from "../version.ts";
 import { followsParent, samplesRoots, type SamplerConfig, type TracingConfig } from "./config.ts";
+import { createSpanExporter } from "./export.ts";
 import type { ClientSpan, RequestOutcome, RequestSpan, TraceAttributes, Tracing } from "./tracing.ts";
 
 /** What export problems the log hears of: at most one line per interval, with how many were held back. */
 const exportReportMs = 60_000;
 
-/** Tracing on the OpenTelemetry SDK: a batch processor with a bounded queue, OTLP/HTTP export, W3C and B3 parents. */
+/** Tracing on the OpenTelemetry SDK: a batch processor with a bounded queue, bounded OTLP/HTTP export, W3C and B3 parents. */
 export function createTracing(config: TracingConfig, logger: Logger): Tracing {
   _reportExportProblems(logger);
   // The request's span travels with its async work (GitHub, Redis) through AsyncLocalStorage, in Bun and Deno.
   contexts.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const exporterOptions = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMs };
-  const exporter: SpanExporter = config.protocol === "http/json" ? new JsonExporter(exporterOptions) : new ProtobufExporter(exporterOptions);
+  const exporter = createSpanExporter(config);
   const provider = new BasicTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ ...config.resourceAttributes, "service.name": config.serviceName, "service.version": version })),
     sampler: _sampler(config.sampler),

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { Elysia, t } from "elysia";
+import { adminHostRefusal, type AdminHosts } from "../../http/admin-hosts.ts";
 import { ApiError } from "../../http/errors.ts";
 import { cacheStats, errorBody } from "../gists/model.ts";
 import type { GistsService } from "../gists/service.ts";
@@ -8,10 +9,11 @@ import type { GistsService } from "../gists/service.ts";
 export interface CacheAdminDeps {
   gists: GistsService;
   adminToken: string | undefined;
+  adminHosts: AdminHosts;
 }
 
-/** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_TOKEN when it is set). */
-export function cacheAdminModule({ gists, adminToken }: CacheAdminDeps) {
+/** `GET /cache/stats` and `DELETE /cache` (guarded by ADMIN_HOSTS, and by ADMIN_TOKEN when it is set). */
+export function cacheAdminModule({ gists, adminToken, adminHosts }: CacheAdminDeps) {
   return new Elysia({ name: "cache-admin" })
     .get("/cache/stats", () => gists.stats(), {
       response: cacheStats,
@@ -20,6 +22,9 @@ export function cacheAdminModule({ gists, adminToken }: CacheAdminDeps) {
     .delete(
       "/cache",
       async ({ headers }) => {
+        // Checked first and whatever the token: a DNS rebinding page sends its own name, which no operator uses.
+        const wrongHost = adminHostRefusal(adminHosts, headers.host);
+        if (wrongHost) throw new ApiError(403, wrongHost);
         if (adminToken && !bearerMatches(headers.authorization, adminToken)) {
           throw new ApiError(401, "DELETE /cache needs the header 'Authorization: Bearer <ADMIN_TOKEN>'", {
             "www-authenticate": "Bearer",
@@ -44,11 +49,13 @@ export function cacheAdminModule({ gists, adminToken }: CacheAdminDeps) {
             { description: "The cache is empty" },
           ),
           401: errorBody,
+          403: errorBody,
         },
         detail: {
           summary: "Empty the cache",
           description:
             "Empties this replica's cache and, with REDIS_URL, the shared tier, which tells every replica to empty its own. " +
+            "The Host header must be an IP address or a name in ADMIN_HOSTS (403 otherwise), so a web page cannot send it through DNS rebinding. " +
             "When ADMIN_TOKEN is set, requires `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time).",
           tags: ["cache"],
           security: [{ bearer: [] }],

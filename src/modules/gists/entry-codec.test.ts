@@ -5,7 +5,7 @@ import { notFoundEntry, pageEntry } from "./entry.ts";
 const gists = Array.from({ length: 20 }, (_, i) => ({
   id: `g${i}`,
   description: `gist number ${i} with enough words to be worth compressing`,
-  html_url: `https://gist.github.com/g${i}`,
+  url: `https://gist.github.com/g${i}`,
   created_at: "2020-01-01T00:00:00Z",
   files: {
     [`f${i}.md`]: {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { negotiateEncoding } from "./answer.ts";
-import type { GithubGist, GithubGistFile } from "../../github/client.ts";
+import type { Gist } from "./model.ts";
 import { allocatedBytes, bodyFor, completeEntry, notFoundEntry, pageEntry, pickEncoding } from "./entry.ts";
 
-/** A file as GitHub lists it; `language` is null for a kind GitHub does not recognise. */
+/** A file in the API's shape; `language` is null for a kind GitHub does not recognise. */
 const file = (gistId: string, filename: string, language: string | null) => ({
   filename,
   type: language === null ? "text/plain" : "text/markdown",
@@ -13,10 +13,10 @@ const file = (gistId: string, filename: string, language: string | null) => ({
   size: 40 + filename.length,
 });
 
-const gist = (id: string): GithubGist => ({
+const gist = (id: string): Gist => ({
   id,
   description: id === "b" ? null : `gist ${id}`,
-  html_url: `https://gist.github.com/${id}`,
+  url: `https://gist.github.com/${id}`,
   created_at: "2020-01-01T00:00:00Z",
   files: { [`${id}.md`]: file(id, `${id}.md`, "Markdown"), "notes.txt": file(id, "notes.txt", null) },
 });
@@ -48,19 +48,6 @@ describe("gists entries", () => {
     expect(entry.upstream).toEqual({ etag: '"up"', lastModified: "Mon" });
     expect(entry.etag).toMatch(/^W\/"[\w-]+"$/);
     expect(entry.bytes).toBe(allocatedBytes(entry.hit.identity) + allocatedBytes(entry.hit.gzip) + allocatedBytes(entry.hit.br));
-  });
-
-  test("files pass on as GitHub sends them, keyed by name, with encoding and truncated when sent and never content", () => {
-    const sent = gist("c");
-    sent.files["big.log"] = { ...file("c", "big.log", "Text"), encoding: "utf-8", truncated: true, content: "x".repeat(2048) };
-    sent.files["odd.bin"] = { ...file("c", "odd.bin", null), extra: "not documented" } as GithubGistFile;
-    const [shaped] = decode(pageEntry({ gists: [sent], links: {} }, { username: "o", page: 1, perPage: 1 }, 60).hit.identity).data;
-    expect(Object.keys(shaped.files)).toEqual(["c.md", "notes.txt", "big.log", "odd.bin"]);
-    expect(shaped.files["c.md"]).toEqual(file("c", "c.md", "Markdown"));
-    expect(shaped.files["notes.txt"].language).toBeNull();
-    expect(shaped.files["big.log"]).toEqual({ ...file("c", "big.log", "Text"), encoding: "utf-8", truncated: true });
-    expect(shaped.files["odd.bin"]).toEqual(file("c", "odd.bin", null));
-    expect(Object.keys(shaped.files["big.log"])).toEqual(["filename", "type", "language", "raw_url", "size", "encoding", "truncated"]);
   });
 
   test("a complete list joins the pages' items in order", () => {

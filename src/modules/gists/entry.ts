@@ -2,10 +2,9 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { brotliCompressSync, constants as zlib } from "node:zlib";
 import type { CachedValue } from "../../cache/policy.ts";
-import type { GistsPage, GithubGist, GithubGistFile, Validators } from "../../github/client.ts";
+import type { GistsPage, Validators } from "../../github/client.ts";
 import type { PreparedAnswer } from "../../http/way-out.ts";
 import { gzip } from "../../runtime.ts";
-import type { Gist, GistFile } from "./model.ts";
 
 /** Content codings the service can send. */
 export type Encoding = "br" | "gzip" | "identity";
@@ -49,9 +48,9 @@ export const compressionThreshold = 1024;
 const encoder = new TextEncoder();
 const dataPrefix = '{"data":[';
 
-/** The entry for one page of gists fetched from GitHub. */
+/** The entry for one page of gists fetched from GitHub (already in the API's shape, checked against its schema). */
 export function pageEntry(page: GistsPage, request: { username: string; page: number; perPage: number }, ttlSeconds: number): GistsEntry {
-  const data = page.gists.map(shapeGist);
+  const data = page.gists;
   const itemsJson = JSON.stringify(data).slice(1, -1);
   const pagination = {
     page: request.page,
@@ -90,30 +89,6 @@ export function notFoundEntry(username: string): GistsEntry {
     count: 0,
     bytes: 64 + username.length * 2,
   };
-}
-
-/** The API's shape of one gist: GitHub's html_url as `url`, and GitHub's `files` object without file contents. */
-export function shapeGist(gist: GithubGist): Gist {
-  const files: Record<string, GistFile> = {};
-  for (const [name, file] of Object.entries(gist.files)) files[name] = _shapeFile(file);
-  return {
-    id: gist.id,
-    description: gist.description ?? null,
-    url: gist.html_url,
-    created_at: gist.created_at,
-    updated_at: gist.updated_at,
-    files,
-  };
-}
-
-// GitHub's documented fields in GitHub's order; `content` (up to a megabyte each) and anything new stay out.
-function _shapeFile(file: GithubGistFile): GistFile {
-  // Only the files object as a whole is checked when GitHub's answer is read: a file that is not an object adds nothing.
-  const from: Partial<GithubGistFile> = typeof file === "object" && file !== null ? file : {};
-  const shaped: GistFile = { filename: from.filename!, type: from.type!, language: from.language!, raw_url: from.raw_url!, size: from.size! };
-  if (from.encoding !== undefined) shaped.encoding = from.encoding;
-  if (from.truncated !== undefined) shaped.truncated = from.truncated;
-  return shaped;
 }
 
 /** The body for a verdict: a hit's bytes as stored, or the head with a `cache` part for misses and stale answers. */

@@ -1,3 +1,4 @@
+import { Kind, TypeRegistry } from "@sinclair/typebox";
 import { t } from "elysia";
 
 /** A GitHub login: 1–39 letters, digits and single hyphens, neither first nor last. */
@@ -58,17 +59,21 @@ export const gistsQuery = t.Object({
 });
 
 // Elysia's t.Integer also takes numeric strings (it coerces query parameters); answers carry real integers.
-const integer = (options: { description?: string } = {}) => t.Unsafe<number>({ type: "integer", ...options });
+// TypeBox's own Integer kind publishes `{"type":"integer"}` and compiles to a check of a real integer.
+const integer = (options: { description?: string; minimum?: number } = {}) => t.Unsafe<number>({ [Kind]: "Integer", type: "integer", ...options });
+
+// OpenAPI 3.0 has no null type: a nullable string is published as `nullable: true` and checked as "a string or null".
+TypeRegistry.Set("NullableString", (_schema, value) => value === null || typeof value === "string");
+const nullableString = (description: string) => t.Unsafe<string | null>({ [Kind]: "NullableString", type: "string", nullable: true, description });
 
 /** One file of a gist, as GitHub lists it (its content is never included). */
 export const gistFile = t.Object(
   {
     filename: t.String(),
     type: t.String({ description: "MIME type, as GitHub guesses it from the name" }),
-    // OpenAPI 3.0 has no null type: a nullable string.
-    language: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when GitHub does not recognise the language" }),
+    language: nullableString("null when GitHub does not recognise the language"),
     raw_url: t.String({ description: "Where the file's content can be downloaded" }),
-    size: integer({ description: "Size of the content in bytes" }),
+    size: integer({ minimum: 0, description: "Size of the content in bytes" }),
     encoding: t.Optional(t.String({ description: "Present when GitHub sends it, e.g. utf-8" })),
     truncated: t.Optional(t.Boolean({ description: "Present when GitHub sends it" })),
   },
@@ -77,7 +82,10 @@ export const gistFile = t.Object(
 
 /** A gist's files keyed by file name, passed on from GitHub. */
 export const gistFiles = t.Unsafe<Record<string, typeof gistFile.static>>({
+  // An object with no fixed properties, so TypeBox compiles it: every key is a file name, none is special.
+  [Kind]: "Object",
   type: "object",
+  properties: {},
   additionalProperties: gistFile,
   description: "The gist's files keyed by file name, as GitHub sends them (without their content)",
 });
@@ -86,7 +94,7 @@ export const gistFiles = t.Unsafe<Record<string, typeof gistFile.static>>({
 export const gist = t.Object(
   {
     id: t.String(),
-    description: t.Unsafe<string | null>({ type: "string", nullable: true, description: "null when the gist has none" }),
+    description: nullableString("null when the gist has none"),
     url: t.String({ description: "The gist's page on GitHub (html_url)" }),
     created_at: t.String(),
     updated_at: t.Optional(t.String()),

@@ -105,7 +105,8 @@ export const gistsResponses: OpenAPIV3.ResponsesObject = {
     },
   ),
   502: error(
-    "GitHub failed (5xx, connection error, a body that is not a list of gists, or the circuit breaker is open) and no cached copy can answer",
+    "GitHub failed (5xx, connection error, an answer this document cannot describe: a gist off this schema, more gists than per_page, " +
+      "JSON nested past 32 levels, an unasked 304, a redirect off GITHUB_API_URL's origin; or the circuit breaker is open) and no cached copy can answer",
     "GitHub answered 500; try again later",
   ),
   504: error("GitHub did not answer within UPSTREAM_TIMEOUT_MS and no cached copy can answer", "GitHub did not answer within 5000 ms; try again later"),
