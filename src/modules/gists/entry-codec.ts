@@ -6,7 +6,7 @@ import { entryFromHead, headOf, notFoundEntry, type GistsEntry } from "./entry.t
  * The shared tier's format of a gists entry: "GAPI", a version byte, the length of a JSON header (4 bytes,
  * big-endian), the header, then the entry's head (its data and pagination). The bodies, ETag and weight are
  * made again by the replica that reads it, with that replica's TTL in the `cache` part: nothing a replica
- * sends is decided by another's settings. The timeline is checked here for order only; freshness.ts bounds it.
+ * sends is decided by another's settings. The timeline is read as written; freshness.ts decides what it is worth.
  */
 export function createEntryCodec(ttlSeconds: number): EntryCodec<GistsEntry> {
   return {
@@ -97,7 +97,6 @@ function _header(bytes: Uint8Array): Header | undefined {
   if (upstream.etag !== undefined && typeof upstream.etag !== "string") return undefined;
   if (upstream.lastModified !== undefined && typeof upstream.lastModified !== "string") return undefined;
   const header = value as unknown as Header;
-  if (!(header.storedAt <= header.freshUntil && header.freshUntil <= header.staleUntil)) return undefined;
   return { ...header, upstream: { etag: upstream.etag as string | undefined, lastModified: upstream.lastModified as string | undefined } };
 }
 
