@@ -130,10 +130,13 @@ describeTargets("past the stale window", (target) => {
       const failing = refreshFailures.map(([name]) => freshLogin(`sie${name}`));
       const logins = [inWindow, pastWindow, ...failing];
       for (const login of logins) s.fake.setUser(login, 3);
-      const warm = await Promise.all(logins.map((login) => getGists(s, `/${login}`)));
-      const warmedAt = Date.now();
+      // The page checked inside the window is stored alone, so its age is known within one request's time
+      // whatever the machine's load; the others are only ever asked for past the window.
+      const inWindowWarm = await getGists(s, `/${inWindow}`);
       await Bun.sleep(1_100);
       expectStale(await getGists(s, `/${inWindow}`), 1);
+      const warm = [inWindowWarm, ...(await Promise.all(logins.slice(1).map((login) => getGists(s, `/${login}`))))];
+      const warmedAt = Date.now();
 
       await Bun.sleep(Math.max(0, warmedAt + 2_200 - Date.now()));
       const foreground = await getGists(s, `/${pastWindow}`);
