@@ -17,7 +17,8 @@ const redisTimeoutMs = 500;
 const detectionBoundMs = 2 * 1_000 + redisTimeoutMs;
 // After the path heals: a connection attempt under way gives up after its connect timeout, max(1000, 4 x
 // REDIS_TIMEOUT_MS); the next one starts within the retry delay (1 s at most); its first heartbeat reads the new
-// epoch within REDIS_TIMEOUT_MS and the local cache goes with the old one.
+// epoch within REDIS_TIMEOUT_MS and the local cache goes with the old one. (The cut outlasts the 2 s ioredis gives
+// an abandoned connection to close, which a heal within two seconds of the detection would add.)
 const healBoundMs = Math.max(1_000, 4 * redisTimeoutMs) + 1_000 + redisTimeoutMs;
 // What a busy 2-core machine may add to either (timers late, a process descheduled), never a design's worth.
 const slackMs = 1_500;
@@ -91,8 +92,10 @@ for (const target of targetsFromEnv()) {
       const answers: Record<string, number> = {};
       let running = true;
       let noticed = false;
+      // It ends with the test's timeout at the latest: a failure must not leave it asking a stopped replica forever.
+      const trafficUntil = Date.now() + 60_000;
       const traffic = (async () => {
-        for (let n = 0; running; n++) {
+        for (let n = 0; running && Date.now() < trafficUntil; n++) {
           const cold = noticed && n % 3 === 0;
           const login = cold ? freshLogin("cold") : cached[n % 2]!;
           if (cold) fake.setUser(login, 1);
