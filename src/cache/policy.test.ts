@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createFleet } from "../fleet/fleet.ts";
+import { createFleet, type Fleet } from "../fleet/fleet.ts";
 import { createMemoryTier } from "../fleet/memory-store.ts";
 import { createManualClock } from "../testing/manual-clock.ts";
 import { createFreshness } from "./freshness.ts";
@@ -333,6 +333,40 @@ describe("createCachePolicy with a fleet", () => {
     expect(b.policy.size).toBe(0);
     const after = await b.policy.resolve("k", source.load, "allow-stale");
     expect([after.verdict, after.slot.value.text]).toEqual(["MISS", "v2"]);
+  });
+
+  test("a request whose shared lookup outlasts another's load answers that load's copy instead of loading again", async () => {
+    // No lease can be had (a full Redis, a foreign key at the lease's name), so every load fetches.
+    const lookups: Array<() => void> = [];
+    const fleet: Fleet<Value> = {
+      counters: { hits: 0, misses: 0, leaseWaits: { filled: 0, failed: 0, timeout: 0 } },
+      lookup: () => new Promise((resolve) => lookups.push(() => resolve(undefined))),
+      load: async (_key, _held, fetch) => ({ kind: "fetched", result: await fetch() }),
+      share: async () => {},
+      clear: async () => false,
+      onClear: () => {},
+      heartbeat: async () => true,
+    };
+    const policy = createCachePolicy<Value>({
+      limits: { maxEntries: 100, maxBytes: 1_000_000 },
+      freshness: createFreshness({ ttlMs: 1000, staleMs: 5000, negativeTtlMs: 500 }),
+      servesStaleAfter: () => true,
+      fleet,
+      now: () => 1_000_000,
+    });
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "value", value: value("v2") },
+    ]);
+    const first = policy.resolve("k", source.load, "allow-stale");
+    const second = policy.resolve("k", source.load, "allow-stale");
+    await settle();
+    expect(lookups.length).toBe(2);
+    lookups[0]!();
+    expect((await first).verdict).toBe("MISS");
+    lookups[1]!();
+    const late = await second;
+    expect([late.verdict, late.slot.value.text, source.calls.length]).toEqual(["HIT", "v1", 1]);
   });
 
   test("with CACHE_TTL=0 the fleet is never asked", async () => {

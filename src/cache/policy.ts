@@ -193,6 +193,13 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
             return { slot, verdict: "HIT" };
           }
         }
+        // A load of this replica may have ended while the shared tier was asked: its copy answers, or a second
+        // load would start (and fetch again when no lease can be had: a full or unreachable Redis).
+        const landed = store.get(key);
+        if (landed && landed !== slot && freshness.isFresh(landed, now())) {
+          stats.hits++;
+          return { slot: landed, verdict: "HIT" };
+        }
       }
       if (slot && mode === "allow-stale" && freshness.servesStale(slot, now())) {
         stats.staleServed++;

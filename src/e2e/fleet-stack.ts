@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "bun:test";
 import { startFakeGithub, type FakeGithub, type FakeGithubOptions } from "../testing/fake-github.ts";
-import { startRedis, type TestRedis } from "../testing/redis.ts";
+import { startRedis, type TestRedis, type TestRedisOptions } from "../testing/redis.ts";
 import { startService, type RunningService, type Target } from "../testing/service.ts";
 
 /** A fake GitHub, a real Redis and several replicas of the service sharing it, as a balancer would see them. */
@@ -15,14 +15,14 @@ export interface Fleet {
 }
 
 /** Starts the fleet before the block's tests and stops it after them; `targets` gives each replica's runtime. */
-export function useFleet(targets: Target[], env: Record<string, string> = {}, fakeOptions: FakeGithubOptions = {}): Fleet {
+export function useFleet(targets: Target[], env: Record<string, string> = {}, fakeOptions: FakeGithubOptions = {}, redisOptions: TestRedisOptions = {}): Fleet {
   let fake: FakeGithub | undefined;
   let redis: TestRedis | undefined;
   const replicas: RunningService[] = [];
   let turn = 0;
   beforeAll(async () => {
     fake = await startFakeGithub(fakeOptions);
-    redis = await startRedis();
+    redis = await startRedis(redisOptions);
     const started = await Promise.all(
       targets.map((target) => startService({ target, env: { GITHUB_API_URL: fake!.url, CACHE_TTL: "300", REDIS_URL: redis!.url, ...env } })),
     );

@@ -111,6 +111,7 @@ export function createRedisLink(config: SharedTierConfig, observer: RedisLinkObs
           const answer = await command(commands);
           breaker.success();
           observer.command(operation, (performance.now() - started) / 1000, true);
+          // Only a stored copy shows that Redis takes writes again ("set" names nothing else).
           if (operation === "set") setFull(false);
           return answer;
         } catch (error) {

@@ -73,7 +73,8 @@ export function createRedisStore<V>(options: RedisStoreOptions<V>): RedisStore<V
       const copy = codec.decode(key, bytes);
       if (copy !== undefined) return copy;
       dropped++;
-      await link.run("set", (redis) => redis.unlink(name));
+      // Part of the read, and allowed on a full Redis: not a write, whose success would say Redis has room again.
+      await link.run("get", (redis) => redis.unlink(name));
       return null;
     },
     async put(epoch, key, copy, ttlMs) {

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, connect } from "node:net";
 
-/** A real redis-server on a free loopback port, nothing on disk: started by a test, stopped by it. */
+/** A real redis-server on a free port of loopback (and of `address` when given), nothing on disk: started by a test, stopped by it. */
 export interface TestRedis {
   readonly port: number;
-  /** `redis://127.0.0.1:<port>/0` (with the password when one was set). */
+  /** `redis://<address or 127.0.0.1>:<port>/0` (with the password when one was set). */
   readonly url: string;
   /** Runs one command with redis-cli and answers its raw output. */
   cli(...args: string[]): string;
@@ -25,8 +25,17 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** How to start redis-server. */
+export interface TestRedisOptions {
+  password?: string;
+  /** A second address to listen on (a veth's root side, for a replica in a network namespace); the URL names it. */
+  address?: string;
+  /** More arguments for redis-server, e.g. `["--maxmemory", "2mb"]`; a restart keeps them. */
+  args?: string[];
+}
+
 /** Starts redis-server (Debian's package; `.ci/run` installs it). */
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+export async function startRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   if (spawnSync("redis-server", ["--version"]).status !== 0) {
     throw new Error("redis-server is not installed: apt-get install -y redis-server (the tests start their own, on loopback)");
   }
@@ -34,7 +43,9 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   const auth = options.password ? ["--requirepass", options.password] : [];
   let proc: ChildProcess | undefined;
   const start = async () => {
-    proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth], {
+    // Without a password, protected mode refuses every client that is not on loopback.
+    const bind = options.address ? ["127.0.0.1", options.address, "--protected-mode", "no"] : ["127.0.0.1"];
+    proc = spawn("redis-server", ["--port", String(port), "--bind", ...bind, "--save", "", "--appendonly", "no", ...auth, ...(options.args ?? [])], {
       stdio: "ignore",
     });
     await _untilListening(port);
@@ -50,7 +61,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
   const password = options.password ? `:${encodeURIComponent(options.password)}@` : "";
   const redis: TestRedis = {
     port,
-    url: `redis://${password}127.0.0.1:${port}/0`,
+    url: `redis://${password}${options.address ?? "127.0.0.1"}:${port}/0`,
     cli(...args) {
       const authArgs = options.password ? ["-a", options.password, "--no-auth-warning"] : [];
       const run = spawnSync("redis-cli", ["-p", String(port), ...authArgs, ...args], { encoding: "utf8" });

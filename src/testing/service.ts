@@ -23,6 +23,8 @@ export interface ServiceOptions {
   startTimeoutMs?: number;
   /** RLIMIT_NOFILE to start under (`ulimit -Sn soft`, and `-Hn hard` when given). */
   fileLimit?: { soft: number; hard?: number };
+  /** A command that runs the service in its place (it must exec it, keeping the pid), e.g. `ip netns exec NAME`. */
+  wrapper?: string[];
 }
 
 /** A started service process and what it has printed so far. */
@@ -68,7 +70,8 @@ export function targetsFromEnv(): Target[] {
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { target } = options;
   if (target === "binary") await ensureBinary();
-  const proc = Bun.spawn(_limited(_command(target, ["serve", ...(options.args ?? [])]), options.fileLimit), {
+  const command = [...(options.wrapper ?? []), ..._command(target, ["serve", ...(options.args ?? [])])];
+  const proc = Bun.spawn(_limited(command, options.fileLimit), {
     cwd: _cwd(target),
     env: { ..._baseEnv(), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...options.env },
     stdin: "ignore",
