@@ -28,7 +28,7 @@ export interface FleetMembership<V extends FleetValue> {
   /** Give to the rate-limit budget as its `onLearned`: what this replica learns from GitHub, the fleet learns. */
   budgetChanged(snapshot: BudgetSnapshot): void;
   stats(): SharedTierStats;
-  /** Resolves once the first connection to Redis has succeeded or failed. */
+  /** Resolves once this replica knows the shared tier's epoch, or its first connection to Redis failed. */
   connected: Promise<void>;
   close(): Promise<void>;
 }
@@ -95,11 +95,16 @@ export function joinFleet<V extends FleetValue>(
   });
   const budget = shareBudget(store, deps.budget, deps.now);
   // A new connection looks at the epoch at once (a clear may have passed while it was away) and at the budget
-  // the fleet kept, and once per process at Redis's eviction policy.
+  // the fleet kept, and once per process at Redis's eviction policy. The replica has joined once it knows the
+  // epoch (until then it would answer every request from GitHub), or once Redis failed to answer at all.
+  let joined: () => void = () => {};
+  const connected = new Promise<void>((resolve) => (joined = resolve));
+  void link.settled.then(() => {
+    if (!link.up) joined();
+  });
   let policyChecked = false;
   link.onConnect(() => {
-    void fleet.heartbeat();
-    void budget.recall();
+    void Promise.all([fleet.heartbeat(), budget.recall()]).finally(joined);
     if (policyChecked) return;
     policyChecked = true;
     void link
@@ -129,7 +134,7 @@ export function joinFleet<V extends FleetValue>(
     fleet,
     budgetChanged: budget.learned,
     stats,
-    connected: link.settled,
+    connected,
     close: async () => {
       clearInterval(beat);
       await link.close();

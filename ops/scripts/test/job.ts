@@ -27,6 +27,9 @@ export interface JobOutcome {
 
 const _running = new Set<Bun.Subprocess>();
 
+/** How long one test may take: black-box suites start processes, and a 2-core machine running four files is slow. */
+export const testTimeoutMs = 60_000;
+
 /** Run one job to its end from the repository root; `bun test` exits non-zero on a failure or a missed threshold. */
 export async function runJob(job: Job, root: string): Promise<JobOutcome> {
   const dir = mkdtempSync(join(tmpdir(), "gists-api-test-"));
@@ -37,10 +40,12 @@ export async function runJob(job: Job, root: string): Promise<JobOutcome> {
   const started = performance.now();
   try {
     const coverage = job.coverage ? ["--coverage", "--coverage-reporter=text"] : [];
+    // Bun reads no per-test timeout from bunfig.toml: without this flag every test gets its 5 s default.
+    const timeout = `--timeout=${testTimeoutMs}`;
     let proc: Bun.Subprocess;
     try {
       proc = Bun.spawn(
-        [process.execPath, "test", "--no-orphans", ...coverage, "--reporter=junit", `--reporter-outfile=${xml}`, ...job.files.map((f) => `./${f}`)],
+        [process.execPath, "test", "--no-orphans", timeout, ...coverage, "--reporter=junit", `--reporter-outfile=${xml}`, ...job.files.map((f) => `./${f}`)],
         { cwd: root, stdin: "ignore", stdout: fd, stderr: fd, env: process.env },
       );
     } catch (error) {
