@@ -44,6 +44,14 @@ export function createCors(origins: string[]) {
       const detail = `${request.method} is not allowed from a web page of another origin (${_shown(origin)}): send it without an Origin header, as curl does`;
       return errorResponse(403, detail, requestId);
     },
+    /**
+     * Whether an answer to `origin` (null: no Origin header) needs any CORS header: with a list of origins every
+     * answer varies by Origin; with `*` only an answer to a request that sent one. Checked first, so the common
+     * answer never reaches for its headers at all.
+     */
+    applies(origin: string | null): boolean {
+      return origin !== null || !any;
+    },
     /** Adds the CORS headers an answer to `origin` (null: no Origin header) needs. */
     decorate(origin: string | null, headers: Headers): void {
       // With a list, the answer depends on the Origin header, so a shared cache must key it by Origin too.

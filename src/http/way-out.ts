@@ -50,7 +50,8 @@ export function createWayOut({ cors, draining }: WayOutDeps) {
       // While draining, every answer closes its connection, so no client is left holding an idle keep-alive
       // socket that the shutdown would cut under its next request.
       if (draining()) response.headers.set("connection", "close");
-      cors.decorate(origin, response.headers);
+      // A copy's headers are reached for only when something must be added to them.
+      if (cors.applies(origin)) cors.decorate(origin, response.headers);
       return response;
     },
   };

@@ -44,17 +44,22 @@ export type RequestRecorder = ReturnType<typeof createRequestRecorder>;
 export function createRequestRecorder(metrics: Metrics) {
   // method → route → the route's timer and its counters by status: lookups without building a key string.
   const byMethod = new Map<string, Map<string, { timer: HotHistogramChild; counters: Map<number, HotCounterChild> }>>();
+  // The children of the last answer recorded: a run of cache hits asks for the same ones every time.
+  let last = { method: "", route: "", status: 0, timer: undefined as HotHistogramChild | undefined, counter: undefined as HotCounterChild | undefined };
   return {
     /** Records one answered request; a sampled one's trace id becomes the duration's exemplar. */
     record(method: string, route: string, status: number, seconds: number, traceId?: string): void {
-      let routes = byMethod.get(method);
-      if (!routes) byMethod.set(method, (routes = new Map()));
-      let children = routes.get(route);
-      if (!children) routes.set(route, (children = { timer: metrics.httpRequestDuration.labels(method, route), counters: new Map() }));
-      let counter = children.counters.get(status);
-      if (!counter) children.counters.set(status, (counter = metrics.httpRequests.labels(method, route, String(status))));
-      counter.inc();
-      children.timer.observe(seconds, traceId);
+      if (status !== last.status || route !== last.route || method !== last.method) {
+        let routes = byMethod.get(method);
+        if (!routes) byMethod.set(method, (routes = new Map()));
+        let children = routes.get(route);
+        if (!children) routes.set(route, (children = { timer: metrics.httpRequestDuration.labels(method, route), counters: new Map() }));
+        let counter = children.counters.get(status);
+        if (!counter) children.counters.set(status, (counter = metrics.httpRequests.labels(method, route, String(status))));
+        last = { method, route, status, timer: children.timer, counter };
+      }
+      last.counter!.inc();
+      last.timer!.observe(seconds, traceId);
     },
   };
 }
