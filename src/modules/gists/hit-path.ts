@@ -15,9 +15,9 @@ const plainNumber = /^[1-9]\d{0,2}$/;
 const plainBoolean = new Set(["true", "false"]);
 const plainLogin = /^[A-Za-z0-9-]{1,39}$/;
 
-// Request targets remembered with what they ask for. Clients send a handful of spellings per page, so this many
-// covers every page a cache of any size holds hot; a flood of new targets starts the record over.
-const maxRememberedTargets = 20_000;
+// Request targets remembered with what they ask for (about 150 B each, so at most about 600 KB). The hot pages of a
+// cache fit; a flood of new targets starts the record over, and a target read again costs about a microsecond.
+const maxRememberedTargets = 4_096;
 
 /**
  * Creates the hit path for `GET /{username}`: a fresh cache hit answered before routing. The first time it
