@@ -257,23 +257,24 @@ describe("createCachePolicy: CACHE_TTL=0 and clears", () => {
   });
 });
 
+/** A replica over a memory tier: its fleet and its policy, wired as the service wires them. */
+function replicaOf(
+  tier: ReturnType<typeof createMemoryTier<Value>>,
+  clock: ReturnType<typeof createManualClock>,
+  freshness: ReturnType<typeof createFreshness>,
+) {
+  const fleet = createFleet<Value>({ store: tier.connect(), freshness, leaseMs: 1000, now: clock.now });
+  const policy = createCachePolicy<Value>({ limits: { maxEntries: 100, maxBytes: 1_000_000 }, freshness, servesStaleAfter: () => true, fleet, now: clock.now });
+  fleet.onClear(() => policy.clear());
+  return { fleet, policy };
+}
+
 describe("createCachePolicy with a fleet", () => {
   async function twoReplicas() {
     const clock = createManualClock();
     const tier = createMemoryTier<Value>(clock);
     const freshness = createFreshness({ ttlMs: 1000, staleMs: 5000, negativeTtlMs: 500 });
-    const replica = () => {
-      const fleet = createFleet<Value>({ store: tier.connect(), freshness, leaseMs: 1000, now: clock.now });
-      const policy = createCachePolicy<Value>({
-        limits: { maxEntries: 100, maxBytes: 1_000_000 },
-        freshness,
-        servesStaleAfter: () => true,
-        fleet,
-        now: clock.now,
-      });
-      fleet.onClear(() => policy.clear());
-      return { fleet, policy };
-    };
+    const replica = () => replicaOf(tier, clock, freshness);
     const a = replica();
     const b = replica();
     await a.fleet.heartbeat();
@@ -372,16 +373,8 @@ describe("createCachePolicy with a fleet", () => {
   test("with CACHE_TTL=0 the fleet is never asked", async () => {
     const clock = createManualClock();
     const tier = createMemoryTier<Value>(clock);
-    const freshness = createFreshness({ ttlMs: 0, staleMs: 5000, negativeTtlMs: 500 });
-    const fleet = createFleet<Value>({ store: tier.connect(), freshness, leaseMs: 1000, now: clock.now });
+    const { fleet, policy } = replicaOf(tier, clock, createFreshness({ ttlMs: 0, staleMs: 5000, negativeTtlMs: 500 }));
     await fleet.heartbeat();
-    const policy = createCachePolicy<Value>({
-      limits: { maxEntries: 100, maxBytes: 1_000_000 },
-      freshness,
-      servesStaleAfter: () => true,
-      fleet,
-      now: clock.now,
-    });
     const source = loader([{ kind: "value", value: value("v1") }]);
     await policy.resolve("k", source.load, "allow-stale");
     expect([tier.size, fleet.counters.hits + fleet.counters.misses]).toEqual([0, 0]);

@@ -9,6 +9,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer, TraceExporterMetricsHelpe
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { version } from "../version.ts";
 import type { TracingConfig } from "./config.ts";
+import { readCappedBody } from "../http/capped-body.ts";
 
 /**
  * Most bytes of a collector's answer that are read. An OTLP answer is an empty message or a partial-success
@@ -66,7 +67,7 @@ export function createCollectorTransport(options: { url: string; headers: Record
     inFlight.add(aborter);
     try {
       const response = await fetch(options.url, { method: "POST", headers: options.headers, body: data as Uint8Array<ArrayBuffer>, signal: aborter.signal });
-      const answer = await _readCapped(response, maxAnswerBytes);
+      const answer = await readCappedBody(response, maxAnswerBytes);
       if (answer === undefined) return { status: "failure", error: new Error(`the collector's answer was longer than ${maxAnswerBytes} bytes; cut off`) };
       if (response.ok) return { status: "success", data: answer };
       const error = new OTLPExporterError(`the collector answered ${response.status}`, response.status, _text(answer));
@@ -107,31 +108,6 @@ const retryableStatuses = new Set([429, 502, 503, 504]);
 const maxTries = 6;
 const firstBackoffMs = 1000;
 const maxBackoffMs = 5000;
-
-// Undefined when the answer runs past the cap: the rest is not read and the connection is closed.
-async function _readCapped(response: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const answer = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    answer.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return answer;
-}
 
 function _text(answer: Uint8Array): string {
   return new TextDecoder().decode(answer.subarray(0, 300));
