@@ -13,7 +13,17 @@ describe("loadConfig", () => {
       adminHosts: { names: ["localhost", "gists-api"], suffixes: [".localhost", ".svc", ".svc.cluster.local"] },
       corsOrigins: ["*"],
       logLevel: "info",
-      cache: { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
+      cache: {
+        ttlMs: 300_000,
+        staleMs: 3_600_000,
+        negativeTtlMs: 60_000,
+        maxEntries: 10_000,
+        maxBytes: 67_108_864,
+        revalidate: true,
+        maxPages: 30,
+        adaptive: true,
+        maxTtlMs: 3_600_000,
+      },
       upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
       rateLimit: { rps: 0, burst: 1, trustedHops: 0 },
     });

@@ -35,6 +35,10 @@ export interface CacheConfig {
   maxBytes: number;
   revalidate: boolean;
   maxPages: number;
+  /** Follow GitHub's budget: longer fresh windows and fewer background refreshes as it runs low (freshness.ts). */
+  adaptive: boolean;
+  /** The longest fresh window the budget may stretch a page to. */
+  maxTtlMs: number;
 }
 
 /** How the service treats GitHub: deadline, body cap, concurrency, retries and the circuit breaker. */
@@ -96,6 +100,13 @@ export const settings: SettingDoc[] = [
       "How long after expiry a page is still answered at once (X-Cache: STALE) while it refreshes in the background (seconds or `ms`); no effect when CACHE_TTL=0",
   },
   { env: "CACHE_NEGATIVE_TTL", default: "60", description: "How long an unknown user's 404 is cached (seconds or `ms`; 0: not cached)" },
+  {
+    env: "CACHE_ADAPTIVE",
+    default: "true",
+    description:
+      "Follow GitHub's budget: under 50 % of the window left pages stay fresh 2× longer, under 20 % 4× (and only popular pages refresh in the background), under 5 % 8× (none do); false keeps the windows fixed",
+  },
+  { env: "CACHE_MAX_TTL", default: "3600", description: "The longest fresh window CACHE_ADAPTIVE may stretch a page to (seconds or `ms`; at least CACHE_TTL)" },
   { env: "CACHE_MAX_ENTRIES", default: "10000", description: "Most entries kept (least recently used go first)" },
   {
     env: "CACHE_MAX_BYTES",
@@ -216,6 +227,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       maxBytes: _integer("CACHE_MAX_BYTES", env.CACHE_MAX_BYTES, 1024, 2 ** 40),
       revalidate: _boolean("CACHE_REVALIDATE", env.CACHE_REVALIDATE),
       maxPages: _integer("GISTS_MAX_PAGES", env.GISTS_MAX_PAGES, 1, 1000),
+      adaptive: _boolean("CACHE_ADAPTIVE", env.CACHE_ADAPTIVE),
+      maxTtlMs: _duration("CACHE_MAX_TTL", env.CACHE_MAX_TTL),
     },
     upstream: {
       timeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 1, 600_000),

@@ -39,7 +39,9 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
   const metrics = createMetrics();
   const readiness: Readiness = { ready: true };
   const telemetry = createTelemetry(logger, metrics, tracing);
-  const freshness = createFreshness(config.cache);
+  // The windows follow GitHub's budget as this replica (and, with REDIS_URL, the fleet) knows it.
+  const budgetLeft = () => (budget.limit && budget.remaining !== undefined ? budget.remaining / budget.limit : undefined);
+  const freshness = createFreshness(config.cache, config.cache.adaptive ? { budgetLeft, maxTtlMs: config.cache.maxTtlMs } : undefined);
   // With REDIS_URL, replicas share one cache and one view of GitHub's budget; without it, each stands alone.
   const membership = config.shared
     ? joinFleet(config.shared, {

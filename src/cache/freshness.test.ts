@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createFreshness } from "./freshness.ts";
+import { createFreshness, popularAnswers } from "./freshness.ts";
 
 const windows = { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000 };
 
@@ -59,5 +59,58 @@ describe("createFreshness", () => {
     expect(rule.bounded({ storedAt: now, freshUntil: now + 600_000, staleUntil: now + 600_000 }, true, now)?.staleUntil).toBe(now + 60_000);
     expect(rule.bounded({ storedAt: now, freshUntil: now - 1, staleUntil: now }, false, now)).toBeUndefined();
     expect(createFreshness({ ...windows, ttlMs: 0 }).bounded({ storedAt: now, freshUntil: now + 1, staleUntil: now + 1 }, false, now)).toBeUndefined();
+  });
+
+  test("with budget awareness, the less of GitHub's window is left, the longer a page stays fresh, up to CACHE_MAX_TTL", () => {
+    let left: number | undefined;
+    const rule = createFreshness({ ttlMs: 300_000, staleMs: 600_000, negativeTtlMs: 60_000 }, { budgetLeft: () => left, maxTtlMs: 1_800_000 });
+    const freshFor = () => rule.timeline(0, false)!.freshUntil;
+    const steps: Array<[number | undefined, number]> = [
+      [undefined, 300_000],
+      [1, 300_000],
+      [0.5, 300_000],
+      [0.49, 600_000],
+      [0.2, 600_000],
+      [0.19, 1_200_000],
+      [0.04, 1_800_000],
+    ];
+    for (const [share, fresh] of steps) {
+      left = share;
+      expect([share, freshFor()]).toEqual([share, fresh]);
+    }
+    // The stale window after it is CACHE_STALE_TTL still; a 404's window stretches alike.
+    expect(rule.timeline(0, false)!.staleUntil).toBe(1_800_000 + 600_000);
+    expect(rule.timeline(0, true)!.freshUntil).toBe(480_000);
+  });
+
+  test("with budget awareness, background refreshes thin out: every page, popular pages only, then none", () => {
+    let left = 1;
+    const rule = createFreshness(windows, { budgetLeft: () => left, maxTtlMs: 3_600_000 });
+    const refreshes = () => [0, popularAnswers - 1, popularAnswers].map((answers) => rule.refreshesInBackground(answers));
+    expect(refreshes()).toEqual([true, true, true]);
+    left = 0.3;
+    expect(refreshes()).toEqual([true, true, true]);
+    left = 0.1;
+    expect(refreshes()).toEqual([false, false, true]);
+    left = 0.01;
+    expect(refreshes()).toEqual([false, false, false]);
+    expect(createFreshness(windows).refreshesInBackground(0)).toBe(true);
+  });
+
+  test("a floor a page brings (x-poll-interval) keeps it fresh at least that long, an hour at most", () => {
+    const rule = createFreshness({ ttlMs: 60_000, staleMs: 0, negativeTtlMs: 60_000 });
+    expect(rule.timeline(0, false, 120_000)!.freshUntil).toBe(120_000);
+    expect(rule.timeline(0, false, 30_000)!.freshUntil).toBe(60_000);
+    expect(rule.timeline(0, false, 86_400_000)!.freshUntil).toBe(3_600_000);
+  });
+
+  test("a copy another replica stretched for a low budget is accepted up to what this replica could give", () => {
+    const rule = createFreshness(windows, { budgetLeft: () => 1, maxTtlMs: 1_200_000 });
+    const now = 10_000_000;
+    expect(rule.bounded({ storedAt: now, freshUntil: now + 2_400_000, staleUntil: now + 6_000_000 }, false, now)).toEqual({
+      storedAt: now,
+      freshUntil: now + 1_200_000,
+      staleUntil: now + 4_800_000,
+    });
   });
 });

@@ -8,6 +8,17 @@
  *
  * CACHE_TTL=0 turns the cache off: nothing is stored, so nothing is served from it, fresh or stale (the stale
  * window then has nothing to apply to); requests for one page that arrive together still share one fetch.
+ *
+ * With budget awareness (CACHE_ADAPTIVE), the less of GitHub's window is left when an entry is stored, the longer
+ * it stays fresh (up to CACHE_MAX_TTL), and the fewer stale entries are refreshed in the background:
+ *
+ *   budget left   fresh window   background refreshes
+ *   50 % or more  CACHE_TTL      every stale page
+ *   under 50 %    2 ×            every stale page
+ *   under 20 %    4 ×            popular pages only (answered 3 times or more since stored)
+ *   under 5 %     8 ×            none: stale pages answer until their stale window ends
+ *
+ * A floor a page brings (GitHub's `x-poll-interval`) makes its fresh window at least that long.
  */
 
 /** The windows an entry lives by, in milliseconds (CACHE_TTL, CACHE_STALE_TTL, CACHE_NEGATIVE_TTL). */
@@ -24,21 +35,69 @@ export interface Timeline {
   readonly staleUntil: number;
 }
 
+/** How the windows follow GitHub's budget (CACHE_ADAPTIVE); without it they are fixed. */
+export interface BudgetAwareness {
+  /** The share of GitHub's window left, 0 to 1; undefined while GitHub has not said. */
+  budgetLeft(): number | undefined;
+  /** The longest fresh window a stretch may give (CACHE_MAX_TTL). */
+  maxTtlMs: number;
+}
+
 /** The freshness rule for one configuration. */
 export type Freshness = ReturnType<typeof createFreshness>;
+
+/** Answers since stored that make a page popular: its background refresh still runs when the budget is low. */
+export const popularAnswers = 3;
+
+// From the lowest budget up: below `under` of the window left, windows stretch by `stretch` and background
+// refreshes run for `refreshes` pages.
+const budgetSteps = [
+  { under: 0.05, stretch: 8, refreshes: "none" },
+  { under: 0.2, stretch: 4, refreshes: "popular" },
+  { under: 0.5, stretch: 2, refreshes: "all" },
+] as const;
+const relaxed = { stretch: 1, refreshes: "all" } as const;
+
+// A floor a page brings raises its fresh window to an hour at most (GitHub's primary window).
+const maxFloorMs = 3_600_000;
 
 // A failed background refresh is tried again after the TTL, but never sooner than a second or later than 30 s.
 const refreshRetry = { minMs: 1_000, maxMs: 30_000 };
 
-/** Creates the rule for `windows`. */
-export function createFreshness(windows: FreshnessWindows) {
+/** Creates the rule for `windows`, following GitHub's budget when `awareness` is given. */
+export function createFreshness(windows: FreshnessWindows, awareness?: BudgetAwareness) {
   const { ttlMs, staleMs, negativeTtlMs } = windows;
   const refreshRetryMs = Math.min(refreshRetry.maxMs, Math.max(refreshRetry.minMs, ttlMs));
 
-  const timeline = (storedAt: number, negative: boolean): Timeline | undefined => {
+  const step = () => {
+    const left = awareness?.budgetLeft();
+    if (left === undefined) return relaxed;
+    return budgetSteps.find((candidate) => left < candidate.under) ?? relaxed;
+  };
+  // A window stretched for the budget, never past CACHE_MAX_TTL (nor below what was configured), then raised to a floor.
+  const stretched = (window: number, floorMs: number) => {
+    const { stretch } = step();
+    const longest = Math.max(window, awareness?.maxTtlMs ?? window);
+    return Math.max(stretch === 1 ? window : Math.min(window * stretch, longest), Math.min(floorMs, maxFloorMs));
+  };
+
+  // The longest timeline this replica could give an entry stored at `storedAt`: what a copy read from elsewhere is held to.
+  const ceiling = (storedAt: number, negative: boolean): Timeline | undefined => {
+    if (ttlMs === 0 || (negative && negativeTtlMs === 0)) return undefined;
+    const window = negative ? negativeTtlMs : ttlMs;
+    const fresh = awareness ? Math.max(window, Math.min(window * budgetSteps[0].stretch, awareness.maxTtlMs)) : window;
+    return { storedAt, freshUntil: storedAt + fresh, staleUntil: storedAt + fresh + (negative ? 0 : staleMs) };
+  };
+
+  const timeline = (storedAt: number, negative: boolean, floorMs = 0): Timeline | undefined => {
     if (ttlMs === 0) return undefined;
-    if (negative) return negativeTtlMs > 0 ? { storedAt, freshUntil: storedAt + negativeTtlMs, staleUntil: storedAt + negativeTtlMs } : undefined;
-    return { storedAt, freshUntil: storedAt + ttlMs, staleUntil: storedAt + ttlMs + staleMs };
+    if (negative) {
+      if (negativeTtlMs === 0) return undefined;
+      const fresh = stretched(negativeTtlMs, 0);
+      return { storedAt, freshUntil: storedAt + fresh, staleUntil: storedAt + fresh };
+    }
+    const fresh = stretched(ttlMs, floorMs);
+    return { storedAt, freshUntil: storedAt + fresh, staleUntil: storedAt + fresh + staleMs };
   };
 
   return {
@@ -48,8 +107,16 @@ export function createFreshness(windows: FreshnessWindows) {
     ttlSeconds: ttlMs / 1000,
     /** CACHE_STALE_TTL in seconds, as /cache/stats shows it. */
     staleSeconds: staleMs / 1000,
-    /** The timeline of a value stored at `storedAt`, or undefined when such a value is not stored at all. */
+    /**
+     * The timeline of a value stored at `storedAt` (fresh for at least `floorMs`, as GitHub's `x-poll-interval`
+     * asks), or undefined when such a value is not stored at all.
+     */
     timeline,
+    /** Whether a stale entry answered `answers` times since stored is refreshed in the background now. */
+    refreshesInBackground(answers: number): boolean {
+      const { refreshes } = step();
+      return refreshes === "all" || (refreshes === "popular" && answers >= popularAnswers);
+    },
     /** The timeline of an answer that is not stored: never fresh for a client, never stale. */
     unstored(at: number): Timeline {
       return { storedAt: at, freshUntil: at, staleUntil: at };
@@ -61,7 +128,7 @@ export function createFreshness(windows: FreshnessWindows) {
      */
     bounded(read: Timeline, negative: boolean, at: number): Timeline | undefined {
       if (!(read.storedAt <= read.freshUntil && read.freshUntil <= read.staleUntil)) return undefined;
-      const own = timeline(Math.min(read.storedAt, at), negative);
+      const own = ceiling(Math.min(read.storedAt, at), negative);
       if (own === undefined) return undefined;
       return { storedAt: own.storedAt, freshUntil: Math.min(read.freshUntil, own.freshUntil), staleUntil: Math.min(read.staleUntil, own.staleUntil) };
     },

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createFleet, type Fleet } from "../fleet/fleet.ts";
 import { createMemoryTier } from "../fleet/memory-store.ts";
 import { createManualClock } from "../testing/manual-clock.ts";
-import { createFreshness } from "./freshness.ts";
+import { createFreshness, popularAnswers } from "./freshness.ts";
 import { createCachePolicy, slotOverheadBytes, type LoadOutcome, type Loader } from "./policy.ts";
 
 interface Value {
@@ -343,7 +343,6 @@ describe("createCachePolicy with a fleet", () => {
       counters: { hits: 0, misses: 0, leaseWaits: { filled: 0, failed: 0, timeout: 0 } },
       lookup: () => new Promise((resolve) => lookups.push(() => resolve(undefined))),
       load: async (_key, _held, fetch) => ({ kind: "fetched", result: await fetch() }),
-      share: async () => {},
       clear: async () => false,
       onClear: () => {},
       heartbeat: async () => true,
@@ -378,5 +377,52 @@ describe("createCachePolicy with a fleet", () => {
     const source = loader([{ kind: "value", value: value("v1") }]);
     await policy.resolve("k", source.load, "allow-stale");
     expect([tier.size, fleet.counters.hits + fleet.counters.misses]).toEqual([0, 0]);
+  });
+});
+
+describe("createCachePolicy: requests that bypass the cache, and a low budget", () => {
+  test("bypassing requests together share one load, begun after they asked; a load already in flight for others is not theirs", async () => {
+    const { policy } = setup();
+    const waiting: Array<() => void> = [];
+    let loads = 0;
+    const load: Loader<Value> = async () => {
+      const text = ++loads === 1 ? "cached-miss" : "bypass";
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      return { kind: "value", value: value(text) };
+    };
+    const ordinary = policy.resolve("k", load, "allow-stale");
+    await settle();
+    const bypasses = Array.from({ length: 5 }, () => policy.resolve("k", load, "bypass"));
+    await settle();
+    for (const resolve of waiting) resolve();
+    expect((await ordinary).slot.value.text).toBe("cached-miss");
+    expect((await Promise.all(bypasses)).map((r) => `${r.verdict}:${r.slot.value.text}`)).toEqual(Array(5).fill("BYPASS:bypass"));
+    expect(loads).toBe(2);
+  });
+
+  test("with little of GitHub's budget left, a stale page nobody asks for much is answered stale without a refresh; a popular one is refreshed", async () => {
+    let now = 1_000_000;
+    let left = 1;
+    const policy = createCachePolicy<Value>({
+      limits: { maxEntries: 100, maxBytes: 1_000_000 },
+      freshness: createFreshness({ ttlMs: 1000, staleMs: 60_000, negativeTtlMs: 0 }, { budgetLeft: () => left, maxTtlMs: 1000 }),
+      servesStaleAfter: () => true,
+      now: () => now,
+    });
+    const quiet = loader([{ kind: "value", value: value("q1") }]);
+    const popular = loader([
+      { kind: "value", value: value("p1") },
+      { kind: "value", value: value("p2") },
+    ]);
+    await policy.resolve("quiet", quiet.load, "allow-stale");
+    await policy.resolve("popular", popular.load, "allow-stale");
+    for (let i = 0; i < popularAnswers; i++) await policy.resolve("popular", popular.load, "allow-stale");
+    now += 1500;
+    left = 0.1;
+    expect((await policy.resolve("quiet", quiet.load, "allow-stale")).verdict).toBe("STALE");
+    expect((await policy.resolve("popular", popular.load, "allow-stale")).verdict).toBe("STALE");
+    await settle();
+    expect([quiet.calls.length, popular.calls.length]).toEqual([1, 2]);
+    expect((await policy.resolve("popular", popular.load, "allow-stale")).slot.value.text).toBe("p2");
   });
 });

@@ -5,6 +5,8 @@ import { createCacheStore, type Sized, type StoreLimits } from "./store.ts";
 /** A cached value: sized for the byte bound; a negative value (a 404) lives by the negative window. */
 export interface CachedValue extends Sized {
   readonly negative: boolean;
+  /** How long the value asks to stay fresh at least (GitHub's `x-poll-interval`), in milliseconds. */
+  readonly minFreshMs?: number;
 }
 
 /** A value in the local tier with its timeline (see freshness.ts). */
@@ -12,6 +14,8 @@ export interface Slot<V extends CachedValue> extends StoredCopy<V>, Sized {
   readonly key: string;
   /** Earliest moment a background refresh may start again after one failed. */
   nextRefreshAt: number;
+  /** Answers given from this slot (fresh or stale): how popular the page is, when the budget runs low. */
+  answers: number;
 }
 
 /** How an answer used the cache, as sent in `X-Cache`. */
@@ -35,7 +39,8 @@ export type CacheEvent = "coalesced" | "lease-wait" | "stale" | "stale-after-err
 
 /**
  * How to resolve a key: `allow-stale` answers from a stale copy at once and refreshes it in the background;
- * `fresh` refreshes a stale copy before answering; `bypass` always asks upstream.
+ * `fresh` refreshes a stale copy before answering; `bypass` always asks upstream (requests bypassing together, in
+ * this replica or across the fleet, share one upstream fetch begun after they arrived).
  */
 export type ResolveMode = "allow-stale" | "fresh" | "bypass";
 
@@ -89,6 +94,8 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   const now = options.now ?? Date.now;
   const store = createCacheStore<Slot<V>>(options.limits);
   const inflight = new Map<string, Promise<Loaded<V>>>();
+  // Bypassing loads apart from the others: a bypass never takes a copy that was cached before it asked.
+  const bypassing = new Map<string, Promise<Loaded<V>>>();
   const stats: PolicyStats = { hits: 0, misses: 0, staleServed: 0, coalesced: 0, revalidated: 0, sharedHits: 0 };
   // Bumped by every clear: a load that began before it answers its own request but stores nothing.
   let generation = 0;
@@ -106,7 +113,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     const renewed = outcome.kind === "not-modified";
     const value = outcome.kind === "value" ? outcome.value : previous!.value;
     const at = now();
-    const timeline = freshness.timeline(at, value.negative);
+    const timeline = freshness.timeline(at, value.negative, value.minFreshMs);
     const slot = _slot(key, { value, ...(timeline ?? freshness.unstored(at)) });
     if (renewed) stats.revalidated++;
     if (begun !== generation) return { slot, renewed, shared: undefined };
@@ -116,32 +123,33 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   };
 
   // Across the fleet one replica loads a key at a time; a copy another replica loaded is kept here too.
-  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined): Promise<Loaded<V>> => {
+  const load = async (key: string, loader: Loader<V>, previous: Slot<V> | undefined, fresh = false): Promise<Loaded<V>> => {
     if (!fleet) return fetchUpstream(key, loader, previous);
     const begun = generation;
-    const done = await fleet.load(key, previous, () => fetchUpstream(key, loader, store.peek(key) ?? previous));
+    const done = await fleet.load(key, previous, () => fetchUpstream(key, loader, store.peek(key) ?? previous), { fresh });
     if (done.kind === "fetched") return done.result;
     stats.coalesced++;
     return { slot: begun === generation ? keep(key, done.copy) : _slot(key, done.copy), renewed: false, shared: undefined };
   };
 
-  // One load per key at a time: later callers wait for the first one's result or error.
-  const coalesce = (key: string, loader: Loader<V>, previous: Slot<V> | undefined) => {
-    const pending = inflight.get(key);
+  // One load per key at a time (one for the requests that bypass the cache, one for the others): later callers
+  // wait for the first one's result or error.
+  const coalesce = (key: string, loader: Loader<V>, previous: Slot<V> | undefined, loads = inflight) => {
+    const pending = loads.get(key);
     if (pending) {
       stats.coalesced++;
       options.onEvent?.("coalesced");
       return pending;
     }
-    const started: Promise<Loaded<V>> = load(key, loader, previous).finally(() => {
-      if (inflight.get(key) === started) inflight.delete(key);
+    const started: Promise<Loaded<V>> = load(key, loader, previous, loads === bypassing).finally(() => {
+      if (loads.get(key) === started) loads.delete(key);
     });
-    inflight.set(key, started);
+    loads.set(key, started);
     return started;
   };
 
   const refreshInBackground = (key: string, loader: Loader<V>, slot: Slot<V>) => {
-    if (inflight.has(key) || now() < slot.nextRefreshAt) return;
+    if (inflight.has(key) || now() < slot.nextRefreshAt || !freshness.refreshesInBackground(slot.answers)) return;
     coalesce(key, loader, slot).catch((error) => {
       slot.nextRefreshAt = freshness.nextRefreshAfterFailure(now());
       options.onBackgroundError?.(key, error);
@@ -151,8 +159,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   // A use_cache=false request: always asks upstream (a held copy's validators may still spare the body).
   const bypass = async (key: string, loader: Loader<V>): Promise<Resolution<V>> => {
     stats.misses++;
-    const loaded = await fetchUpstream(key, loader, store.peek(key));
-    if (fleet && loaded.shared) await fleet.share(key, loaded.shared);
+    const loaded = await coalesce(key, loader, store.peek(key), bypassing);
     return { slot: loaded.slot, verdict: "BYPASS" };
   };
 
@@ -171,9 +178,10 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       const slot = store.get(key);
       return slot !== undefined && freshness.isFresh(slot, at) ? slot : undefined;
     },
-    /** Counts a hit answered outside `resolve`. */
-    countHit(): void {
+    /** Counts a hit answered from `slot` outside `resolve`. */
+    countHit(slot: Slot<V>): void {
       stats.hits++;
+      slot.answers++;
     },
     /** Answers `key` from the cache or through `loader`, by `mode`. Throws the upstream error when no copy can stand in. */
     async resolve(key: string, loader: Loader<V>, mode: ResolveMode): Promise<Resolution<V>> {
@@ -181,6 +189,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       let slot = store.get(key);
       if (slot && freshness.isFresh(slot, now())) {
         stats.hits++;
+        slot.answers++;
         return { slot, verdict: "HIT" };
       }
       if (fleet) {
@@ -190,6 +199,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
           if (freshness.isFresh(slot, now())) {
             stats.hits++;
             stats.sharedHits++;
+            slot.answers++;
             return { slot, verdict: "HIT" };
           }
         }
@@ -203,6 +213,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       }
       if (slot && mode === "allow-stale" && freshness.servesStale(slot, now())) {
         stats.staleServed++;
+        slot.answers++;
         options.onEvent?.("stale");
         refreshInBackground(key, loader, slot);
         return { slot, verdict: "STALE" };
@@ -225,6 +236,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     clear(): void {
       generation++;
       inflight.clear();
+      bypassing.clear();
       store.clear();
     },
     stats,
@@ -238,7 +250,7 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
       return store.evictions;
     },
     get inflight(): number {
-      return inflight.size;
+      return inflight.size + bypassing.size;
     },
     limits: options.limits,
   };
@@ -252,6 +264,7 @@ function _slot<V extends CachedValue>(key: string, copy: StoredCopy<V>): Slot<V>
     freshUntil: copy.freshUntil,
     staleUntil: copy.staleUntil,
     nextRefreshAt: 0,
+    answers: 0,
     bytes: copy.value.bytes + slotOverheadBytes,
   };
 }

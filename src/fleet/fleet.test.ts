@@ -215,7 +215,7 @@ describe("createFleet", () => {
   test("a store that lost its data (a Redis restarted empty) counts as cleared: no replica keeps what it held before", async () => {
     const { clock, tier, replicas } = fleetOf(2);
     await started(...replicas);
-    await replicas[0]!.fleet.share("k", copyOf("v1", clock.now()));
+    tier.plantCopy("k", copyOf("v1", clock.now()), 60_000);
     const before = replicas.map((member) => member.clears());
     tier.lose();
     for (const { fleet } of replicas) await fleet.heartbeat();
@@ -248,5 +248,21 @@ describe("createFleet", () => {
     await clock.advance(1_000);
     expect((await replicas[0]!.fleet.lookup("k", held))?.value.text).toBe("new");
     expect(replicas[0]!.fleet.counters).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  test("fresh loads (requests bypassing the cache) never take a copy stored before they began, and share one fetch across the fleet", async () => {
+    const { clock, tier, replicas } = fleetOf(2);
+    await started(...replicas);
+    tier.plantCopy("k", copyOf("cached", clock.now()), 60_000);
+    await clock.advance(10);
+    const source = gatedFetch(clock, "fetched-now");
+    const first = replicas[0]!.fleet.load("k", undefined, source.fetch, { fresh: true });
+    await clock.settle();
+    const second = replicas[1]!.fleet.load("k", undefined, source.fetch, { fresh: true });
+    await clock.advance(50);
+    source.finish();
+    await clock.advance(100);
+    expect([textOf(await first), textOf(await second)]).toEqual(["fetched:fetched-now", "copy:fetched-now"]);
+    expect(source.runs()).toBe(1);
   });
 });

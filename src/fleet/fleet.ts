@@ -42,11 +42,10 @@ export interface Fleet<V extends FleetValue> {
    * Loads `key` once for the whole fleet. The replica that gets the lease re-reads the shared tier (another
    * may have stored it meanwhile), else runs `fetch` and shares its copy before giving the lease back; the
    * others wait for that copy, and fetch themselves when the holder fails or goes quiet. Without the shared
-   * store, `fetch` runs at once. A copy fetched across a clear is never shared.
+   * store, `fetch` runs at once. A copy fetched across a clear is never shared. With `fresh`, only a copy
+   * fetched after the load began will do: no copy the shared tier held before (a request that bypasses the cache).
    */
-  load<R extends Fetched<V>>(key: string, held: Timeline | undefined, fetch: () => Promise<R>): Promise<FleetLoad<V, R>>;
-  /** Shares a copy this replica fetched outside `load` (a request that bypassed the cache). */
-  share(key: string, copy: StoredCopy<V>): Promise<void>;
+  load<R extends Fetched<V>>(key: string, held: Timeline | undefined, fetch: () => Promise<R>, options?: { fresh?: boolean }): Promise<FleetLoad<V, R>>;
   /** Starts a new epoch: every replica empties its own tier (this one's caller already has). False if the store could not be asked. */
   clear(): Promise<boolean>;
   /** Calls `listener` whenever the fleet's cache was cleared elsewhere, or may have been while this replica could not hear of it. */
@@ -161,26 +160,24 @@ export function createFleet<V extends FleetValue>(options: FleetOptions<V>): Fle
       const copy = await readCounted(at, key);
       return copy && (!held || copy.storedAt > held.storedAt) && at === epoch ? copy : undefined;
     },
-    async load(key, held, fetch) {
+    async load(key, held, fetch, options = {}) {
       const at = epoch;
       if (at === undefined) return fetchAndShare(undefined, key, fetch);
+      const newerThan = options.fresh ? Math.max(now(), held?.storedAt ?? -1) : (held?.storedAt ?? -1);
       const lease = await store.lease(at, key, leaseMs);
       if (lease.kind === "unavailable") return fetchAndShare(at, key, fetch);
       if (lease.kind === "held") {
-        const copy = await waitForCopy(at, key, held?.storedAt ?? -1);
+        const copy = await waitForCopy(at, key, newerThan);
         return copy && at === epoch ? { kind: "copy", copy } : fetchAndShare(at, key, fetch);
       }
       try {
         // Another replica may have stored the key between this replica's read and its lease.
-        const copy = await readCounted(at, key);
-        if (copy && copy.storedAt > (held?.storedAt ?? -1) && freshness.isFresh(copy, now())) return { kind: "copy", copy };
+        const copy = options.fresh ? undefined : await readCounted(at, key);
+        if (copy && copy.storedAt > newerThan && freshness.isFresh(copy, now())) return { kind: "copy", copy };
         return await fetchAndShare(at, key, fetch);
       } finally {
         void store.release(at, key, lease.token);
       }
-    },
-    async share(key, copy) {
-      if (epoch !== undefined) await put(epoch, key, copy);
     },
     async clear() {
       const at = epoch ?? (await store.epoch());

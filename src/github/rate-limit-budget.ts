@@ -24,6 +24,7 @@ export interface BudgetListeners {
 /** Tracks x-ratelimit-remaining/-reset and secondary-limit pauses; `now` is injectable for tests. */
 export function createRateLimitBudget(now: () => number = Date.now, listeners: BudgetListeners = {}) {
   let remaining: number | undefined;
+  let limit: number | undefined;
   let resetAt: number | undefined;
   let pausedUntilMs = 0;
   let state: BudgetState = "available";
@@ -51,6 +52,7 @@ export function createRateLimitBudget(now: () => number = Date.now, listeners: B
     /** Takes the rate-limit headers of an answer. */
     update(update: RateLimitState): void {
       if (update.remaining !== undefined) remaining = update.remaining;
+      if (update.limit !== undefined && update.limit > 0) limit = update.limit;
       if (update.resetAt !== undefined) resetAt = update.resetAt;
       observe();
       if (update.remaining !== undefined || update.resetAt !== undefined) listeners.onLearned?.(snapshot());
@@ -87,6 +89,10 @@ export function createRateLimitBudget(now: () => number = Date.now, listeners: B
     },
     get remaining(): number | undefined {
       return remaining;
+    },
+    /** The window's size (`x-ratelimit-limit`), once GitHub has said it. */
+    get limit(): number | undefined {
+      return limit;
     },
     get resetAt(): number | undefined {
       return resetAt;

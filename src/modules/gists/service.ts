@@ -107,7 +107,7 @@ export function createGistsService(deps: GistsServiceDeps) {
     freshHit(key: string, at: number): Slot<GistsEntry> | undefined {
       const slot = policy.peekFresh(key, at);
       if (slot === undefined || slot.value.negative) return undefined;
-      policy.countHit();
+      policy.countHit(slot);
       return slot;
     },
     /** Hit and miss counters, bounds and occupancy. */
