@@ -15,6 +15,8 @@ export interface Config {
   cache: CacheConfig;
   upstream: UpstreamConfig;
   rateLimit: ClientRateLimitConfig;
+  /** The share of GitHub's window one client may spend on calls its requests cause; 0: no limit. */
+  clientGithubShare: number;
   shared: SharedTierConfig | undefined;
   tracing: TracingConfig | undefined;
 }
@@ -128,6 +130,12 @@ export const settings: SettingDoc[] = [
     default: "0",
     description: "Proxies in front that append to X-Forwarded-For (1 behind Istio's gateway); 0 ignores the header",
   },
+  {
+    env: "CLIENT_GITHUB_SHARE",
+    default: "0",
+    description:
+      "Share of GitHub's hourly window one client may spend on pages nothing holds and on use_cache=false (0 to 1; 0: no limit; 0.1 keeps any one client to a tenth): past it, 429 for new pages while cached ones answer; fleet-wide with REDIS_URL; clients as RATE_LIMIT_TRUSTED_HOPS says",
+  },
   { env: "ADMIN_TOKEN", default: "(none)", description: "When set, `DELETE /cache` requires `Authorization: Bearer <ADMIN_TOKEN>`" },
   {
     env: "ADMIN_HOSTS",
@@ -239,6 +247,7 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
       breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 1, 3_600_000),
     },
     rateLimit: _clientRateLimit(env),
+    clientGithubShare: _number("CLIENT_GITHUB_SHARE", env.CLIENT_GITHUB_SHARE, 0, 1),
     shared: _sharedTier(env),
     tracing: _tracing(env),
   };

@@ -48,32 +48,34 @@ export class ListenError extends Error {
 /** "bun" or "deno": the runtime this process runs on. */
 export const runtimeName: "bun" | "deno" = typeof Deno !== "undefined" ? "deno" : "bun";
 
-/** A request handler; `peer` is the client's address when the listener was asked to pass it. */
-export type FetchFunction = (request: Request, peer?: string) => Response | Promise<Response>;
+/** Where a request came from, asked only when needed (while its handler runs): Bun's server answers it as is. */
+export interface Peers {
+  requestIP(request: Request): { address: string } | null;
+}
 
-/** Serves `fetch` on `hostname:port` (0 picks a free port); `withPeer` passes each client's address. */
-export async function listen(fetch: FetchFunction, port: number, hostname: string, withPeer = false): Promise<Listener> {
+/** A request handler, given the way to the client's address. */
+export type FetchFunction = (request: Request, peers?: Peers) => Response | Promise<Response>;
+
+/** Serves `fetch` on `hostname:port` (0 picks a free port). */
+export async function listen(fetch: FetchFunction, port: number, hostname: string): Promise<Listener> {
   try {
-    return _listen(fetch, port, hostname, withPeer);
+    return _listen(fetch, port, hostname);
   } catch (error) {
     throw _listenError(error, port, hostname);
   }
 }
 
-function _listen(fetch: FetchFunction, port: number, hostname: string, withPeer: boolean): Listener {
+function _listen(fetch: FetchFunction, port: number, hostname: string): Listener {
   if (typeof Deno !== "undefined") {
-    const handler = withPeer
-      ? (request: Request, info: { remoteAddr: { hostname: string } }) => fetch(request, info.remoteAddr.hostname)
-      : (request: Request) => fetch(request);
+    const handler = (request: Request, info: { remoteAddr: { hostname: string } }) =>
+      fetch(request, { requestIP: () => ({ address: info.remoteAddr.hostname }) });
     const server = Deno.serve({ port, hostname, onListen: () => {} }, handler);
     const actual = server.addr.port;
     return { url: _url(hostname, actual), port: actual, stop: () => server.shutdown(), closeIdleConnections: () => 0 };
   }
   // The API takes no request bodies: anything over 64 KiB is refused before it is read.
   const limits = { port, hostname, idleTimeout: 30, maxRequestBodySize: 64 * 1024 };
-  const server = withPeer
-    ? Bun.serve({ ...limits, fetch: (request, bun) => fetch(request, bun.requestIP(request)?.address) })
-    : Bun.serve({ ...limits, fetch: (request) => fetch(request) });
+  const server = Bun.serve({ ...limits, fetch });
   const actual = server.port ?? port;
   // Stop listening and let open connections finish; whatever is still open after a second is closed.
   const stop = async () => {

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { breakerStates, createCircuitBreaker } from "./github/breaker.ts";
 import { createRateLimitBudget } from "./github/rate-limit-budget.ts";
 import { createGithubClient } from "./github/client.ts";
+import { createClientShare } from "./github/client-share.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
 import { createRefusalSummary } from "./github/refusal-summary.ts";
 import { createUpstream } from "./github/upstream.ts";
@@ -90,11 +91,19 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     onQueued: telemetry.queued,
     now,
   });
+  const share = createClientShare({
+    share: config.clientGithubShare,
+    windowLimit: () => budget.limit,
+    assumedLimit: config.githubToken ? 5000 : 60,
+    store: membership?.store,
+    now,
+  });
   const gists = createGistsService({
     upstream,
     cache: config.cache,
     freshness,
     membership,
+    share,
     now,
     onBackgroundError: telemetry.backgroundFailed,
     onCacheEvent: telemetry.cacheEvent,
@@ -115,6 +124,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     wayOut: createWayOut({ cors, draining: () => !readiness.ready }),
     recorder: createRequestRecorder(metrics),
     rateLimiter: createClientRateLimiter(config.rateLimit, now),
+    accountsClients: share.enabled,
     unlimitedPaths: probesAndScrapes,
     onRateLimited: telemetry.rateLimited,
     logger,
@@ -137,7 +147,6 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     gists,
     metrics,
     refusals,
-    needsClientAddress: config.rateLimit.rps > 0,
     /**
      * Resolves when the service is worth listening for: at once without a shared tier, else once the first
      * connection to Redis succeeded or failed (a replica that answered before it would fetch what others hold).

@@ -58,7 +58,7 @@ export default defineCommand({
     await Promise.race([server.started, sleep(sharedTierConnectMs)]);
     let listener: Listener;
     try {
-      listener = await listen(server.fetch, config.port, config.host, server.needsClientAddress);
+      listener = await listen(server.fetch, config.port, config.host);
     } catch (error) {
       if (!(error instanceof ListenError)) throw error;
       // One line an operator can act on: the runtime's own error is a stack trace into the bundle.

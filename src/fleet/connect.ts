@@ -8,6 +8,7 @@ import { createFleet, type Fleet, type FleetValue } from "./fleet.ts";
 import { shareBudget } from "./rate-limit-sharing.ts";
 import { createRedisLink } from "./redis-link.ts";
 import { createRedisStore, type EntryCodec } from "./redis-store.ts";
+import type { SharedStore } from "./shared-store.ts";
 
 /** What the service shows of the shared tier in /cache/stats. */
 export interface SharedTierStats {
@@ -25,6 +26,8 @@ export interface SharedTierStats {
 /** This replica's membership of the fleet: the seam for the cache policy, the budget's sharing, state and counters. */
 export interface FleetMembership<V extends FleetValue> {
   fleet: Fleet<V>;
+  /** The store the fleet runs on, for what else the replicas count together (each client's share of GitHub's budget). */
+  store: SharedStore<V>;
   /** Give to the rate-limit budget as its `onLearned`: what this replica learns from GitHub, the fleet learns. */
   budgetChanged(snapshot: BudgetSnapshot): void;
   stats(): SharedTierStats;
@@ -132,6 +135,7 @@ export function joinFleet<V extends FleetValue>(
   });
   return {
     fleet,
+    store,
     budgetChanged: budget.learned,
     stats,
     connected,

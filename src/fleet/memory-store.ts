@@ -1,5 +1,6 @@
 import type { StoredCopy } from "../cache/freshness.ts";
 import type { BudgetSnapshot } from "../github/rate-limit-budget.ts";
+import { fullBucket, takeToken, type Bucket } from "../token-bucket.ts";
 import type { Lease, SharedStore } from "./shared-store.ts";
 
 /** Time as the memory tier sees it: the current moment, and a callback after a delay (cancellable). */
@@ -39,6 +40,7 @@ export function createMemoryTier<V>(clock: TierClock = realClock) {
   const connections = new Set<_Connection<V>>();
   let epoch: string | undefined;
   let budget: { snapshot: BudgetSnapshot; expiresAt: number } | undefined;
+  const shares = new Map<string, Bucket>();
   let epochs = 0;
   let tokens = 0;
 
@@ -143,6 +145,12 @@ export function createMemoryTier<V>(clock: TierClock = realClock) {
       onBudget(listener) {
         budgetListeners.push(listener);
       },
+      async spendShare(client, capacity, refillPerMs) {
+        if (!connection.reachable) return undefined;
+        const bucket = shares.get(client) ?? fullBucket(capacity, clock.now());
+        shares.set(client, bucket);
+        return takeToken(bucket, capacity, refillPerMs, clock.now());
+      },
     };
     connections.add(connection);
     return connection;
@@ -157,6 +165,7 @@ export function createMemoryTier<V>(clock: TierClock = realClock) {
       leases.clear();
       epoch = undefined;
       budget = undefined;
+      shares.clear();
     },
     /** Puts a lease on `key` that no replica holds and that never expires, as a foreign key under the lease's name would. */
     plantForeignLease(key: string): void {

@@ -4,7 +4,7 @@ import { createCircuitBreaker } from "../github/breaker.ts";
 import { noTracing, type Tracing } from "../tracing/tracing.ts";
 
 /** What the service asks of Redis, as the `operation` label of the shared-tier metrics names it. */
-export const sharedOperations = ["get", "set", "lease", "release", "wait", "clear", "publish", "budget", "heartbeat", "config"] as const;
+export const sharedOperations = ["get", "set", "lease", "release", "wait", "clear", "publish", "budget", "share", "heartbeat", "config"] as const;
 export type SharedOperation = (typeof sharedOperations)[number];
 
 /** A message between replicas on the fleet's channel; `from` lets a replica skip its own. */

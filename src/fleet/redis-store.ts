@@ -35,6 +35,7 @@ export function createRedisStore<V>(options: RedisStoreOptions<V>): RedisStore<V
   const entryKey = (epoch: string, key: string) => `${keyPrefix}${epoch}:v${codec.version}:${key}`;
   const leaseKey = (epoch: string, key: string) => `${keyPrefix}${epoch}:lease:${key}`;
   const budgetKey = `${keyPrefix}budget`;
+  const shareKey = (client: string) => `${keyPrefix}share:${client}`;
   const waiters = new Map<string, Set<() => void>>();
   const epochListeners: Array<(epoch: string) => void> = [];
   const budgetListeners: Array<(snapshot: BudgetSnapshot) => void> = [];
@@ -141,8 +142,33 @@ export function createRedisStore<V>(options: RedisStoreOptions<V>): RedisStore<V
     onBudget(listener) {
       budgetListeners.push(listener);
     },
+    async spendShare(client, capacity, refillPerMs) {
+      const wait = await link.run("share", (redis) => redis.eval(_shareScript, 1, shareKey(client), String(capacity), String(refillPerMs)) as Promise<number>);
+      return typeof wait === "number" ? wait : undefined;
+    },
   };
 }
+
+// A token bucket on Redis's own clock: 0 when a token was taken, else the milliseconds until one is back. It
+// expires once full again, so an idle client leaves nothing behind.
+const _shareScript = `
+local capacity = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local time = redis.call("time")
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local tokens = capacity
+local updated = now
+if redis.call("type", KEYS[1]).ok == "hash" then
+  tokens = tonumber(redis.call("hget", KEYS[1], "tokens")) or capacity
+  updated = tonumber(redis.call("hget", KEYS[1], "updated")) or now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - updated) * refill)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / refill) end
+redis.call("del", KEYS[1])
+redis.call("hset", KEYS[1], "tokens", tostring(tokens), "updated", tostring(now))
+redis.call("pexpire", KEYS[1], math.ceil((capacity - tokens) / refill) + 1000)
+return wait`;
 
 // A budget as another replica wrote it; anything else under its name is ignored.
 function _budget(text: string): BudgetSnapshot | undefined {

@@ -35,6 +35,11 @@ export interface SharedStore<V> {
   shareBudget(snapshot: BudgetSnapshot, ttlMs: number): Promise<void>;
   /** Calls `listener` with each budget another replica shares. */
   onBudget(listener: (snapshot: BudgetSnapshot) => void): void;
+  /**
+   * Takes one token from `client`'s bucket of GitHub calls (holding `capacity`, refilled by `refillPerMs`), kept
+   * for the fleet outside the epochs: 0 when taken, else the milliseconds until one is back.
+   */
+  spendShare(client: string, capacity: number, refillPerMs: number): Promise<number | undefined>;
 }
 
 /**

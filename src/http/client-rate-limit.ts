@@ -1,5 +1,7 @@
 import QuickLRU from "quick-lru";
 import type { ClientRateLimitConfig } from "../config.ts";
+import { fullBucket, takeToken, type Bucket } from "../token-bucket.ts";
+import { clientAddress } from "./client-address.ts";
 
 /** Token buckets per client address; memory is bounded by forgetting the least recently seen clients. */
 export type ClientRateLimiter = ReturnType<typeof createClientRateLimiter>;
@@ -12,11 +14,6 @@ export interface RateDecision {
   resetSeconds: number;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 /** Creates the limiter; `maxClients` bounds how many buckets are kept. */
 export function createClientRateLimiter(config: ClientRateLimitConfig, now: () => number = Date.now, maxClients = 50_000) {
   const buckets = new QuickLRU<string, Bucket>({ maxSize: maxClients });
@@ -27,11 +24,8 @@ export function createClientRateLimiter(config: ClientRateLimitConfig, now: () =
     /** Takes a token from `client`'s bucket if it has one. */
     take(client: string): RateDecision {
       const at = now();
-      const bucket = buckets.get(client) ?? { tokens: config.burst, updatedAt: at };
-      bucket.tokens = Math.min(config.burst, bucket.tokens + (at - bucket.updatedAt) * refillPerMs);
-      bucket.updatedAt = at;
-      const allowed = bucket.tokens >= 1;
-      if (allowed) bucket.tokens -= 1;
+      const bucket = buckets.get(client) ?? fullBucket(config.burst, at);
+      const allowed = takeToken(bucket, config.burst, refillPerMs, at) === 0;
       buckets.set(client, bucket);
       const missing = Math.max(0, 1 - bucket.tokens);
       return {
@@ -41,20 +35,9 @@ export function createClientRateLimiter(config: ClientRateLimitConfig, now: () =
         resetSeconds: Math.max(1, Math.ceil(missing / refillPerMs / 1000)),
       };
     },
-    /**
-     * The address a request is accounted to. X-Forwarded-For is used only when proxies are configured to be
-     * trusted: the entry `trustedHops` from the right is the one the outermost trusted proxy saw.
-     */
+    /** The address a request is accounted to (see client-address.ts). */
     clientOf(peer: string | undefined, forwardedFor: string | null): string {
-      if (config.trustedHops > 0 && forwardedFor) {
-        const hops = forwardedFor
-          .split(",")
-          .map((hop) => hop.trim())
-          .filter(Boolean);
-        const client = hops[hops.length - config.trustedHops];
-        if (client) return client;
-      }
-      return peer ?? "unknown";
+      return clientAddress(peer, forwardedFor, config.trustedHops);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { UpstreamError, type UpstreamFailure } from "../github/client.ts";
+import { ShareSpent } from "../github/client-share.ts";
 
 /** An error answer: HTTP status, a `detail` a user can act on, and any headers it needs. */
 export class ApiError extends Error {
@@ -25,6 +26,7 @@ const statusOfFailure: Record<UpstreamFailure, number> = {
 /** Turns any failure into the ApiError the client receives; unknown errors become a 500 without internals. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof ShareSpent) return new ApiError(429, `${error.message}; try again later`, { "retry-after": String(error.retryAfterSeconds) });
   if (error instanceof UpstreamError) {
     const status = statusOfFailure[error.kind];
     const headers: Record<string, string> = error.kind === "rate-limited" ? { "retry-after": String(error.retryAfterSeconds ?? 60) } : {};

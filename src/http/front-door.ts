@@ -5,6 +5,7 @@ import { accessLine, type AccessRecord } from "./access-log.ts";
 import type { ClientRateLimiter } from "./client-rate-limit.ts";
 import type { Cors } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
+import type { Peers } from "../runtime.ts";
 import { localOrigin, requestTarget, RoutedRequest, splitTarget, type RequestContext } from "./request-context.ts";
 import type { PreparedAnswer, WayOut } from "./way-out.ts";
 
@@ -24,6 +25,8 @@ export interface FrontDoorDeps {
   wayOut: WayOut;
   recorder: RequestRecorder;
   rateLimiter: ClientRateLimiter;
+  /** Whether requests the router answers carry their client's address (GitHub's budget is shared out per client). */
+  accountsClients?: boolean;
   /** Paths the per-client rate limit never applies to (probes and scrapes: a throttled kubelet restarts a healthy pod). */
   unlimitedPaths: ReadonlySet<string>;
   onRateLimited?: () => void;
@@ -34,9 +37,9 @@ export interface FrontDoorDeps {
   untracedPaths?: ReadonlySet<string>;
 }
 
-/** The runtime-neutral `fetch` the server listens with (given the peer address when it needs one), plus requests in flight. */
+/** The runtime-neutral `fetch` the server listens with (given the way to the client's address), plus requests in flight. */
 export interface FrontDoor {
-  fetch(request: Request, peer?: string): Response | Promise<Response>;
+  fetch(request: Request, peers?: Peers): Response | Promise<Response>;
   readonly inFlight: number;
 }
 
@@ -55,7 +58,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
   let inFlight = 0;
 
   // Synchronous up to the router, so a hit costs no promise.
-  function fetch(request: Request, peer?: string): Response | Promise<Response> {
+  function fetch(request: Request, peers?: Peers): Response | Promise<Response> {
     const started = performance.now();
     const headers = request.headers;
     const incomingId = headers.get("x-request-id");
@@ -69,7 +72,7 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
       return finish(context, errorResponse(400, "The Host header must be one host name or address, with an optional port", id), started, span);
     }
     if (rateLimiter.enabled && !unlimitedPaths.has(splitTarget(target).path)) {
-      const refused = _rateLimit(headers, peer, id);
+      const refused = _rateLimit(headers, peers?.requestIP(request)?.address, id);
       if (refused) {
         context.route = "rate-limited";
         return finish(context, refused, started, span);
@@ -87,6 +90,8 @@ export function createFrontDoor(deps: FrontDoorDeps): FrontDoor {
       context.route = "cross-origin";
       return finish(context, crossOrigin, started, span);
     }
+    // Asked only on the way to the router: a hit never looks up where it came from.
+    if (deps.accountsClients) context.client = rateLimiter.clientOf(peers?.requestIP(request)?.address, headers.get("x-forwarded-for"));
     return routed(_routedRequest(request, url, target, context), context, started, span);
   }
 

@@ -9,6 +9,8 @@ export interface RequestContext {
   route: string;
   /** The cache verdict, when the gists route answered. */
   cache?: string;
+  /** The client's address, for requests the router answers when GitHub's budget is shared out per client. */
+  client?: string;
 }
 
 /** A request on its way to the router, carrying its context: how routes read what the front door knows. */

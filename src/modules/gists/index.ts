@@ -21,7 +21,8 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
       const context = contextOf(request);
       const username = params.username;
       const { page, per_page: perPage, use_cache: useCache, all } = { ...queryDefaults, ...query };
-      const resolution = all ? await gists.complete(username, useCache) : await gists.page({ username, page, perPage, useCache });
+      const client = context?.client;
+      const resolution = all ? await gists.complete(username, useCache, client) : await gists.page({ username, page, perPage, useCache, client });
       if (context) context.cache = resolution.verdict;
       const answer = answerFor(answers, resolution, {
         requestId: context?.id ?? "",

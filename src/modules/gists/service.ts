@@ -3,16 +3,19 @@ import { createCachePolicy, type CacheEvent, type Loader, type Resolution, type 
 import type { CacheConfig } from "../../config.ts";
 import { sharedTierOff, type FleetMembership } from "../../fleet/connect.ts";
 import { UpstreamError } from "../../github/client.ts";
+import type { ClientShare } from "../../github/client-share.ts";
 import type { Upstream } from "../../github/upstream.ts";
 import type { GistsCacheStats } from "./model.ts";
 import { completeEntry, notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
-/** A page request after validation: the canonical form that keys the cache. */
+/** A page request after validation: the canonical form that keys the cache, and who asked. */
 export interface GistsRequest {
   username: string;
   page: number;
   perPage: number;
   useCache: boolean;
+  /** The client's address, when GitHub's budget is shared out per client: the calls it causes count against it. */
+  client?: string;
 }
 
 /** Dependencies of the gists service. */
@@ -22,6 +25,8 @@ export interface GistsServiceDeps {
   freshness: Freshness;
   /** This replica's place in the fleet, when REDIS_URL is set. */
   membership?: FleetMembership<GistsEntry>;
+  /** Each client's share of GitHub's budget (CLIENT_GITHUB_SHARE). */
+  share?: ClientShare;
   onBackgroundError?: (key: string, error: unknown) => void;
   onCacheEvent?: (event: CacheEvent) => void;
   now?: () => number;
@@ -64,6 +69,8 @@ export function createGistsService(deps: GistsServiceDeps) {
           ? previous.value.upstream
           : undefined;
       try {
+        // A page nothing held, or asked for past the cache, is a call the client causes: it counts against its share.
+        if (request.client && (!previous || !request.useCache)) await deps.share?.spend(request.client);
         const fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
         if (fetched.kind === "page") return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
         if (!validators) throw new UpstreamError("bad-response", "GitHub answered 'not modified' to a request that had nothing to compare");
@@ -78,11 +85,11 @@ export function createGistsService(deps: GistsServiceDeps) {
 
   // Follows the pages one by one (each cached and revalidated on its own) until GitHub has no next page.
   const completeLoader =
-    (username: string, useCache: boolean): Loader<GistsEntry> =>
+    (username: string, useCache: boolean, client: string | undefined): Loader<GistsEntry> =>
     async () => {
       const pages: GistsEntry[] = [];
       for (let number = 1; number <= cache.maxPages; number++) {
-        const request = { username, page: number, perPage: 100, useCache };
+        const request = { username, page: number, perPage: 100, useCache, client };
         const resolved = await page(request, useCache ? "fresh" : "bypass");
         if (resolved.error) throw resolved.error;
         const entry = resolved.slot.value;
@@ -100,8 +107,8 @@ export function createGistsService(deps: GistsServiceDeps) {
       return page(request, request.useCache ? "allow-stale" : "bypass");
     },
     /** Every public gist of a user (up to GISTS_MAX_PAGES pages of 100). */
-    complete(username: string, useCache: boolean): Promise<Resolution<GistsEntry>> {
-      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache), useCache ? "allow-stale" : "bypass");
+    complete(username: string, useCache: boolean, client?: string): Promise<Resolution<GistsEntry>> {
+      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache, client), useCache ? "allow-stale" : "bypass");
     },
     /** The fresh, non-negative entry under `key` at `at`, for the hit path, counted as a hit; undefined otherwise. */
     freshHit(key: string, at: number): Slot<GistsEntry> | undefined {
