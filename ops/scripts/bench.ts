@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the performance budget, measured side by side in one run on this machine.
  * Prints a markdown table (and writes it to --out FILE). Needs wrk (Debian package `wrk`) and dist/gists-api.
- * `--only hits,memory` runs some sections (hits, generators, stampede, concurrency, zipf, memory; overhead only by name);
+ * `--only hits,memory` runs some sections (hits, budget, generators, stampede, concurrency, zipf, memory; overhead only by name);
  * `--memory-runs N` repeats each memory case N times (default 3) and reports medians; `--before BINARY` adds an
  * earlier build to the hits rounds, each build against a bare server sending its own bytes, and its load generator
  * to the generators rounds; `--wrk-threads 1,2` runs wrk with each thread count there (the first is the yardstick).
@@ -15,6 +15,7 @@ import { slotOverheadBytes } from "../../src/cache/policy.ts";
 import { parsePrometheusText, sampleSum } from "../../src/testing/prometheus-text.ts";
 import { drive, median, memoryOf, rssMiB, startBare, startBinary, zipfSampler } from "./bench/lib.ts";
 import { autocannonGenerator, compareGenerators, loadtestGenerator, wrkGenerator } from "./bench/generators.ts";
+import { budgetComparison } from "./bench/budget.ts";
 import { cachedHits } from "./bench/hits.ts";
 
 const { values: flags } = parseArgs({
@@ -29,6 +30,8 @@ const { values: flags } = parseArgs({
     // wrk's thread counts in the generators section; the first is the yardstick (our generator runs one event loop).
     "wrk-threads": { type: "string", default: "1" },
     "memory-runs": { type: "string", default: "3" },
+    // How long each mode of the budget section runs.
+    "budget-seconds": { type: "string", default: "40" },
   },
 });
 const rounds = Number(flags.rounds);
@@ -46,6 +49,9 @@ const rows: string[][] = [];
 const sections = {
   hits: async () => {
     rows.push(...(await cachedHits({ rounds, duration, connections, before: flags.before, measurer })));
+  },
+  budget: async () => {
+    rows.push(...(await budgetComparison({ seconds: Number(flags["budget-seconds"]) })));
   },
   generators,
   stampede: coldStampede,
