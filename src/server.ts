@@ -96,6 +96,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     now,
     onBackgroundError: telemetry.backgroundFailed,
     onCacheEvent: telemetry.cacheEvent,
+    authenticated: config.githubToken !== undefined,
+    onGithubCall: telemetry.githubCall,
   });
   const answers = createGistsAnswers({
     freshness,
@@ -125,6 +127,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cache: () => gists.stats(),
     limiter,
     breakerState: () => breakerStates[breaker.state],
+    answers: () => gists.answered,
   });
 
   return {
