@@ -3,6 +3,7 @@ import { createFreshness, type Timeline } from "../../cache/freshness.ts";
 import type { Forward, Resolution, Slot } from "../../cache/policy.ts";
 import { PreparedAnswer } from "../../http/way-out.ts";
 import { answerFor, createGistsAnswers } from "./answer.ts";
+import { parseList, readCacheStatus, type CacheStatus } from "../../testing/structured-fields.ts";
 import { notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
 // Every verdict's Cache-Status, read back with a strict parser of RFC 8941 lists and checked against RFC 9211's
@@ -123,123 +124,29 @@ describe("Cache-Status (RFC 9211) of each verdict", () => {
   });
 });
 
-describe("the test's structured-field parser", () => {
+describe("the tests' structured-field parser and Cache-Status reader", () => {
   test("reads what RFC 8941 allows and refuses what it does not", () => {
-    expect(_parseList('a; hit, "B C"; ttl=-412; key="x\\"y"')).toEqual([
+    expect(parseList('a; hit, "B C"; ttl=-412; key="x\\"y"')).toEqual([
       { item: { token: "a" }, params: { hit: true } },
       { item: "B C", params: { ttl: -412, key: 'x"y' } },
     ]);
     for (const bad of ["a ;hit", "a; Hit", "a; ttl=1.5.", 'a; key="open', "a,", "a; ttl=1234567890123456", "1a", "a; fwd=uri miss"]) {
-      expect(() => _parseList(bad)).toThrow();
+      expect(() => parseList(bad)).toThrow();
+    }
+    expect(readCacheStatus("gists-api; fwd=stale; fwd-status=304; stored; detail=x", "gists-api")).toEqual({
+      name: "gists-api",
+      fwd: "stale",
+      "fwd-status": 304,
+      stored: true,
+      detail: "x",
+    });
+    for (const bad of ["gists-api; hit; fwd=miss", "gists-api; stored", "gists-api; fwd=nope", 'gists-api; ttl="3"', "other; hit", "gists-api, gists-api"]) {
+      expect(() => readCacheStatus(bad, "gists-api")).toThrow();
     }
   });
 });
 
-type Bare = string | number | boolean | { token: string };
-
-// RFC 9211 §2: the parameters it defines and their types; hit and fwd never together, the fwd details only with fwd.
-const fwdReasons = new Set(["bypass", "method", "uri-miss", "vary-miss", "miss", "request", "stale", "partial"]);
-
 /** The one Cache-Status member of `res`, checked against RFC 9211, as plain values. */
-function _checked(res: Response): Record<string, string | number | boolean> {
-  const header = res.headers.get("cache-status");
-  if (header === null) throw new Error("no Cache-Status");
-  const members = _parseList(header);
-  expect(members).toHaveLength(1);
-  const { item, params } = members[0]!;
-  expect(item).toEqual({ token: "gists-api" });
-  const plain: Record<string, string | number | boolean> = { name: "gists-api" };
-  for (const [name, value] of Object.entries(params)) {
-    const kind = typeof value === "object" ? "token" : typeof value;
-    const allowed: Record<string, string[]> = {
-      hit: ["boolean"],
-      fwd: ["token"],
-      "fwd-status": ["number"],
-      ttl: ["number"],
-      stored: ["boolean"],
-      collapsed: ["boolean"],
-      key: ["string"],
-      detail: ["string", "token"],
-    };
-    expect({ name, kind, allowed: allowed[name]?.includes(kind) ?? false }).toEqual({ name, kind, allowed: true });
-    plain[name] = typeof value === "object" ? value.token : value;
-  }
-  expect("hit" in params && "fwd" in params).toBe(false);
-  if (!("fwd" in params)) expect(["fwd-status", "stored", "collapsed"].filter((name) => name in params)).toEqual([]);
-  if ("fwd" in params) expect(fwdReasons.has(String(plain.fwd))).toBe(true);
-  for (const name of ["fwd-status", "ttl"]) if (name in plain) expect(Number.isInteger(plain[name])).toBe(true);
-  return plain;
-}
-
-/** A strict parser of an RFC 8941 List of Items with Parameters (no inner lists, decimals or byte sequences needed here). */
-function _parseList(input: string): { item: Bare; params: Record<string, Bare> }[] {
-  let at = 0;
-  const fail = (what: string): never => {
-    throw new Error(`${what} at ${at} in ${JSON.stringify(input)}`);
-  };
-  const skip = (chars: RegExp) => {
-    while (at < input.length && chars.test(input[at]!)) at++;
-  };
-  const bare = (): Bare => {
-    const char = input[at] ?? "";
-    if (char === "-" || /\d/.test(char)) {
-      const match = /^-?\d{1,15}/.exec(input.slice(at));
-      if (!match || input[at + match[0].length] === ".") fail("an integer (no decimals here)");
-      at += match![0].length;
-      return Number(match![0]);
-    }
-    if (char === '"') {
-      let text = "";
-      for (at++; ; at++) {
-        const next = input[at];
-        if (next === undefined) fail("an unterminated string");
-        if (next === '"') break;
-        if (next === "\\") {
-          at++;
-          if (input[at] !== '"' && input[at] !== "\\") fail('an escape other than \\" or \\\\');
-          text += input[at];
-        } else if (next! < " " || next! > "~") fail("a character outside printable ASCII");
-        else text += next;
-      }
-      at++;
-      return text;
-    }
-    if (/[A-Za-z*]/.test(char)) {
-      const match = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(input.slice(at))!;
-      at += match[0].length;
-      return { token: match[0] };
-    }
-    if (char === "?") {
-      const value = input[at + 1];
-      if (value !== "0" && value !== "1") fail("a boolean");
-      at += 2;
-      return value === "1";
-    }
-    return fail("a bare item");
-  };
-  const members: { item: Bare; params: Record<string, Bare> }[] = [];
-  skip(/ /);
-  while (at < input.length) {
-    const item = bare();
-    const params: Record<string, Bare> = {};
-    while (input[at] === ";") {
-      at++;
-      skip(/ /);
-      const key = /^[a-z*][a-z0-9_\-.*]*/.exec(input.slice(at));
-      if (!key) fail("a parameter key");
-      at += key![0].length;
-      if (input[at] === "=") {
-        at++;
-        params[key![0]] = bare();
-      } else params[key![0]] = true;
-    }
-    members.push({ item, params });
-    skip(/[ \t]/);
-    if (at >= input.length) break;
-    if (input[at] !== ",") fail("a comma between members");
-    at++;
-    skip(/[ \t]/);
-    if (at >= input.length) fail("a member after the comma");
-  }
-  return members;
+function _checked(res: Response): CacheStatus {
+  return readCacheStatus(res.headers.get("cache-status"), "gists-api");
 }
