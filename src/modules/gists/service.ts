@@ -82,21 +82,20 @@ export function createGistsService(deps: GistsServiceDeps) {
         if (charged) meter.charged++;
         deps.onGithubCall?.(callReason({ bypass: !request.useCache, forList, held: previous !== undefined, status }), charged);
       };
-      let fetched: Awaited<ReturnType<Upstream["fetchPage"]>>;
       try {
-        fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
+        const fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
+        if (fetched.kind === "page") {
+          called(200);
+          return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
+        }
+        if (!validators) throw new UpstreamError("bad-response", "GitHub answered 'not modified' to a request that had nothing to compare");
+        called(304);
+        return { kind: "not-modified" };
       } catch (error) {
         if (!(error instanceof UpstreamError && error.kind === "not-found")) throw error;
         called(404);
         return { kind: "value", value: notFoundEntry(request.username) };
       }
-      if (fetched.kind === "page") {
-        called(200);
-        return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
-      }
-      if (!validators) throw new UpstreamError("bad-response", "GitHub answered 'not modified' to a request that had nothing to compare");
-      called(304);
-      return { kind: "not-modified" };
     };
 
   const page = (request: GistsRequest, mode: ResolveMode, forList: boolean, meter: Meter) =>
