@@ -107,6 +107,8 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     now,
     onBackgroundError: telemetry.backgroundFailed,
     onCacheEvent: telemetry.cacheEvent,
+    authenticated: config.githubToken !== undefined,
+    onGithubCall: telemetry.githubCall,
   });
   const answers = createGistsAnswers({
     freshness,
@@ -137,6 +139,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     cache: () => gists.stats(),
     limiter,
     breakerState: () => breakerStates[breaker.state],
+    answers: () => gists.answered,
   });
 
   return {

@@ -4,6 +4,7 @@ import { UpstreamError, type GithubObserver } from "./github/client.ts";
 import type { RefusalCounts } from "./github/refusal-summary.ts";
 import type { UpstreamFailureReport } from "./github/upstream.ts";
 import type { Logger } from "./logger.ts";
+import type { GithubCallReason } from "./metrics/catalog.ts";
 import type { Metrics } from "./metrics/registry.ts";
 import type { CacheEvent } from "./cache/policy.ts";
 import type { Tracing } from "./tracing/tracing.ts";
@@ -66,6 +67,10 @@ export function createTelemetry(logger: Logger, metrics: Metrics, tracing: Traci
     /** A background refresh that failed for a reason the upstream did not already log or count. */
     backgroundFailed(key: string, error: unknown): void {
       if (!(error instanceof UpstreamError)) logger.warn("background refresh failed", { key, error: String(error) });
+    },
+    /** A GitHub call that got an answer, by why it was made and whether GitHub charged it. */
+    githubCall(reason: GithubCallReason, charged: boolean): void {
+      metrics.githubCalls.labels(reason, charged ? "charged" : "free").inc();
     },
     retried: () => metrics.githubRetries.inc(),
     rateLimited: () => metrics.clientRateLimited.inc(),

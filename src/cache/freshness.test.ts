@@ -34,6 +34,15 @@ describe("createFreshness", () => {
     expect(createFreshness({ ...windows, ttlMs: 1_500 }).ttlSeconds).toBe(1.5);
   });
 
+  test("freshness left (Cache-Status ttl): max-age while fresh, then the TTL minus the age, never -0", () => {
+    const rule = createFreshness(windows);
+    const page = rule.timeline(1_000, false)!;
+    for (const at of [1_000, 150_500, 300_999]) expect(rule.freshnessLeftSeconds(page, at)).toBe(rule.maxAgeSeconds(page, at));
+    for (const at of [301_000, 301_400, 302_000, 713_999]) expect(rule.freshnessLeftSeconds(page, at)).toBe(rule.ttlSeconds - rule.ageSeconds(page, at));
+    expect(Object.is(rule.freshnessLeftSeconds(page, 301_400), 0)).toBe(true);
+    expect(rule.freshnessLeftSeconds(page, 713_999)).toBe(-412);
+  });
+
   test("a failed refresh is tried again after the TTL, at least a second and at most 30 s later", () => {
     expect(createFreshness(windows).nextRefreshAfterFailure(0)).toBe(30_000);
     expect(createFreshness({ ...windows, ttlMs: 5_000 }).nextRefreshAfterFailure(0)).toBe(5_000);

@@ -151,6 +151,14 @@ export function createFreshness(windows: FreshnessWindows, awareness?: BudgetAwa
     maxAgeSeconds(entry: Timeline, at: number): number {
       return Math.max(0, Math.ceil((entry.freshUntil - at) / 1000));
     },
+    /**
+     * Seconds of freshness left (Cache-Status `ttl`), rounded up as max-age is: max-age while fresh, 0 or less once
+     * stale. It is the freshness lifetime minus the age (RFC 9111 §4.2), so with a whole-second CACHE_TTL a stale
+     * answer's `ttl` is CACHE_TTL minus its Age header.
+     */
+    freshnessLeftSeconds(entry: Timeline, at: number): number {
+      return Math.ceil((entry.freshUntil - at) / 1000) || 0;
+    },
     /** Whole seconds since the entry was stored (the Age header and a stale body's age_seconds). */
     ageSeconds(entry: Timeline, at: number): number {
       return Math.max(0, Math.floor((at - entry.storedAt) / 1000));

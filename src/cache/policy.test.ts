@@ -192,6 +192,61 @@ describe("createCachePolicy", () => {
   });
 });
 
+describe("createCachePolicy: how an answer went upstream", () => {
+  test("a hit or a stale answer went nowhere; a cold miss, a renewal, a changed copy, a 404 and a bypass say what upstream answered", async () => {
+    const { policy, advance } = setup({ stale: 0 });
+    const source = loader([
+      { kind: "value", value: value("v1") },
+      { kind: "not-modified" },
+      { kind: "value", value: value("v2") },
+      { kind: "value", value: value("gone", true) },
+      { kind: "value", value: value("v3") },
+    ]);
+    const resolve = async (mode: "allow-stale" | "bypass" = "allow-stale") => {
+      const { verdict, forward } = await policy.resolve("k", source.load, mode);
+      return { verdict, forward };
+    };
+    const stored = { collapsed: false, stored: true };
+    expect(await resolve()).toEqual({ verdict: "MISS", forward: { held: false, status: 200, ...stored } });
+    expect(await resolve()).toEqual({ verdict: "HIT", forward: undefined });
+    advance(1200);
+    expect(await resolve()).toEqual({ verdict: "REVALIDATED", forward: { held: true, status: 304, ...stored } });
+    advance(1200);
+    expect(await resolve()).toEqual({ verdict: "MISS", forward: { held: true, status: 200, ...stored } });
+    advance(1200);
+    expect(await resolve()).toEqual({ verdict: "MISS", forward: { held: true, status: 404, ...stored } });
+    expect(await resolve("bypass")).toEqual({ verdict: "BYPASS", forward: { held: true, status: 200, ...stored } });
+  });
+
+  test("requests that joined a load in flight are collapsed, the one that made it is not", async () => {
+    const { policy } = setup();
+    const source = loader([{ kind: "value", value: value("v1") }]);
+    source.gate.hold = true;
+    const waiting = Array.from({ length: 3 }, () => policy.resolve("k", source.load, "allow-stale"));
+    await settle();
+    source.release();
+    const forwards = (await Promise.all(waiting)).map((resolution) => resolution.forward);
+    expect(forwards).toEqual([
+      { held: false, status: 200, collapsed: false, stored: true },
+      { held: false, status: 200, collapsed: true, stored: true },
+      { held: false, status: 200, collapsed: true, stored: true },
+    ]);
+  });
+
+  test("a stale copy standing in for a failure went nowhere as far as the answer goes; with CACHE_TTL=0 nothing is stored", async () => {
+    const { policy, advance } = setup({ stale: 0 });
+    const source = loader([{ kind: "value", value: value("v1") }, new Error("down")]);
+    await policy.resolve("k", source.load, "allow-stale");
+    advance(1200);
+    const standIn = await policy.resolve("k", source.load, "allow-stale");
+    expect([standIn.verdict, standIn.forward, standIn.error instanceof Error]).toEqual(["STALE", undefined, true]);
+
+    const off = setup({ ttl: 0 });
+    const unstored = await off.policy.resolve("k", loader([{ kind: "value", value: value("v1") }]).load, "allow-stale");
+    expect(unstored.forward).toEqual({ held: false, status: 200, collapsed: false, stored: false });
+  });
+});
+
 describe("createCachePolicy: bounds", () => {
   test("a held value that grows (a compressed form made on demand) is weighed again, and the bound evicts the oldest", async () => {
     let now = 1_000_000;
@@ -304,6 +359,11 @@ describe("createCachePolicy with a fleet", () => {
     await clock.advance(100);
     expect([(await first).verdict, (await second).verdict]).toEqual(["MISS", "MISS"]);
     expect([source.calls.length, b.policy.stats.coalesced]).toEqual([1, 1]);
+    // The waiter knows the holder's copy, not what GitHub answered the holder.
+    expect([(await first).forward, (await second).forward]).toEqual([
+      { held: false, status: 200, collapsed: false, stored: true },
+      { held: false, collapsed: true, stored: true },
+    ]);
     expect((await b.policy.resolve("k", source.load, "allow-stale")).verdict).toBe("HIT");
   });
 

@@ -32,6 +32,20 @@ export interface Resolution<V extends CachedValue> {
   slot: Slot<V>;
   verdict: Verdict;
   error?: unknown;
+  /** Set when the request went upstream (MISS, REVALIDATED, BYPASS). */
+  forward?: Forward;
+}
+
+/** How a request that went upstream was answered (what RFC 9211's Cache-Status calls fwd, fwd-status, collapsed, stored). */
+export interface Forward {
+  /** A copy was held when the request went upstream: an expired one, or one a bypass passed over. */
+  held: boolean;
+  /** What upstream answered: 200 a value, 304 the held copy renewed, 404 a negative value; unset for another replica's copy. */
+  status?: 200 | 304 | 404;
+  /** The request waited for another's load (in this replica, or another replica's through the fleet) instead of its own. */
+  collapsed: boolean;
+  /** The copy answered was stored. */
+  stored: boolean;
 }
 
 /** What a trace shows of how the cache answered: waits on another fetch, and stale answers. */
@@ -80,11 +94,14 @@ export type CachePolicy<V extends CachedValue> = ReturnType<typeof createCachePo
  */
 export const slotOverheadBytes = 3584;
 
-// What one load produced: the slot to answer with, whether a 304 renewed it, and the copy to share (if stored).
+// What one load produced: the slot to answer with, whether a 304 renewed it, the copy to share (if stored), what
+// upstream answered (unset: another replica loaded it) and whether this tier stored it.
 interface Loaded<V extends CachedValue> {
   slot: Slot<V>;
   renewed: boolean;
   shared: Slot<V> | undefined;
+  status?: Forward["status"];
+  stored: boolean;
 }
 
 /** Creates the policy (nginx's proxy_cache_lock, _use_stale, _background_update and _revalidate, in one place). */
@@ -116,10 +133,11 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     const timeline = freshness.timeline(at, value.negative, value.minFreshMs);
     const slot = _slot(key, { value, ...(timeline ?? freshness.unstored(at)) });
     if (renewed) stats.revalidated++;
-    if (begun !== generation) return { slot, renewed, shared: undefined };
-    if (timeline) store.set(key, slot);
-    else store.delete(key);
-    return { slot, renewed, shared: timeline ? slot : undefined };
+    const status = renewed ? 304 : value.negative ? 404 : 200;
+    if (begun !== generation) return { slot, renewed, shared: undefined, status, stored: false };
+    const stored = timeline !== undefined && store.set(key, slot);
+    if (!timeline) store.delete(key);
+    return { slot, renewed, shared: timeline ? slot : undefined, status, stored };
   };
 
   // Across the fleet one replica loads a key at a time; a copy another replica loaded is kept here too.
@@ -129,7 +147,8 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     const done = await fleet.load(key, previous, () => fetchUpstream(key, loader, store.peek(key) ?? previous), { fresh });
     if (done.kind === "fetched") return done.result;
     stats.coalesced++;
-    return { slot: begun === generation ? keep(key, done.copy) : _slot(key, done.copy), renewed: false, shared: undefined };
+    const stored = begun === generation;
+    return { slot: stored ? keep(key, done.copy) : _slot(key, done.copy), renewed: false, shared: undefined, stored };
   };
 
   // One load per key at a time (one for the requests that bypass the cache, one for the others): later callers
@@ -159,8 +178,10 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
   // A use_cache=false request: always asks upstream (a held copy's validators may still spare the body).
   const bypass = async (key: string, loader: Loader<V>): Promise<Resolution<V>> => {
     stats.misses++;
-    const loaded = await coalesce(key, loader, store.peek(key), bypassing);
-    return { slot: loaded.slot, verdict: "BYPASS" };
+    const held = store.peek(key);
+    const joined = bypassing.has(key);
+    const loaded = await coalesce(key, loader, held, bypassing);
+    return { slot: loaded.slot, verdict: "BYPASS", forward: _forward(held, loaded, joined) };
   };
 
   // Stale-if-error: a held copy answers in place of a failure that allows it.
@@ -219,9 +240,10 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
         return { slot, verdict: "STALE" };
       }
       stats.misses++;
+      const joined = inflight.has(key);
       try {
         const loaded = await coalesce(key, loader, slot);
-        return { slot: loaded.slot, verdict: loaded.renewed ? "REVALIDATED" : "MISS" };
+        return { slot: loaded.slot, verdict: loaded.renewed ? "REVALIDATED" : "MISS", forward: _forward(slot, loaded, joined) };
       } catch (error) {
         return standIn(key, slot, error);
       }
@@ -254,6 +276,11 @@ export function createCachePolicy<V extends CachedValue>(options: PolicyOptions<
     },
     limits: options.limits,
   };
+}
+
+// A copy loaded without a status is another replica's: this request waited for that replica's load.
+function _forward<V extends CachedValue>(held: Slot<V> | undefined, loaded: Loaded<V>, joined: boolean): Forward {
+  return { held: held !== undefined, status: loaded.status, collapsed: joined || loaded.status === undefined, stored: loaded.stored };
 }
 
 function _slot<V extends CachedValue>(key: string, copy: StoredCopy<V>): Slot<V> {

@@ -88,6 +88,9 @@ describeTargets("CORS_ORIGINS restricted, no GITHUB_TOKEN", (target) => {
     for (const verdict of ["MISS", "HIT", "HIT"]) {
       const res = await s.request(`/${login}`, { headers: { origin: allowed } });
       expect([res.headers.get("x-cache"), res.headers.get("access-control-allow-origin")]).toEqual([verdict, allowed]);
+      // A page may read both descriptions of how the cache answered.
+      const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(",").map((name) => name.trim().toLowerCase());
+      expect(exposed).toEqual(expect.arrayContaining(["x-cache", "cache-status", "age", "etag"]));
     }
     for (const res of [await preflight(s, "/octocat", stranger), await s.request("/health", { headers: { origin: stranger } })]) {
       expect([null, allowed]).toContain(res.headers.get("access-control-allow-origin"));

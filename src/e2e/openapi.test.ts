@@ -114,9 +114,10 @@ describe("OpenAPI document [binary]", () => {
   );
 
   test(
-    "GET /{username} documents the cache headers of 200, Retry-After of 429, and examples of 200 and 422",
+    "GET /{username} documents the cache headers of 200, 304 and 404, Retry-After of 429, and examples of 200 and 422",
     () => {
-      expect(Object.keys(response("200")?.headers ?? {})).toEqual(expect.arrayContaining(["X-Cache", "ETag", "Cache-Control", "Age"]));
+      expect(Object.keys(response("200")?.headers ?? {})).toEqual(expect.arrayContaining(["X-Cache", "Cache-Status", "ETag", "Cache-Control", "Age"]));
+      for (const status of ["304", "404"]) expect(Object.keys(response(status)?.headers ?? {})).toEqual(expect.arrayContaining(["X-Cache", "Cache-Status"]));
       expect(Object.keys(response("429")?.headers ?? {})).toContain("Retry-After");
       for (const status of ["200", "422"]) {
         const json = response(status)?.content?.["application/json"];

@@ -6,7 +6,7 @@ export type Cors = ReturnType<typeof createCors>;
 // Reading is all a web page may do: clearing the cache is an operator's action, whatever CORS_ORIGINS says.
 const allowedMethods = "GET, HEAD, OPTIONS";
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
-const exposedHeaders = "X-Request-Id, X-Cache, Retry-After, ETag, Age";
+const exposedHeaders = "X-Request-Id, X-Cache, Cache-Status, Retry-After, ETag, Age";
 
 /** Creates the CORS policy for `origins` (a list, or ["*"]). */
 export function createCors(origins: string[]) {

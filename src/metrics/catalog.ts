@@ -8,7 +8,21 @@ export interface MetricSpec<L extends string = string> {
   help: string;
   labels: readonly L[];
   buckets?: readonly number[];
+  /** Every value of each label, when the set is fixed: each combination is exported from the start, at 0. */
+  values?: Readonly<Record<L, readonly string[]>>;
 }
+
+/** Why the service asked GitHub for a page (`reason` of github_api_calls_total). */
+export const githubCallReasons = ["cold_miss", "refresh_changed", "refresh_not_modified", "complete_list", "bypass"] as const;
+
+/** What a GitHub call, or an answer, cost GitHub's rate limit (`cost`). */
+export const costs = ["charged", "free"] as const;
+
+/** A reason of github_api_calls_total. */
+export type GithubCallReason = (typeof githubCallReasons)[number];
+
+/** A cost of github_api_calls_total and gists_answers_total. */
+export type Cost = (typeof costs)[number];
 
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
@@ -42,6 +56,25 @@ export const catalog = {
     type: "counter",
     help: "Requests sent to the GitHub API, by response status (timeout and error for no response).",
     labels: ["status"],
+  }),
+  githubCalls: define({
+    name: "github_api_calls_total",
+    type: "counter",
+    help:
+      "GitHub calls that got an answer (200, 304 or 404; retries within a call not counted again), by reason (cold_miss: nothing held; " +
+      "refresh_changed: a held copy, GitHub sent a full answer; refresh_not_modified: a held copy, GitHub said 304; complete_list: a page of all=true; " +
+      "bypass: use_cache=false) and cost (charged to the rate limit; free: a 304 to a GITHUB_TOKEN).",
+    labels: ["reason", "cost"],
+    values: { reason: githubCallReasons, cost: costs },
+  }),
+  gistsAnswers: define({
+    name: "gists_answers_total",
+    type: "counter",
+    help:
+      "Answers of GET /{username} (200, 304 and 404) by cost: charged when the request's own GitHub calls included one charged to the rate limit; " +
+      "free for a fresh or stale copy, a wait for another request's call, or a 304 to a GITHUB_TOKEN.",
+    labels: ["cost"],
+    values: { cost: costs },
   }),
   githubRequestDuration: define({
     name: "github_api_request_duration_seconds",
@@ -201,7 +234,7 @@ export const catalog = {
 export type MetricKey = keyof typeof catalog;
 
 /** Labels the service's metrics may carry: each has a small, fixed set of values (never a username or path). */
-export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome"]);
+export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome", "reason", "cost"]);
 
 /** Labels Prometheus and Kubernetes service discovery add to every scraped series. */
 export const targetLabels = ["job", "instance", "namespace", "pod", "container", "service", "endpoint"] as const;

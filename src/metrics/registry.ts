@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type OpenMetricsContentType } from "prom-client";
-import { catalog, type MetricSpec } from "./catalog.ts";
+import { catalog, type Cost, type MetricSpec } from "./catalog.ts";
 import type { SharedTierStats } from "../fleet/connect.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
 
@@ -16,7 +16,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     labelNames: spec.labels,
     registers: [registry],
   });
-  const counter = <L extends string>(spec: MetricSpec<L>) => new Counter<L>(base(spec));
+  const counter = <L extends string>(spec: MetricSpec<L>) => _zeroed(new Counter<L>(base(spec)), spec);
   const histogram = <L extends string>(spec: MetricSpec<L>) => new Histogram<L>({ ...base(spec), buckets: [...(spec.buckets ?? [])] });
   // Gauges that mirror a value owned elsewhere read it at scrape time instead of on every change.
   const gauge = <L extends string>(spec: MetricSpec<L>) =>
@@ -39,6 +39,19 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       },
     });
 
+  // The same for a counter kept elsewhere per value of its one label.
+  const byLabel = new Map<string, () => Readonly<Record<string, number>>>();
+  const totalByLabel = <L extends string>(spec: MetricSpec<L>) =>
+    new Counter<L>({
+      ...base(spec),
+      collect() {
+        const read = byLabel.get(spec.name);
+        if (!read) return;
+        this.reset();
+        for (const [value, count] of Object.entries(read())) this.labels(value).inc(count);
+      },
+    });
+
   if (options.processMetrics !== false) _collectProcessMetrics(registry);
   let openMetrics: Registry<OpenMetricsContentType> | undefined;
 
@@ -48,6 +61,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     httpRequestDuration: createHotHistogram(catalog.httpRequestDuration, registry),
     httpRequestsInFlight: gauge(catalog.httpRequestsInFlight),
     githubRequests: counter(catalog.githubRequests),
+    githubCalls: counter(catalog.githubCalls),
+    gistsAnswers: totalByLabel(catalog.gistsAnswers),
     githubRequestDuration: histogram(catalog.githubRequestDuration),
     githubRateLimitRemaining: gauge(catalog.githubRateLimitRemaining),
     githubRateLimitLimit: gauge(catalog.githubRateLimitLimit),
@@ -101,6 +116,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       sample(catalog.sharedCacheHits, () => sources.cache().shared.hits);
       sample(catalog.sharedCacheMisses, () => sources.cache().shared.misses);
       sample(catalog.sharedCacheDropped, () => sources.cache().shared.dropped);
+      byLabel.set(catalog.gistsAnswers.name, sources.answers);
     },
   };
 }
@@ -112,6 +128,8 @@ export interface ServiceSources {
   limiter: { readonly active: number; readonly queued: number };
   /** The breaker state as the gauge numbers it. */
   breakerState(): number;
+  /** Gists answers so far, by cost. */
+  answers(): Readonly<Record<Cost, number>>;
 }
 
 /** The parts of `/cache/stats` the metrics mirror. */
@@ -149,6 +167,16 @@ function _openMetricsView(source: Registry): Registry<OpenMetricsContentType> {
     view.registerMetric(proxy as unknown as Metric);
   }
   return view;
+}
+
+// Every combination of the values the catalog fixes for the counter's labels starts at 0.
+function _zeroed<L extends string>(counter: Counter<L>, spec: MetricSpec<L>): Counter<L> {
+  const { values } = spec;
+  if (values === undefined) return counter;
+  let combinations: string[][] = [[]];
+  for (const label of spec.labels) combinations = combinations.flatMap((done) => values[label].map((value) => [...done, value]));
+  for (const combination of combinations) counter.labels(...combination).inc(0);
+  return counter;
 }
 
 function _collectProcessMetrics(registry: Registry): void {

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { catalog } from "../metrics/catalog.ts";
+import { budgetForecastAlert } from "./github-cost.ts";
 import { createQueries } from "./promql.ts";
 import { runbookAnnotations } from "./runbooks.ts";
 import { checkSelector, selectorLabels } from "./selector.ts";
@@ -143,6 +144,7 @@ function causeAlerts(options: AlertOptions): AlertSpec[] {
       description:
         "github_rate_limit_remaining is {{ $value | humanizePercentage }} of the window. Once it reaches 0 the service answers only from its cache until GitHub's reset.",
     },
+    budgetForecastAlert(options.selector),
     {
       alert: "GistsApiUpstreamErrorRatioHigh",
       expr: `${q.ratio(catalog.githubRequests, 'status=~"5..|timeout|error"', by)} > 0.1`,

@@ -1,6 +1,7 @@
 import { RowBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import { catalog } from "../metrics/catalog.ts";
 import { breakerStates } from "../github/breaker.ts";
+import { costPanels } from "./github-cost.ts";
 import { dashboard, q, stat, timeseries } from "./panels.ts";
 import { defaultObjectives, sliRecord, sloPeriod, sloRoute, unavailableStatus, type Objectives } from "./slo.ts";
 
@@ -56,7 +57,7 @@ function service(): DashboardJson {
 function cacheAndUpstream(): DashboardJson {
   const cacheRate = (spec: typeof catalog.cacheHits) => `sum (${q.rate(spec)})`;
   const answered = `(${cacheRate(catalog.cacheHits)} + ${cacheRate(catalog.cacheStaleServed)} + ${cacheRate(catalog.cacheMisses)})`;
-  return dashboard("gists-api-cache", "gists-api / Cache & upstream", "The cache in front of GitHub and what reaches GitHub.")
+  const board = dashboard("gists-api-cache", "gists-api / Cache & upstream", "The cache in front of GitHub and what reaches GitHub.")
     .withRow(new RowBuilder("Cache"))
     .withPanel(
       timeseries(
@@ -205,7 +206,9 @@ function cacheAndUpstream(): DashboardJson {
         span: 16,
       }),
     )
-    .build();
+    .withRow(new RowBuilder("What answers cost GitHub"));
+  for (const panel of costPanels()) board.withPanel(panel);
+  return board.build();
 }
 
 function slo(objectives: Objectives): DashboardJson {

@@ -2,6 +2,7 @@ import type { Freshness } from "../../cache/freshness.ts";
 import type { Resolution, Slot, Verdict } from "../../cache/policy.ts";
 import { errorResponse } from "../../http/errors.ts";
 import { PreparedAnswer } from "../../http/way-out.ts";
+import { cacheStatusOf } from "./cache-status.ts";
 import { bodyFor, pickEncoding, type EncodedBody, type Encoding, type GistsEntry } from "./entry.ts";
 
 /** What an answer depends on besides the cached entry. */
@@ -22,36 +23,38 @@ export interface AnswerSettings {
 
 /**
  * The answer for each way a request used the cache: one method per verdict, and the 304 and the cached 404.
- * Each carries what depends on the entry; the way out adds what every answer carries (request id, security
- * headers, CORS).
+ * Each carries what depends on the entry and the resolution (`X-Cache`, `Cache-Status`, freshness); the way out
+ * adds what every answer carries (request id, security headers, CORS).
  */
 export interface GistsAnswers {
   /** A fresh copy: the hit body prepared when the entry was stored (on Bun, a per-second prepared answer the way out copies). */
   HIT(slot: Slot<GistsEntry>, context: AnswerContext): Response | PreparedAnswer;
   /** A stale copy standing in: its body says how old it is (kept on the entry for the current age). */
-  STALE(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  STALE(resolution: Resolution<GistsEntry>, context: AnswerContext): Response;
   /** Fetched from GitHub for this request. */
-  MISS(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  MISS(resolution: Resolution<GistsEntry>, context: AnswerContext): Response;
   /** Renewed by a 304 from GitHub for this request. */
-  REVALIDATED(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  REVALIDATED(resolution: Resolution<GistsEntry>, context: AnswerContext): Response;
   /** Fetched because the client asked `use_cache=false`. */
-  BYPASS(slot: Slot<GistsEntry>, context: AnswerContext): Response;
+  BYPASS(resolution: Resolution<GistsEntry>, context: AnswerContext): Response;
   /** The client's If-None-Match matches: no body. */
-  notModified(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext): Response;
+  notModified(resolution: Resolution<GistsEntry>, context: AnswerContext): Response;
   /** The user does not exist, as GitHub said and the cache remembers. */
-  notFound(slot: Slot<GistsEntry>, verdict: Verdict, context: AnswerContext & { requestId: string }): Response;
+  notFound(resolution: Resolution<GistsEntry>, context: AnswerContext & { requestId: string }): Response;
 }
 
 /** The answers, for one configuration. */
 export function createGistsAnswers(settings: AnswerSettings): GistsAnswers {
   const { freshness } = settings;
   const ttlSeconds = freshness.ttlSeconds;
-  const fetched = (verdict: "MISS" | "REVALIDATED" | "BYPASS") => (slot: Slot<GistsEntry>, context: AnswerContext) => {
+  const fetched = (resolution: Resolution<GistsEntry>, context: AnswerContext) => {
+    const { slot } = resolution;
     const body = bodyFor(slot.value, { hit: false, ttlSeconds });
     const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
+    const cacheStatus = cacheStatusOf(resolution, freshness, context.now);
     return new Response(chosen.bytes, {
       status: 200,
-      headers: _headers(slot.value, verdict, freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
+      headers: _headers(slot.value, resolution.verdict, cacheStatus, freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
     });
   };
   return {
@@ -59,27 +62,37 @@ export function createGistsAnswers(settings: AnswerSettings): GistsAnswers {
       const encoding = negotiateEncoding(context.acceptEncoding);
       if (settings.cloneTemplates) return _prepared(slot, encoding, context, settings);
       const chosen = _encode(slot, slot.value.hit, encoding, settings);
+      const cacheStatus = cacheStatusOf({ slot, verdict: "HIT" }, freshness, context.now);
       return new Response(chosen.bytes, {
         status: 200,
-        headers: _headers(slot.value, "HIT", freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
+        headers: _headers(slot.value, "HIT", cacheStatus, freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding),
       });
     },
-    STALE(slot, context) {
+    STALE(resolution, context) {
+      const { slot } = resolution;
       const age = freshness.ageSeconds(slot, context.now);
       const body = bodyFor(slot.value, { hit: true, ttlSeconds, staleAge: Math.max(1, age) });
       const chosen = _encode(slot, body, negotiateEncoding(context.acceptEncoding), settings);
-      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "STALE", 0, age, chosen.encoding) });
+      const cacheStatus = cacheStatusOf(resolution, freshness, context.now);
+      return new Response(chosen.bytes, { status: 200, headers: _headers(slot.value, "STALE", cacheStatus, 0, age, chosen.encoding) });
     },
-    MISS: fetched("MISS"),
-    REVALIDATED: fetched("REVALIDATED"),
-    BYPASS: fetched("BYPASS"),
-    notModified(slot, verdict, context) {
+    MISS: fetched,
+    REVALIDATED: fetched,
+    BYPASS: fetched,
+    notModified(resolution, context) {
+      const { slot, verdict } = resolution;
       const maxAge = verdict === "STALE" ? 0 : freshness.maxAgeSeconds(slot, context.now);
-      return new Response(null, { status: 304, headers: _headers(slot.value, verdict, maxAge, freshness.ageSeconds(slot, context.now), undefined) });
+      const cacheStatus = cacheStatusOf(resolution, freshness, context.now);
+      return new Response(null, {
+        status: 304,
+        headers: _headers(slot.value, verdict, cacheStatus, maxAge, freshness.ageSeconds(slot, context.now), undefined),
+      });
     },
-    notFound(slot, verdict, context) {
+    notFound(resolution, context) {
+      const { slot } = resolution;
       return errorResponse(404, `User '${slot.value.username}' not found`, context.requestId, {
-        "x-cache": verdict,
+        "x-cache": resolution.verdict,
+        "cache-status": cacheStatusOf(resolution, freshness, context.now),
         "cache-control": `public, max-age=${freshness.maxAgeSeconds(slot, context.now)}`,
       });
     },
@@ -93,12 +106,12 @@ export function answerFor(
   context: AnswerContext & { requestId: string },
 ): Response | PreparedAnswer {
   const { slot, verdict } = resolution;
-  if (slot.value.negative) return answers.notFound(slot, verdict, context);
-  if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, slot.value.etag)) return answers.notModified(slot, verdict, context);
-  return answers[verdict](slot, context);
+  if (slot.value.negative) return answers.notFound(resolution, context);
+  if (context.ifNoneMatch !== null && _etagMatches(context.ifNoneMatch, slot.value.etag)) return answers.notModified(resolution, context);
+  return verdict === "HIT" ? answers.HIT(slot, context) : answers[verdict](resolution, context);
 }
 
-// A hit's answer differs from the last one only in its request id (and, once a second, its max-age), so the
+// A hit's answer differs from the last one only in its request id (and, once a second, its max-age and ttl), so the
 // entry keeps one prepared answer per second and encoding, which the way out copies for each hit: a copy shares
 // the body and copies the headers, which costs less than building a Response from its parts.
 function _prepared(slot: Slot<GistsEntry>, encoding: Encoding, context: AnswerContext, settings: AnswerSettings): PreparedAnswer {
@@ -112,7 +125,8 @@ function _prepared(slot: Slot<GistsEntry>, encoding: Encoding, context: AnswerCo
   let answer = prepared.byEncoding[encoding];
   if (answer === undefined) {
     const chosen = _encode(slot, entry.hit, encoding, settings);
-    const headers = _headers(entry, "HIT", settings.freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding);
+    const cacheStatus = cacheStatusOf({ slot, verdict: "HIT" }, settings.freshness, context.now);
+    const headers = _headers(entry, "HIT", cacheStatus, settings.freshness.maxAgeSeconds(slot, context.now), 0, chosen.encoding);
     answer = new PreparedAnswer(new Response(chosen.bytes, { status: 200, headers }));
     prepared.byEncoding[encoding] = answer;
   }
@@ -128,10 +142,18 @@ function _encode(slot: Slot<GistsEntry>, body: EncodedBody, wanted: Encoding, se
   return chosen;
 }
 
-function _headers(entry: GistsEntry, verdict: Verdict, maxAge: number, age: number, encoding: Encoding | undefined): Record<string, string> {
+function _headers(
+  entry: GistsEntry,
+  verdict: Verdict,
+  cacheStatus: string,
+  maxAge: number,
+  age: number,
+  encoding: Encoding | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "x-cache": verdict,
+    "cache-status": cacheStatus,
     etag: entry.etag,
     "cache-control": `public, max-age=${maxAge}`,
     vary: "Accept-Encoding",

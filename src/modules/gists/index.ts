@@ -42,7 +42,7 @@ export function gistsModule({ gists, answers, now = Date.now }: GistsModuleDeps)
         description:
           "One page of the user's public gists (or all of them with `all=true`), from the cache when it has a fresh copy, " +
           "else from GitHub. A stale copy answers at once while it refreshes, and stands in when GitHub fails or rate-limits. " +
-          "`X-Cache` says HIT, MISS, STALE, REVALIDATED or BYPASS.",
+          "`X-Cache` says HIT, MISS, STALE, REVALIDATED or BYPASS; `Cache-Status` (RFC 9211) says the same with what GitHub answered and the freshness left.",
         tags: ["gists"],
         responses: gistsResponses,
       },

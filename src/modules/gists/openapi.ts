@@ -11,6 +11,25 @@ const header = (description: string, type: OpenAPIV3.SchemaObject = { type: "str
 
 const requestId = header("The request's id: the client's X-Request-Id when it sent a sane one, else generated");
 
+const xCache = header("How the cache answered", { type: "string", enum: ["HIT", "MISS", "STALE", "REVALIDATED", "BYPASS"] });
+
+// RFC 9211: the same verdict in the standard form, with what GitHub answered and the freshness left.
+const cacheStatus = {
+  ...header(
+    "How the cache answered (RFC 9211): `hit` (fresh, or stale with a negative `ttl` and a `detail` saying why), or `fwd` " +
+      "(`uri-miss`: nothing held, `stale`: an expired copy held, `request`: use_cache=false) with `fwd-status` (GitHub's 200, 304 or 404), " +
+      "`stored` and `collapsed` (waited for another request's fetch); `ttl` is the seconds of freshness left (max-age while fresh), `key` the cache key",
+  ),
+  examples: {
+    hit: { value: 'gists-api; hit; ttl=300; key="octocat:1:30"' },
+    stale: { value: 'gists-api; hit; ttl=-412; key="octocat:1:30"; detail="stale-while-revalidate"' },
+    miss: { value: 'gists-api; fwd=uri-miss; fwd-status=200; stored; ttl=300; key="octocat:1:30"' },
+    revalidated: { value: 'gists-api; fwd=stale; fwd-status=304; stored; ttl=300; key="octocat:1:30"' },
+    bypass: { value: 'gists-api; fwd=request; fwd-status=200; stored; ttl=300; key="octocat:1:30"' },
+    collapsed: { value: 'gists-api; fwd=uri-miss; fwd-status=200; stored; collapsed; ttl=300; key="octocat:1:30"' },
+  },
+} satisfies OpenAPIV3.HeaderObject;
+
 const errorExample = (detail: string) => ({ detail, request_id: "3cb7c4db-565c-4e64-abc5-d8528776544c" });
 
 const error = (description: string, detail: string, headers: Record<string, OpenAPIV3.HeaderObject> = {}): OpenAPIV3.ResponseObject => ({
@@ -55,7 +74,8 @@ export const gistsResponses: OpenAPIV3.ResponsesObject = {
   200: {
     description: "One page of the user's public gists (or all of them with all=true)",
     headers: {
-      "X-Cache": header("How the cache answered", { type: "string", enum: ["HIT", "MISS", "STALE", "REVALIDATED", "BYPASS"] }),
+      "X-Cache": xCache,
+      "Cache-Status": cacheStatus,
       ETag: header("Weak validator of the page's data; send it back as If-None-Match to get 304"),
       "Cache-Control": header("public, max-age=<seconds until the cached copy expires>"),
       Age: header("Seconds since the copy was fetched (stale answers)", { type: "integer" }),
@@ -78,9 +98,13 @@ export const gistsResponses: OpenAPIV3.ResponsesObject = {
   },
   304: {
     description: "Not modified: If-None-Match matched the page's ETag",
-    headers: { ETag: header("The page's validator"), "X-Cache": header("How the cache answered"), "X-Request-Id": requestId },
+    headers: { ETag: header("The page's validator"), "X-Cache": xCache, "Cache-Status": cacheStatus, "X-Request-Id": requestId },
   },
-  404: error("No GitHub user by that name (cached for CACHE_NEGATIVE_TTL)", "User 'ghost-user-1' not found"),
+  404: error("No GitHub user by that name (cached for CACHE_NEGATIVE_TTL)", "User 'ghost-user-1' not found", {
+    "X-Cache": xCache,
+    "Cache-Status": cacheStatus,
+    "Cache-Control": header("public, max-age=<seconds until the cached 404 expires>"),
+  }),
   422: {
     description: "A parameter is invalid; nothing was sent to GitHub",
     headers: { "X-Request-Id": requestId },

@@ -5,6 +5,8 @@ import { sharedTierOff, type FleetMembership } from "../../fleet/connect.ts";
 import { UpstreamError } from "../../github/client.ts";
 import type { ClientShare } from "../../github/client-share.ts";
 import type { Upstream } from "../../github/upstream.ts";
+import type { Cost, GithubCallReason } from "../../metrics/catalog.ts";
+import { callReason, isCharged, type UpstreamStatus } from "./cost.ts";
 import type { GistsCacheStats } from "./model.ts";
 import { completeEntry, notFoundEntry, pageEntry, type GistsEntry } from "./entry.ts";
 
@@ -29,7 +31,16 @@ export interface GistsServiceDeps {
   share?: ClientShare;
   onBackgroundError?: (key: string, error: unknown) => void;
   onCacheEvent?: (event: CacheEvent) => void;
+  /** Whether GitHub requests carry GITHUB_TOKEN: GitHub does not charge a 304 to a token. */
+  authenticated?: boolean;
+  /** Each GitHub call that got an answer (200, 304, 404): why it was made and whether GitHub charged it. */
+  onGithubCall?: (reason: GithubCallReason, charged: boolean) => void;
   now?: () => number;
+}
+
+// What one request spent: the charged GitHub calls its own loads made (a wait on another's load makes none).
+interface Meter {
+  charged: number;
 }
 
 /** The gists service: cached pages and complete lists over the guarded upstream, free of HTTP types. */
@@ -61,36 +72,57 @@ export function createGistsService(deps: GistsServiceDeps) {
   // The fleet's cache was cleared elsewhere (or may have been while this replica was cut off): its copies go too.
   membership?.fleet.onClear(() => policy.clear());
 
+  const answered: Record<Cost, number> = { charged: 0, free: 0 };
+
+  // Each call is counted where it is made, with why: the loader knows the request, the purpose and the copy held.
   const pageLoader =
-    (request: GistsRequest): Loader<GistsEntry> =>
+    (request: GistsRequest, forList: boolean, meter: Meter): Loader<GistsEntry> =>
     async (previous) => {
       const validators =
         cache.revalidate && previous && !previous.value.negative && (previous.value.upstream.etag || previous.value.upstream.lastModified)
           ? previous.value.upstream
           : undefined;
+      const called = (status: UpstreamStatus) => {
+        const charged = isCharged(status, deps.authenticated ?? false);
+        if (charged) meter.charged++;
+        deps.onGithubCall?.(callReason({ bypass: !request.useCache, forList, held: previous !== undefined, status }), charged);
+      };
       try {
         // A page nothing held, or asked for past the cache, is a call the client causes: it counts against its share.
         if (request.client && (!previous || !request.useCache)) await deps.share?.spend(request.client);
         const fetched = await upstream.fetchPage(request.username, request.page, request.perPage, validators);
-        if (fetched.kind === "page") return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
+        if (fetched.kind === "page") {
+          called(200);
+          return { kind: "value", value: pageEntry(fetched.page, request, freshness.ttlSeconds) };
+        }
         if (!validators) throw new UpstreamError("bad-response", "GitHub answered 'not modified' to a request that had nothing to compare");
+        called(304);
         return { kind: "not-modified" };
       } catch (error) {
-        if (error instanceof UpstreamError && error.kind === "not-found") return { kind: "value", value: notFoundEntry(request.username) };
-        throw error;
+        if (!(error instanceof UpstreamError && error.kind === "not-found")) throw error;
+        called(404);
+        return { kind: "value", value: notFoundEntry(request.username) };
       }
     };
 
-  const page = (request: GistsRequest, mode: ResolveMode) => policy.resolve(cacheKeyOf(request), pageLoader(request), mode);
+  const page = (request: GistsRequest, mode: ResolveMode, forList: boolean, meter: Meter) =>
+    policy.resolve(cacheKeyOf(request), pageLoader(request, forList, meter), mode);
+
+  // An answer that went upstream costs a charged call when its own loads made one; a fresh or stale copy costs
+  // none, whatever the refresh it started spends later.
+  const counted = (resolution: Resolution<GistsEntry>, meter: Meter) => {
+    answered[resolution.forward !== undefined && meter.charged > 0 ? "charged" : "free"]++;
+    return resolution;
+  };
 
   // Follows the pages one by one (each cached and revalidated on its own) until GitHub has no next page.
   const completeLoader =
-    (username: string, useCache: boolean, client: string | undefined): Loader<GistsEntry> =>
+    (username: string, useCache: boolean, client: string | undefined, meter: Meter): Loader<GistsEntry> =>
     async () => {
       const pages: GistsEntry[] = [];
       for (let number = 1; number <= cache.maxPages; number++) {
         const request = { username, page: number, perPage: 100, useCache, client };
-        const resolved = await page(request, useCache ? "fresh" : "bypass");
+        const resolved = await page(request, useCache ? "fresh" : "bypass", true, meter);
         if (resolved.error) throw resolved.error;
         const entry = resolved.slot.value;
         if (entry.negative) return { kind: "value", value: entry };
@@ -103,20 +135,26 @@ export function createGistsService(deps: GistsServiceDeps) {
 
   return {
     /** One page, from the cache (fresh or stale) or GitHub. Throws UpstreamError when nothing can answer. */
-    page(request: GistsRequest): Promise<Resolution<GistsEntry>> {
-      return page(request, request.useCache ? "allow-stale" : "bypass");
+    async page(request: GistsRequest): Promise<Resolution<GistsEntry>> {
+      const meter = { charged: 0 };
+      return counted(await page(request, request.useCache ? "allow-stale" : "bypass", false, meter), meter);
     },
     /** Every public gist of a user (up to GISTS_MAX_PAGES pages of 100). */
-    complete(username: string, useCache: boolean, client?: string): Promise<Resolution<GistsEntry>> {
-      return policy.resolve(completeKeyOf(username), completeLoader(username, useCache, client), useCache ? "allow-stale" : "bypass");
+    async complete(username: string, useCache: boolean, client?: string): Promise<Resolution<GistsEntry>> {
+      const meter = { charged: 0 };
+      const key = completeKeyOf(username);
+      return counted(await policy.resolve(key, completeLoader(username, useCache, client, meter), useCache ? "allow-stale" : "bypass"), meter);
     },
     /** The fresh, non-negative entry under `key` at `at`, for the hit path, counted as a hit; undefined otherwise. */
     freshHit(key: string, at: number): Slot<GistsEntry> | undefined {
       const slot = policy.peekFresh(key, at);
       if (slot === undefined || slot.value.negative) return undefined;
       policy.countHit(slot);
+      answered.free++;
       return slot;
     },
+    /** Answers given (every resolution and hit-path hit, each answered once), by whether they cost a charged GitHub call. */
+    answered: answered as Readonly<Record<Cost, number>>,
     /** Hit and miss counters, bounds and occupancy. */
     stats(): GistsCacheStats {
       const { hits, misses, staleServed, coalesced, revalidated } = policy.stats;
