@@ -39,7 +39,17 @@ function setup(options: { authenticated?: boolean; staleMs?: number } = {}) {
   let now = 1_700_000_000_000;
   const github = scriptedGithub();
   const calls: string[] = [];
-  const cache = { ttlMs: 1_000, staleMs: options.staleMs ?? 0, negativeTtlMs: 1_000, maxEntries: 100, maxBytes: 10_000_000, revalidate: true, maxPages: 5, adaptive: false, maxTtlMs: 1_000 };
+  const cache = {
+    ttlMs: 1_000,
+    staleMs: options.staleMs ?? 0,
+    negativeTtlMs: 1_000,
+    maxEntries: 100,
+    maxBytes: 10_000_000,
+    revalidate: true,
+    maxPages: 5,
+    adaptive: false,
+    maxTtlMs: 1_000,
+  };
   const gists = createGistsService({
     upstream: github.upstream,
     cache,
