@@ -91,6 +91,7 @@ export function createUpstream(deps: UpstreamDeps) {
       try {
         const result = await attempts(username, page, perPage, validators, deadline, sent);
         deps.breaker.success();
+        deps.budget.answered();
         return result;
       } catch (error) {
         if (error instanceof _Queued) {
@@ -102,9 +103,11 @@ export function createUpstream(deps: UpstreamDeps) {
           throw timeout;
         }
         if (error instanceof UpstreamError) {
-          _record(error, deps);
-          if (error.kind !== "not-found") deps.onFailure?.({ username, page, error, attempts: sent.count });
-        } else deps.breaker.release();
+          const failure = _record(error, deps);
+          if (failure.kind !== "not-found") deps.onFailure?.({ username, page, error: failure, attempts: sent.count });
+          throw failure;
+        }
+        deps.breaker.release();
         throw error;
       }
     },
@@ -118,17 +121,25 @@ function _backoffMs(attempt: number, random: () => number): number {
   return Math.round(random() * Math.min(1000, 50 * 2 ** attempt)) + 10;
 }
 
-function _record(error: UpstreamError, deps: UpstreamDeps): void {
+// Tells the breaker and the budget what a failure means; a rate limit comes back with the pause the budget took,
+// so the Retry-After answered is the one every later refused request gets.
+function _record(error: UpstreamError, deps: UpstreamDeps): UpstreamError {
   switch (error.kind) {
     case "not-found":
+      deps.budget.answered();
+      deps.breaker.success();
+      return error;
     case "rejected":
       deps.breaker.success();
-      return;
-    case "rate-limited":
+      return error;
+    case "rate-limited": {
       deps.breaker.release();
-      deps.budget.pause(error.retryAfterSeconds ?? 60);
-      return;
+      if (!error.refusal) return error;
+      const retryAfterSeconds = deps.budget.limited(error.refusal);
+      return new UpstreamError("rate-limited", error.message, { retryAfterSeconds, refusal: error.refusal });
+    }
     default:
       deps.breaker.failure();
+      return error;
   }
 }

@@ -128,6 +128,12 @@ export const catalog = {
     help: "Requests waiting for an upstream slot.",
     labels: [],
   }),
+  githubRateLimited: define({
+    name: "github_rate_limited_total",
+    type: "counter",
+    help: "GitHub answers that were a rate limit, by kind: primary (the hourly window spent) or secondary.",
+    labels: ["kind"],
+  }),
   githubRetries: define({
     name: "github_api_retries_total",
     type: "counter",
@@ -201,7 +207,7 @@ export const catalog = {
 export type MetricKey = keyof typeof catalog;
 
 /** Labels the service's metrics may carry: each has a small, fixed set of values (never a username or path). */
-export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome"]);
+export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome", "kind"]);
 
 /** Labels Prometheus and Kubernetes service discovery add to every scraped series. */
 export const targetLabels = ["job", "instance", "namespace", "pod", "container", "service", "endpoint"] as const;

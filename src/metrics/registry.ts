@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric
 import { catalog, type MetricSpec } from "./catalog.ts";
 import type { SharedTierStats } from "../fleet/connect.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
+import { rateLimitKinds } from "../github/rate-limit-rules.ts";
 
 /** The service's prom-client instruments, one per catalog entry, in their own registry. */
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -63,6 +64,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     githubInFlight: gauge(catalog.githubInFlight),
     githubQueued: gauge(catalog.githubQueued),
     githubRetries: counter(catalog.githubRetries),
+    githubRateLimited: _withKinds(counter(catalog.githubRateLimited)),
     githubBreakerState: gauge(catalog.githubBreakerState),
     clientRateLimited: counter(catalog.clientRateLimited),
     sharedCacheState: gauge(catalog.sharedCacheState),
@@ -125,6 +127,12 @@ export interface CacheReadings {
   evictions: number;
   coalesced: number;
   shared: SharedTierStats;
+}
+
+// Both kinds from the start, so a dashboard sees 0 rather than no series before the first limit.
+function _withKinds(counter: Counter<"kind">): Counter<"kind"> {
+  for (const kind of rateLimitKinds) counter.labels(kind).inc(0);
+  return counter;
 }
 
 // As `shared_cache_state` numbers them.
