@@ -4,6 +4,7 @@ import { createRateLimitBudget } from "./rate-limit-budget.ts";
 import type { RateLimitRefusal } from "./rate-limit-rules.ts";
 import { UpstreamError, type GistsFetch, type GithubClient } from "./client.ts";
 import { createConcurrencyLimiter, QueueTimeout } from "./limiter.ts";
+import { createRequestPace } from "./request-pace.ts";
 import { createUpstream } from "./upstream.ts";
 
 /** A secondary limit that asked for `seconds` with retry-after. */
@@ -116,7 +117,7 @@ describe("createConcurrencyLimiter", () => {
 describe("createUpstream", () => {
   const page: GistsFetch = { kind: "page", page: { gists: [], links: {} } };
 
-  function upstreamWith(answers: Array<GistsFetch | UpstreamError>, options: { retries?: number; timeoutMs?: number} = {}) {
+  function upstreamWith(answers: Array<GistsFetch | UpstreamError>, options: { retries?: number; timeoutMs?: number; maxPerMinute?: number } = {}) {
     const time = clock();
     const calls: number[] = [];
     const client = {
@@ -137,6 +138,7 @@ describe("createUpstream", () => {
       budget,
       breaker,
       limiter: createConcurrencyLimiter(4),
+      pace: options.maxPerMinute === undefined ? undefined : createRequestPace(options.maxPerMinute, time.now),
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
       now: time.now,
@@ -214,6 +216,23 @@ describe("createUpstream", () => {
     time.advance(120_000);
     expect(await upstream.fetchPage("x", 1, 30)).toEqual(page);
     expect([calls.length, budget.secondaryStreak]).toEqual([3, 0]);
+  });
+
+  test("within the pace a request waits for room in the minute; one that cannot get it within its deadline is not sent", async () => {
+    const { upstream, calls, time, retries, refusals, budget } = upstreamWith([], { maxPerMinute: 2 });
+    expect(await upstream.fetchPage("a", 1, 30)).toEqual(page);
+    time.advance(58_000);
+    expect(await upstream.fetchPage("b", 1, 30)).toEqual(page);
+    // Full until "a" is a minute old: 2 s away, within the 5 s deadline.
+    expect(await upstream.fetchPage("c", 1, 30)).toEqual(page);
+    expect(retries).toEqual([2_000]);
+    // Full until "b" is a minute old: 58 s away, past the deadline.
+    await expect(upstream.fetchPage("d", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 58 });
+    expect([calls.length, refusals]).toEqual([3, ["rate-limited"]]);
+    // The local pace is not GitHub's limit: the budget did not pause.
+    expect(budget.waitSeconds()).toBe(0);
+    time.advance(58_000);
+    expect(await upstream.fetchPage("d", 1, 30)).toEqual(page);
   });
 
   test("reports each fetch that failed at GitHub once, and each refused one as a refusal, never both", async () => {

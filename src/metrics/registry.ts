@@ -65,6 +65,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     githubQueued: gauge(catalog.githubQueued),
     githubRetries: counter(catalog.githubRetries),
     githubRateLimited: _withKinds(counter(catalog.githubRateLimited)),
+    githubRequestsLastMinute: gauge(catalog.githubRequestsLastMinute),
+    githubRequestsPerMinuteLimit: gauge(catalog.githubRequestsPerMinuteLimit),
+    githubConcurrencyLimit: gauge(catalog.githubConcurrencyLimit),
     githubBreakerState: gauge(catalog.githubBreakerState),
     clientRateLimited: counter(catalog.clientRateLimited),
     sharedCacheState: gauge(catalog.sharedCacheState),
@@ -98,6 +101,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       sample(catalog.cacheCoalesced, () => sources.cache().coalesced);
       sample(catalog.githubInFlight, () => sources.limiter.active);
       sample(catalog.githubQueued, () => sources.limiter.queued);
+      sample(catalog.githubConcurrencyLimit, () => sources.limiter.max);
+      sample(catalog.githubRequestsLastMinute, () => sources.pace.lastMinute);
+      sample(catalog.githubRequestsPerMinuteLimit, () => sources.pace.limit);
       sample(catalog.githubBreakerState, sources.breakerState);
       sample(catalog.sharedCacheState, () => sharedStates[sources.cache().shared.state]);
       sample(catalog.sharedCacheHits, () => sources.cache().shared.hits);
@@ -111,7 +117,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
 export interface ServiceSources {
   inFlight(): number;
   cache(): CacheReadings;
-  limiter: { readonly active: number; readonly queued: number };
+  limiter: { readonly active: number; readonly queued: number; readonly max: number };
+  /** The upstream's per-minute pace: requests sent in the last minute and the bound. */
+  pace: { readonly lastMinute: number; readonly limit: number };
   /** The breaker state as the gauge numbers it. */
   breakerState(): number;
 }
