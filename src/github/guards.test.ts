@@ -54,7 +54,7 @@ describe("createRateLimitBudget", () => {
     const budget = createRateLimitBudget(time.now);
     budget.update({ remaining: 1, resetAt: time.now() / 1000 + 30 });
     expect(budget.waitSeconds()).toBe(0);
-    budget.update({ remaining: 0 });
+    budget.update({ remaining: 0, resetAt: time.now() / 1000 + 30 });
     expect(budget.waitSeconds()).toBe(30);
     time.advance(29_500);
     expect(budget.waitSeconds()).toBe(1);
@@ -67,7 +67,7 @@ describe("createRateLimitBudget", () => {
     const changes: Array<[string, number, string]> = [];
     const budget = createRateLimitBudget(time.now, { onChange: (state, wait, kind) => changes.push([state, wait, kind]) });
     budget.update({ remaining: 2, resetAt: time.now() / 1000 + 30 });
-    budget.update({ remaining: 0 });
+    budget.update({ remaining: 0, resetAt: time.now() / 1000 + 30 });
     for (let i = 0; i < 5; i++) budget.waitSeconds();
     budget.limited(retryAfter(10));
     time.advance(30_000);

@@ -75,6 +75,9 @@ describe("the pause a rate limit takes", () => {
     advance(60_000);
     for (let i = 0; i < 10; i++) budget.waitSeconds();
     budget.update({ remaining: 0, resetAt: start / 1000 + 600 });
+    // A spent window learned from a successful answer is told by the next request's look at the budget.
+    expect(changes).toHaveLength(2);
+    budget.waitSeconds();
     advance(540_000);
     budget.waitSeconds();
     expect(changes).toEqual([
@@ -85,14 +88,23 @@ describe("the pause a rate limit takes", () => {
     ]);
   });
 
-  test("headers GitHub should not have sent change nothing: a reset in the past or over an hour ahead, a count that is not one", () => {
+  test("a count whose reset is in the past or over an hour ahead has an unknown reset: an earlier window's cannot hold it", () => {
     const { budget, now } = budgetAt();
     budget.update({ remaining: 10, resetAt: now() / 1000 + 600 });
     budget.update({ remaining: 0, resetAt: now() / 1000 + 1e9 });
-    expect([budget.remaining, budget.resetAt, budget.waitSeconds()]).toEqual([0, now() / 1000 + 600, 600]);
-    budget.update({ remaining: -1, resetAt: now() / 1000 - 10 });
-    budget.update({ remaining: 2.5 });
-    expect([budget.remaining, budget.resetAt]).toEqual([0, now() / 1000 + 600]);
+    expect([budget.remaining, budget.resetAt, budget.waitSeconds()]).toEqual([0, undefined, 0]);
+    // The refusal that came with it pauses a minute: the rule for a spent window with an unknown reset.
+    expect(budget.limited({ kind: "primary", exhausted: true })).toBe(60);
+    budget.update({ remaining: 3, resetAt: now() / 1000 - 10 });
+    expect([budget.remaining, budget.resetAt]).toEqual([3, undefined]);
+  });
+
+  test("what is not a count or a reset changes nothing", () => {
+    const { budget, now } = budgetAt();
+    budget.update({ remaining: 10, resetAt: now() / 1000 + 600 });
+    budget.update({ remaining: -1 });
+    budget.update({ remaining: 2.5, resetAt: Number.NaN });
+    expect([budget.remaining, budget.resetAt]).toEqual([10, now() / 1000 + 600]);
   });
 });
 

@@ -79,13 +79,16 @@ export function createRateLimitBudget(now: () => number = Date.now, listeners: B
   };
 
   return {
-    /** Takes the rate-limit headers of an answer (a reset in the past or over an hour ahead is unknown). */
+    /**
+     * Takes the rate-limit headers of an answer. A count comes with its window's reset: one in the past or over an
+     * hour ahead (or none) leaves the reset unknown, so an earlier window's reset cannot hold a spent count.
+     * It tells no change: the next request's `waitSeconds`, or `limited` for a refusal, does (with its kind).
+     */
     update(update: RateLimitState): void {
       const reset = usableReset(update.resetAt, now());
       const count = _count(update.remaining);
-      if (count !== undefined) remaining = count;
-      if (reset !== undefined) resetAt = reset;
-      observe();
+      if (count !== undefined) (remaining = count), (resetAt = reset);
+      else if (reset !== undefined) resetAt = reset;
       if (count !== undefined || reset !== undefined) listeners.onLearned?.(snapshot());
     },
     /**
