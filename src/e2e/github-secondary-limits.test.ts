@@ -160,3 +160,29 @@ for (const limitCase of cases) {
     );
   });
 }
+
+describeTargets("the local pace of GitHub's per-minute limit (UPSTREAM_MAX_PER_MINUTE)", (target) => {
+  const s = useStack(target, { UPSTREAM_MAX_PER_MINUTE: "3", UPSTREAM_MAX_CONCURRENCY: "4", UPSTREAM_TIMEOUT_MS: "1000" });
+
+  test("past the minute's requests a cold user is 429 without a request to GitHub; the gauges show the count and the limit", async () => {
+    const replies = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await s.request(`/${coldUser(s, "paced")}`);
+      replies.push([res.status, res.headers.get("retry-after") === null ? null : Number(res.headers.get("retry-after")) > 50]);
+    }
+    expect(replies).toEqual([
+      [200, null],
+      [200, null],
+      [200, null],
+      [429, true],
+    ]);
+    expect(s.fake.requestCount()).toBe(3);
+    const metrics = await scrapeMetrics(s);
+    expect([metrics.types.github_api_requests_last_minute, metrics.types.github_api_requests_per_minute_limit]).toEqual(["gauge", "gauge"]);
+    expect(sampleSum(metrics, "github_api_requests_last_minute")).toBe(3);
+    expect(sampleSum(metrics, "github_api_requests_per_minute_limit")).toBe(3);
+    expect(sampleSum(metrics, "github_api_requests_in_flight_limit")).toBe(4);
+    // The local pace is not one of GitHub's limits.
+    expect(sampleSum(metrics, "github_rate_limited_total")).toBe(0);
+  });
+});
