@@ -14,7 +14,7 @@ describe("loadConfig", () => {
       corsOrigins: ["*"],
       logLevel: "info",
       cache: { ttlMs: 300_000, staleMs: 3_600_000, negativeTtlMs: 60_000, maxEntries: 10_000, maxBytes: 67_108_864, revalidate: true, maxPages: 30 },
-      upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
+      upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, maxPerMinute: 720, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
       rateLimit: { rps: 0, burst: 1, trustedHops: 0 },
     });
   });
@@ -68,6 +68,9 @@ describe("loadConfig", () => {
     ["CACHE_MAX_BYTES", "12"],
     ["CACHE_REVALIDATE", "maybe"],
     ["UPSTREAM_MAX_CONCURRENCY", "0"],
+    ["UPSTREAM_MAX_CONCURRENCY", "101"],
+    ["UPSTREAM_MAX_PER_MINUTE", "-1"],
+    ["UPSTREAM_MAX_PER_MINUTE", "lots"],
     ["RATE_LIMIT_RPS", "fast"],
     ["GISTS_MAX_PAGES", "0"],
     ["ADMIN_HOSTS", "*"],
