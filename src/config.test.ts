@@ -24,7 +24,7 @@ describe("loadConfig", () => {
         adaptive: true,
         maxTtlMs: 3_600_000,
       },
-      upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
+      upstream: { timeoutMs: 5000, maxBodyBytes: 5_242_880, maxConcurrency: 16, maxPerMinute: 720, retries: 2, breakerThreshold: 5, breakerCooldownMs: 10_000 },
       rateLimit: { rps: 0, burst: 1, trustedHops: 0 },
     });
   });
@@ -78,6 +78,9 @@ describe("loadConfig", () => {
     ["CACHE_MAX_BYTES", "12"],
     ["CACHE_REVALIDATE", "maybe"],
     ["UPSTREAM_MAX_CONCURRENCY", "0"],
+    ["UPSTREAM_MAX_CONCURRENCY", "101"],
+    ["UPSTREAM_MAX_PER_MINUTE", "-1"],
+    ["UPSTREAM_MAX_PER_MINUTE", "lots"],
     ["RATE_LIMIT_RPS", "fast"],
     ["GISTS_MAX_PAGES", "0"],
     ["ADMIN_HOSTS", "*"],

@@ -1,4 +1,5 @@
 import { slotOverheadBytes } from "./cache/policy.ts";
+import { defaultMaxPerMinute, githubRestPointsPerMinute } from "./github/request-pace.ts";
 import { parseAdminHosts, type AdminHosts } from "./http/admin-hosts.ts";
 import { keyValueList, otlpProtocol, samplerName, samplerRatio, tracesUrl, type SamplerConfig, type TracingConfig } from "./tracing/config.ts";
 
@@ -48,6 +49,7 @@ export interface UpstreamConfig {
   timeoutMs: number;
   maxBodyBytes: number;
   maxConcurrency: number;
+  maxPerMinute: number;
   retries: number;
   breakerThreshold: number;
   breakerCooldownMs: number;
@@ -119,7 +121,16 @@ export const settings: SettingDoc[] = [
   { env: "GISTS_MAX_PAGES", default: "30", description: "Most GitHub pages (of 100) that `?all=true` follows" },
   { env: "UPSTREAM_TIMEOUT_MS", default: "5000", description: "Deadline for a GitHub request, queueing and retries included" },
   { env: "UPSTREAM_MAX_BODY_BYTES", default: "5242880", description: "Largest GitHub body accepted (bigger: 502)" },
-  { env: "UPSTREAM_MAX_CONCURRENCY", default: "16", description: "Most GitHub requests in flight; the rest queue within their deadline" },
+  {
+    env: "UPSTREAM_MAX_CONCURRENCY",
+    default: "16",
+    description: "Most GitHub requests in flight (at most 100: GitHub's secondary limit); the rest queue within their deadline",
+  },
+  {
+    env: "UPSTREAM_MAX_PER_MINUTE",
+    default: String(defaultMaxPerMinute),
+    description: `Most GitHub requests one replica sends in a sliding minute (${defaultMaxPerMinute}: 80% of the ${githubRestPointsPerMinute} points a minute GitHub allows a REST endpoint, a GET costing 1; divide among replicas); the rest wait within their deadline, else 429; 0: no pace`,
+  },
   { env: "UPSTREAM_RETRIES", default: "2", description: "Retries of a GitHub GET after a connection error or 5xx" },
   { env: "BREAKER_THRESHOLD", default: "5", description: "Consecutive GitHub failures that open the circuit breaker" },
   { env: "BREAKER_COOLDOWN_MS", default: "10000", description: "How long the open breaker fails fast before one probe" },
@@ -241,7 +252,8 @@ export function loadConfig(env: Env, overrides: ConfigOverrides = {}): Config {
     upstream: {
       timeoutMs: _integer("UPSTREAM_TIMEOUT_MS", env.UPSTREAM_TIMEOUT_MS, 1, 600_000),
       maxBodyBytes: _integer("UPSTREAM_MAX_BODY_BYTES", env.UPSTREAM_MAX_BODY_BYTES, 1024, 2 ** 32),
-      maxConcurrency: _integer("UPSTREAM_MAX_CONCURRENCY", env.UPSTREAM_MAX_CONCURRENCY, 1, 10_000),
+      maxConcurrency: _integer("UPSTREAM_MAX_CONCURRENCY", env.UPSTREAM_MAX_CONCURRENCY, 1, 100),
+      maxPerMinute: _integer("UPSTREAM_MAX_PER_MINUTE", env.UPSTREAM_MAX_PER_MINUTE, 0, 100_000),
       retries: _integer("UPSTREAM_RETRIES", env.UPSTREAM_RETRIES, 0, 10),
       breakerThreshold: _integer("BREAKER_THRESHOLD", env.BREAKER_THRESHOLD, 1, 10_000),
       breakerCooldownMs: _integer("BREAKER_COOLDOWN_MS", env.BREAKER_COOLDOWN_MS, 1, 3_600_000),

@@ -7,6 +7,7 @@ import { createGithubClient } from "./github/client.ts";
 import { createClientShare } from "./github/client-share.ts";
 import { createConcurrencyLimiter } from "./github/limiter.ts";
 import { createRefusalSummary } from "./github/refusal-summary.ts";
+import { createRequestPace } from "./github/request-pace.ts";
 import { createUpstream } from "./github/upstream.ts";
 import { createClientRateLimiter } from "./http/client-rate-limit.ts";
 import { createCors } from "./http/cors.ts";
@@ -78,11 +79,13 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     onChange: telemetry.breakerChanged,
   });
   const limiter = createConcurrencyLimiter(config.upstream.maxConcurrency);
+  const pace = createRequestPace(config.upstream.maxPerMinute, now);
   const upstream = createUpstream({
     client: github,
     budget,
     breaker,
     limiter,
+    pace,
     timeoutMs: config.upstream.timeoutMs,
     retries: config.upstream.retries,
     onRetry: telemetry.retried,
@@ -138,6 +141,7 @@ export function createServer(config: Config, logger: Logger, options: { now?: ()
     inFlight: () => frontDoor.inFlight,
     cache: () => gists.stats(),
     limiter,
+    pace,
     breakerState: () => breakerStates[breaker.state],
     answers: () => gists.answered,
   });

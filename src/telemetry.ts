@@ -1,6 +1,7 @@
 import type { BreakerState } from "./github/breaker.ts";
 import type { BudgetState, RateLimitBudget } from "./github/rate-limit-budget.ts";
 import { UpstreamError, type GithubObserver } from "./github/client.ts";
+import type { RateLimitKind } from "./github/rate-limit-rules.ts";
 import type { RefusalCounts } from "./github/refusal-summary.ts";
 import type { UpstreamFailureReport } from "./github/upstream.ts";
 import type { Logger } from "./logger.ts";
@@ -25,6 +26,7 @@ export function createTelemetry(logger: Logger, metrics: Metrics, tracing: Traci
           metrics.githubRequestDuration.observe(seconds);
         },
         received,
+        rateLimited: (kind) => metrics.githubRateLimited.labels(kind).inc(),
         rateLimit: (state) => {
           budget.update(state);
           if (state.limit !== undefined) metrics.githubRateLimitLimit.set(state.limit);
@@ -33,10 +35,10 @@ export function createTelemetry(logger: Logger, metrics: Metrics, tracing: Traci
         },
       };
     },
-    /** GitHub's budget moving between available and exhausted. */
-    budgetChanged(state: BudgetState, waitSeconds: number): void {
-      if (state === "exhausted") logger.warn("github rate limit exhausted", { reset_in_seconds: waitSeconds });
-      else logger.warn("github rate limit available again");
+    /** GitHub's budget moving between available and exhausted: one line as an episode starts, one as it ends. */
+    budgetChanged(state: BudgetState, waitSeconds: number, kind: RateLimitKind): void {
+      if (state === "exhausted") logger.warn("github rate limit exhausted", { kind, pause_seconds: waitSeconds });
+      else logger.warn("github rate limit available again", { kind });
     },
     /** The circuit breaker changing state. */
     breakerChanged(state: BreakerState): void {

@@ -9,6 +9,7 @@ interface Value {
   negative: boolean;
   bytes: number;
   text: string;
+  minFreshMs?: number;
 }
 
 const value = (text: string, negative = false): Value => ({ text, negative, bytes: text.length });
@@ -484,5 +485,20 @@ describe("createCachePolicy: requests that bypass the cache, and a low budget", 
     await settle();
     expect([quiet.calls.length, popular.calls.length]).toEqual([1, 2]);
     expect((await policy.resolve("popular", popular.load, "allow-stale")).slot.value.text).toBe("p2");
+  });
+});
+
+describe("createCachePolicy: a floor a value brings", () => {
+  test("a value asking to stay fresh longer than the TTL (x-poll-interval) is a hit until then, and a 304 keeps the floor", async () => {
+    const { policy, advance } = setup();
+    const source = loader([{ kind: "value", value: { ...value("v1"), minFreshMs: 3000 } }, { kind: "not-modified" }]);
+    await policy.resolve("k", source.load, "fresh");
+    advance(2999);
+    expect((await policy.resolve("k", source.load, "fresh")).verdict).toBe("HIT");
+    advance(1);
+    expect((await policy.resolve("k", source.load, "fresh")).verdict).toBe("REVALIDATED");
+    advance(2999);
+    expect((await policy.resolve("k", source.load, "fresh")).verdict).toBe("HIT");
+    expect(source.calls.length).toBe(2);
   });
 });

@@ -38,4 +38,36 @@ describe("as a process", () => {
     expect(await bad.exited).toBe(2);
     expect(await new Response(bad.stderr).text()).toContain("--auto-users takes PREFIX=COUNT");
   });
+
+  test("--rate-limit LIMIT/SECONDS and --secondary STATUS,...: a small window and a secondary limit from the start; bad specs exit 2", async () => {
+    const args = ["--port", "0", "--user", "octocat=1", "--rate-limit", "1/60", "--secondary", "429,retry-after=7,remaining=0,times=1"];
+    const proc = Bun.spawn([...commands.bun!, ...args], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    try {
+      const { value } = await proc.stdout.getReader().read();
+      const { url } = JSON.parse(new TextDecoder().decode(value).split("\n")[0]!);
+      const answers = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/users/octocat/gists`);
+        answers.push([res.status, res.headers.get("retry-after"), res.headers.get("x-ratelimit-remaining")]);
+      }
+      expect(answers).toEqual([
+        [429, "7", "0"],
+        [200, null, "0"],
+        [403, null, "0"],
+      ]);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    for (const [flag, spec] of [
+      ["--secondary", "500"],
+      ["--secondary", "403,wait=5"],
+      ["--rate-limit", "many"],
+    ] as const) {
+      const bad = Bun.spawn([...commands.bun!, flag, spec], { cwd: root, stdout: "pipe", stderr: "pipe" });
+      expect(await bad.exited).toBe(2);
+      expect(await new Response(bad.stderr).text()).toContain(`${flag} takes`);
+    }
+    const help = Bun.spawn([...commands.bun!, "--help"], { cwd: root, stdout: "pipe", stderr: "pipe" });
+    expect(await new Response(help.stdout).text()).toContain("--secondary STATUS[,retry-after=V][,remaining=N][,times=N]");
+  });
 });

@@ -107,15 +107,6 @@ describeTargets("GitHub rate-limit budget", (target) => {
     timedTestMs,
   );
 
-  test("a spent window answered with 429 and a reset already past: 429 with Retry-After ≥ 1, then GitHub is asked again", async () => {
-    s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: nowSeconds() - 30 });
-    const res = await s.request(`/${coldUser(s, "pastreset")}`);
-    retryAfterSeconds(res.clone(), 60);
-    await expectError(res, 429);
-    newWindow(s);
-    await expectResumesAt(s, Date.now());
-  });
-
   // upstream.test.ts covers the 403 and 429 forms of the secondary limit; this one adds the stale page.
   test(
     "a secondary rate limit (retry-after 1) stops upstream requests for that long; stale pages stay STALE",

@@ -93,11 +93,11 @@ describeTargets("upstream failures", (target) => {
   });
 });
 
-// GitHub's limits pause every upstream request of the process, so each case gets its own service.
+// GitHub's limits pause every upstream request of the process, so each case gets its own service (the forms whose
+// pause is a minute or more are in github-secondary-limits.test.ts).
 const rateLimitCases: Array<[string, (s: Stack, login: string) => void, number]> = [
   ["GitHub's spent rate limit (403, remaining 0)", (s) => s.fake.setRateLimit({ remaining: 0, resetAt: _inSeconds(2) }), 2],
   ["a spent rate limit answered with 429", (s) => s.fake.setRateLimit({ remaining: 0, exceededStatus: 429, resetAt: _inSeconds(2) }), 2],
-  ["a spent rate limit whose reset time has already passed", (s) => s.fake.setRateLimit({ remaining: 0, resetAt: _inSeconds(-30) }), 1],
   ["a secondary rate limit (403 with retry-after)", (s, login) => s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 1, status: 403 }), 1],
   ["a secondary rate limit (429 with retry-after)", (s, login) => s.fake.setFault(login, { kind: "secondary-rate-limit", retryAfter: 1, status: 429 }), 1],
 ];

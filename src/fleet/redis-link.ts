@@ -1,6 +1,8 @@
 import { Redis, ReplyError } from "ioredis";
 import type { SharedTierConfig } from "../config.ts";
 import { createCircuitBreaker } from "../github/breaker.ts";
+import type { BudgetSnapshot } from "../github/rate-limit-budget.ts";
+import { readBudgetSnapshot } from "./rate-limit-sharing.ts";
 import { noTracing, type Tracing } from "../tracing/tracing.ts";
 
 /** What the service asks of Redis, as the `operation` label of the shared-tier metrics names it. */
@@ -8,10 +10,7 @@ export const sharedOperations = ["get", "set", "lease", "release", "wait", "clea
 export type SharedOperation = (typeof sharedOperations)[number];
 
 /** A message between replicas on the fleet's channel; `from` lets a replica skip its own. */
-export type FleetEvent =
-  | { type: "filled"; key: string }
-  | { type: "epoch"; epoch: string }
-  | { type: "budget"; remaining?: number; resetAt?: number; pausedUntilMs: number };
+export type FleetEvent = { type: "filled"; key: string } | { type: "epoch"; epoch: string } | ({ type: "budget" } & BudgetSnapshot);
 
 /** Hears every command's outcome and each change of the link's state, for metrics and the log. */
 export interface RedisLinkObserver {
@@ -219,15 +218,8 @@ function _parseEvent(text: string, self: string): FleetEvent | undefined {
   if (event.from === self) return undefined;
   if (event.type === "filled" && typeof event.key === "string") return { type: "filled", key: event.key };
   if (event.type === "epoch" && typeof event.epoch === "string" && epochPattern.test(event.epoch)) return { type: "epoch", epoch: event.epoch };
-  if (event.type === "budget" && typeof event.pausedUntilMs === "number") {
-    return {
-      type: "budget",
-      pausedUntilMs: event.pausedUntilMs,
-      remaining: typeof event.remaining === "number" ? event.remaining : undefined,
-      resetAt: typeof event.resetAt === "number" ? event.resetAt : undefined,
-    };
-  }
-  return undefined;
+  const budget = event.type === "budget" ? readBudgetSnapshot(event) : undefined;
+  return budget && { type: "budget", ...budget };
 }
 
 /** What an epoch looks like: 16 hexadecimal digits, chosen at random. */

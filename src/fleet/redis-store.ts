@@ -2,6 +2,7 @@ import { Buffer } from "node:buffer";
 import type { StoredCopy } from "../cache/freshness.ts";
 import type { BudgetSnapshot } from "../github/rate-limit-budget.ts";
 import { epochPattern, type RedisLink } from "./redis-link.ts";
+import { readBudgetSnapshot } from "./rate-limit-sharing.ts";
 import type { Lease, SharedStore } from "./shared-store.ts";
 
 /** Turns a stored copy into bytes and back; `decode` answers undefined for anything it cannot vouch for. */
@@ -173,13 +174,8 @@ return wait`;
 // A budget as another replica wrote it; anything else under its name is ignored.
 function _budget(text: string): BudgetSnapshot | undefined {
   try {
-    const value = JSON.parse(text) as Record<string, unknown>;
-    if (typeof value.pausedUntilMs !== "number") return undefined;
-    return {
-      pausedUntilMs: value.pausedUntilMs,
-      remaining: typeof value.remaining === "number" ? value.remaining : undefined,
-      resetAt: typeof value.resetAt === "number" ? value.resetAt : undefined,
-    };
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? readBudgetSnapshot(value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

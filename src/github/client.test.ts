@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createGithubClient, maxRedirects, UpstreamError, type GistsFetch } from "./client.ts";
+import type { RateLimitRefusal } from "./rate-limit-rules.ts";
 
 /** A GitHub stand-in on loopback: each test sets how it answers; every request it gets is recorded. */
 function githubStandIn() {
@@ -93,21 +94,66 @@ describe("what GitHub answers, read with bounds", () => {
   });
 });
 
-describe("rate-limit headers", () => {
-  test("a reset or Retry-After more than an hour away is read as an hour", async () => {
-    const waits: Array<number | undefined> = [];
-    const limitedFor = async (headers: Record<string, string>) => {
-      github.answer(() => json({ message: "API rate limit exceeded" }, { status: 403, headers }));
-      const error = await client.listUserGists("octo", 1, 30, { timeoutMs: 5_000 }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(UpstreamError);
-      waits.push((error as UpstreamError).retryAfterSeconds);
+describe("rate limits and GitHub's other headers", () => {
+  const observed = { kinds: [] as string[], states: [] as unknown[] };
+  const observing = createGithubClient({
+    baseUrl: github.url,
+    userAgent: "gists-api/test",
+    maxBodyBytes: 1024 * 1024,
+    observer: { request: () => {}, rateLimit: (state) => observed.states.push(state), rateLimited: (kind) => observed.kinds.push(kind) },
+  });
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const secondaryMessage = { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." };
+  /** The refusal GitHub's answer was read as, or the failure's kind when it was not a rate limit. */
+  const refusalOf = async (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    github.answer(() => json(body, { status, headers }));
+    const error = await observing.listUserGists("octo", 1, 30, { timeoutMs: 5_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UpstreamError);
+    return (error as UpstreamError).refusal ?? (error as UpstreamError).kind;
+  };
+
+  test("a 403 or 429 is a rate limit by GitHub's message, a retry-after or a spent window; its kind by the window and the message", async () => {
+    observed.kinds.length = 0;
+    const resetAt = nowSeconds() + 600;
+    const window = { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetAt) };
+    expect(await refusalOf(403, { message: "API rate limit exceeded for 1.2.3.4." }, window)).toEqual({ kind: "primary", exhausted: true, resetAt });
+    expect(await refusalOf(429, { message: "API rate limit exceeded" }, window)).toEqual({ kind: "primary", exhausted: true, resetAt });
+    expect(await refusalOf(403, secondaryMessage, window)).toEqual({ kind: "secondary", exhausted: true, resetAt });
+    expect(await refusalOf(403, secondaryMessage, { "x-ratelimit-remaining": "4000" })).toEqual({ kind: "secondary", exhausted: false });
+    expect(await refusalOf(429, { message: "slow down" }, { "retry-after": "30" })).toEqual({ kind: "secondary", exhausted: false, retryAfterSeconds: 30 });
+    expect(await refusalOf(403, "", { "x-ratelimit-remaining": "0" })).toEqual({ kind: "primary", exhausted: true });
+    expect(await refusalOf(403, { message: "Resource not accessible by integration" }, { "x-ratelimit-remaining": "4000" })).toBe("rejected");
+    expect(await refusalOf(401, secondaryMessage, { "retry-after": "30" })).toBe("rejected");
+    expect(observed.kinds).toEqual(["primary", "primary", "secondary", "secondary", "secondary", "primary"]);
+  });
+
+  test("a retry-after or a reset GitHub should not have sent is bounded or unknown, never a pause of years", async () => {
+    const inYears = String(nowSeconds() + 1e9);
+    expect(await refusalOf(403, secondaryMessage, { "retry-after": "1e308" })).toMatchObject({ retryAfterSeconds: 3600 });
+    expect(await refusalOf(403, secondaryMessage, { "retry-after": "-5" })).not.toHaveProperty("retryAfterSeconds");
+    expect(await refusalOf(403, secondaryMessage, { "retry-after": "soon" })).not.toHaveProperty("retryAfterSeconds");
+    const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
+    const dated = (await refusalOf(429, secondaryMessage, { "retry-after": inTwoMinutes })) as RateLimitRefusal;
+    expect(dated.retryAfterSeconds).toBeWithin(119, 121);
+    observed.states.length = 0;
+    expect(await refusalOf(403, {}, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": inYears })).toEqual({ kind: "primary", exhausted: true });
+    expect(await refusalOf(403, {}, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(nowSeconds() - 30) })).toEqual({
+      kind: "primary",
+      exhausted: true,
+    });
+    // What the budget and the reset gauge hear leaves an unusable reset out too.
+    expect(observed.states).toEqual([{ remaining: 0 }, { remaining: 0 }]);
+  });
+
+  test("x-poll-interval is read into the page, in whole seconds up to an hour", async () => {
+    const pollOf = async (value?: string) => {
+      github.answer(() => json([gist("a")], { headers: value === undefined ? {} : { "x-poll-interval": value } }));
+      const result = await observing.listUserGists("octo", 1, 30, { timeoutMs: 5_000 });
+      return result.kind === "page" ? result.page.pollIntervalSeconds : "not a page";
     };
-    const inYears = String(Math.floor(Date.now() / 1000) + 1e9);
-    await limitedFor({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": inYears });
-    await limitedFor({ "retry-after": "1000000000" });
-    await limitedFor({ "retry-after": "60" });
-    expect(waits.map((wait) => wait !== undefined && wait > 3590 && wait <= 3601)).toEqual([true, true, false]);
-    expect(waits[2]).toBe(60);
+    expect(await pollOf("60")).toBe(60);
+    expect(await pollOf("86400")).toBe(3600);
+    for (const ignored of [undefined, "", "0", "-60", "1.5", "soon"]) expect(await pollOf(ignored)).toBeUndefined();
   });
 });
 

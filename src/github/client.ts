@@ -3,6 +3,7 @@ import type { Gist } from "../modules/gists/model.ts";
 import { BodyTooLarge, JsonTooDeep, maxJsonDepth, parseJsonWithin, readCappedText } from "./body.ts";
 import { shapeGists, UnpublishableGists } from "./gist-shape.ts";
 import { parseLinkHeader, type PageLinks } from "./links.ts";
+import { maxPauseSeconds, readRefusal, usableReset, type RateLimitKind, type RateLimitRefusal } from "./rate-limit-rules.ts";
 import { noTracing, type ClientSpan, type Tracing } from "../tracing/tracing.ts";
 
 /** What GitHub's rate-limit headers said on an answer. */
@@ -18,6 +19,8 @@ export interface GistsPage {
   links: PageLinks;
   etag?: string;
   lastModified?: string;
+  /** GitHub's `x-poll-interval`: the fewest seconds between two polls it asks for (at most an hour), when sent. */
+  pollIntervalSeconds?: number;
 }
 
 /** The validators of a cached page, sent as If-None-Match / If-Modified-Since. */
@@ -37,7 +40,7 @@ export class UpstreamError extends Error {
   constructor(
     readonly kind: UpstreamFailure,
     message: string,
-    readonly options: { retryAfterSeconds?: number; retryable?: boolean } = {},
+    readonly options: { retryAfterSeconds?: number; retryable?: boolean; refusal?: RateLimitRefusal } = {},
   ) {
     super(message);
     this.name = "UpstreamError";
@@ -46,6 +49,11 @@ export class UpstreamError extends Error {
   /** Seconds the client should wait, for rate limits. */
   get retryAfterSeconds(): number | undefined {
     return this.options.retryAfterSeconds;
+  }
+
+  /** What GitHub's rate-limited answer said (kind, retry-after, reset), for the budget's pause. */
+  get refusal(): RateLimitRefusal | undefined {
+    return this.options.refusal;
   }
 
   /** Whether the same GET may succeed if sent again (connection errors and 5xx). */
@@ -58,6 +66,8 @@ export class UpstreamError extends Error {
 export interface GithubObserver {
   request(status: string, seconds: number): void;
   rateLimit(state: RateLimitState): void;
+  /** An answer that was one of GitHub's rate limits, by kind. */
+  rateLimited?(kind: RateLimitKind): void;
   /** Characters of body read from GitHub (what parsing turns into short-lived garbage). */
   received?(size: number): void;
 }
@@ -152,16 +162,21 @@ export function createGithubClient(options: GithubClientOptions) {
       if (!conditional) throw new UpstreamError("bad-response", "GitHub answered 304 Not Modified to a request that sent no validators");
       return { kind: "not-modified" };
     }
-    _raiseForStatus(response, body, rateLimit, username, now());
-    return {
-      kind: "page",
-      page: {
-        gists: _readGists(body, perPage),
-        links: parseLinkHeader(response.headers.get("link")),
-        etag: response.headers.get("etag") ?? undefined,
-        lastModified: response.headers.get("last-modified") ?? undefined,
-      },
+    const refusal = readRefusal(response.status, response.headers, body, rateLimit.remaining, now());
+    if (refusal) {
+      options.observer?.rateLimited?.(refusal.kind);
+      throw new UpstreamError("rate-limited", `GitHub's ${refusal.kind} rate limit refused the request`, { refusal });
+    }
+    _raiseForStatus(response.status, username);
+    const gistsPage: GistsPage = {
+      gists: _readGists(body, perPage),
+      links: parseLinkHeader(response.headers.get("link")),
+      etag: response.headers.get("etag") ?? undefined,
+      lastModified: response.headers.get("last-modified") ?? undefined,
     };
+    const pollInterval = _pollIntervalSeconds(response.headers.get("x-poll-interval"));
+    if (pollInterval !== undefined) gistsPage.pollIntervalSeconds = pollInterval;
+    return { kind: "page", page: gistsPage };
   }
 
   // Redirects are followed here, not by fetch: only within GITHUB_API_URL's origin (the token and the answer
@@ -209,42 +224,38 @@ function _failureOf(error: unknown, signal: AbortSignal, timeoutMs: number): Ups
   return new UpstreamError("unavailable", "GitHub could not be reached", { retryable: true });
 }
 
-function _raiseForStatus(response: Response, body: string, rateLimit: RateLimitState, username: string, nowMs: number): void {
-  const status = response.status;
+// Rate limits are read before this (rate-limit-rules.ts): what is left is one status, one failure.
+function _raiseForStatus(status: number, username: string): void {
   if (status === 200) return;
   if (status === 404) throw new UpstreamError("not-found", `User '${username}' not found`);
-  if (status === 403 || status === 429) {
-    const limited = rateLimit.remaining === 0 || response.headers.has("retry-after") || /rate limit/i.test(body);
-    if (limited) {
-      const retryAfterSeconds = _retryAfterSeconds(response.headers, rateLimit, nowMs);
-      throw new UpstreamError("rate-limited", "GitHub's rate limit is exhausted", { retryAfterSeconds });
-    }
-  }
   if (status >= 500) throw new UpstreamError("unavailable", `GitHub answered ${status}`, { retryable: true });
   throw new UpstreamError("rejected", `GitHub refused the request with ${status}`);
 }
 
-// GitHub's rate-limit windows last an hour: a wait or a reset further away is read as an hour, so one bad
-// header cannot stop the service asking GitHub for longer.
-const maxRateLimitWaitSeconds = 3600;
-
-function _retryAfterSeconds(headers: Headers, rateLimit: RateLimitState, nowMs: number): number {
-  const retryAfter = Number(headers.get("retry-after"));
-  if (headers.has("retry-after") && Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(maxRateLimitWaitSeconds, Math.ceil(retryAfter));
-  if (rateLimit.resetAt !== undefined) return Math.max(1, Math.ceil(rateLimit.resetAt - nowMs / 1000));
-  return 60;
+// A reset that cannot be believed (in the past, over an hour ahead) is left out: unknown, not an hour.
+function _rateLimitOf(headers: Headers, nowMs: number): RateLimitState {
+  const limit = _count(headers.get("x-ratelimit-limit"));
+  const remaining = _count(headers.get("x-ratelimit-remaining"));
+  const reset = headers.get("x-ratelimit-reset");
+  const resetAt = usableReset(reset === null || reset.trim() === "" ? undefined : Number(reset), nowMs);
+  const state: RateLimitState = {};
+  if (limit !== undefined) state.limit = limit;
+  if (remaining !== undefined) state.remaining = remaining;
+  if (resetAt !== undefined) state.resetAt = resetAt;
+  return state;
 }
 
-function _rateLimitOf(headers: Headers, nowMs: number): RateLimitState {
-  const limit = headers.get("x-ratelimit-limit");
-  const remaining = headers.get("x-ratelimit-remaining");
-  const reset = headers.get("x-ratelimit-reset");
-  const state: RateLimitState = {};
-  if (limit !== null && limit !== "" && Number.isFinite(Number(limit))) state.limit = Number(limit);
-  if (remaining !== null && remaining !== "" && Number.isFinite(Number(remaining))) state.remaining = Number(remaining);
-  if (reset !== null && reset !== "" && Number.isFinite(Number(reset)))
-    state.resetAt = Math.min(Number(reset), Math.ceil(nowMs / 1000) + maxRateLimitWaitSeconds);
-  return state;
+function _count(text: string | null): number | undefined {
+  if (text === null || text.trim() === "") return undefined;
+  const value = Number(text);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+// Whole seconds from 1 to an hour; anything else is as if it had not been sent.
+function _pollIntervalSeconds(text: string | null): number | undefined {
+  if (text === null || !/^\s*\d+\s*$/.test(text)) return undefined;
+  const seconds = Number(text);
+  return seconds >= 1 ? Math.min(maxPauseSeconds, seconds) : undefined;
 }
 
 // Bounded parsing first (a nesting bomb is refused before JSON.parse recurses into it), then the published schema.

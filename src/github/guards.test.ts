@@ -1,9 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { createCircuitBreaker } from "./breaker.ts";
 import { createRateLimitBudget } from "./rate-limit-budget.ts";
+import type { RateLimitRefusal } from "./rate-limit-rules.ts";
 import { UpstreamError, type GistsFetch, type GithubClient } from "./client.ts";
 import { createConcurrencyLimiter, QueueTimeout } from "./limiter.ts";
+import { createRequestPace } from "./request-pace.ts";
 import { createUpstream } from "./upstream.ts";
+
+/** A secondary limit that asked for `seconds` with retry-after. */
+const retryAfter = (seconds: number): RateLimitRefusal => ({ kind: "secondary", retryAfterSeconds: seconds, exhausted: false });
 
 function clock(start = 1_700_000_000_000) {
   let now = start;
@@ -49,7 +54,7 @@ describe("createRateLimitBudget", () => {
     const budget = createRateLimitBudget(time.now);
     budget.update({ remaining: 1, resetAt: time.now() / 1000 + 30 });
     expect(budget.waitSeconds()).toBe(0);
-    budget.update({ remaining: 0 });
+    budget.update({ remaining: 0, resetAt: time.now() / 1000 + 30 });
     expect(budget.waitSeconds()).toBe(30);
     time.advance(29_500);
     expect(budget.waitSeconds()).toBe(1);
@@ -59,23 +64,23 @@ describe("createRateLimitBudget", () => {
 
   test("tells each move between available and exhausted once, however often it is asked", () => {
     const time = clock();
-    const changes: Array<[string, number]> = [];
-    const budget = createRateLimitBudget(time.now, { onChange: (state, wait) => changes.push([state, wait]) });
+    const changes: Array<[string, number, string]> = [];
+    const budget = createRateLimitBudget(time.now, { onChange: (state, wait, kind) => changes.push([state, wait, kind]) });
     budget.update({ remaining: 2, resetAt: time.now() / 1000 + 30 });
-    budget.update({ remaining: 0 });
+    budget.update({ remaining: 0, resetAt: time.now() / 1000 + 30 });
     for (let i = 0; i < 5; i++) budget.waitSeconds();
-    budget.pause(10);
+    budget.limited(retryAfter(10));
     time.advance(30_000);
     for (let i = 0; i < 5; i++) budget.waitSeconds();
-    budget.pause(3);
+    budget.limited(retryAfter(3));
     budget.update({ remaining: 59, resetAt: time.now() / 1000 + 3600 });
     time.advance(3_000);
     budget.waitSeconds();
     expect(changes).toEqual([
-      ["exhausted", 30],
-      ["available", 0],
-      ["exhausted", 3],
-      ["available", 0],
+      ["exhausted", 30, "primary"],
+      ["available", 0, "primary"],
+      ["exhausted", 3, "secondary"],
+      ["available", 0, "secondary"],
     ]);
   });
 
@@ -83,7 +88,7 @@ describe("createRateLimitBudget", () => {
     const time = clock();
     const budget = createRateLimitBudget(time.now);
     budget.update({ remaining: 4000, resetAt: time.now() / 1000 + 3000 });
-    budget.pause(7);
+    expect(budget.limited(retryAfter(7))).toBe(7);
     expect(budget.waitSeconds()).toBe(7);
     time.advance(7000);
     expect(budget.waitSeconds()).toBe(0);
@@ -112,7 +117,7 @@ describe("createConcurrencyLimiter", () => {
 describe("createUpstream", () => {
   const page: GistsFetch = { kind: "page", page: { gists: [], links: {} } };
 
-  function upstreamWith(answers: Array<GistsFetch | UpstreamError>, options: { retries?: number; timeoutMs?: number } = {}) {
+  function upstreamWith(answers: Array<GistsFetch | UpstreamError>, options: { retries?: number; timeoutMs?: number; maxPerMinute?: number } = {}) {
     const time = clock();
     const calls: number[] = [];
     const client = {
@@ -133,6 +138,7 @@ describe("createUpstream", () => {
       budget,
       breaker,
       limiter: createConcurrencyLimiter(4),
+      pace: options.maxPerMinute === undefined ? undefined : createRequestPace(options.maxPerMinute, time.now),
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
       now: time.now,
@@ -191,12 +197,42 @@ describe("createUpstream", () => {
   });
 
   test("a rate limit pauses every later request without calling GitHub", async () => {
-    const { upstream, calls, time } = upstreamWith([new UpstreamError("rate-limited", "slow down", { retryAfterSeconds: 5 })]);
+    const { upstream, calls, time } = upstreamWith([new UpstreamError("rate-limited", "slow down", { refusal: retryAfter(5) })]);
     await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "rate-limited" });
     await expect(upstream.fetchPage("y", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 5 });
     expect(calls.length).toBe(1);
     time.advance(5000);
     expect(await upstream.fetchPage("y", 1, 30)).toEqual(page);
+  });
+
+  test("the Retry-After of GitHub's rate limit is the budget's pause: a secondary limit without one waits a minute, then two", async () => {
+    const secondary = () => new UpstreamError("rate-limited", "secondary", { refusal: { kind: "secondary", exhausted: false } });
+    const { upstream, calls, time, budget } = upstreamWith([secondary(), secondary()]);
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 60 });
+    time.advance(20_000);
+    await expect(upstream.fetchPage("y", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 40 });
+    time.advance(40_000);
+    await expect(upstream.fetchPage("x", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 120 });
+    time.advance(120_000);
+    expect(await upstream.fetchPage("x", 1, 30)).toEqual(page);
+    expect([calls.length, budget.secondaryStreak]).toEqual([3, 0]);
+  });
+
+  test("within the pace a request waits for room in the minute; one that cannot get it within its deadline is not sent", async () => {
+    const { upstream, calls, time, retries, refusals, budget } = upstreamWith([], { maxPerMinute: 2 });
+    expect(await upstream.fetchPage("a", 1, 30)).toEqual(page);
+    time.advance(58_000);
+    expect(await upstream.fetchPage("b", 1, 30)).toEqual(page);
+    // Full until "a" is a minute old: 2 s away, within the 5 s deadline.
+    expect(await upstream.fetchPage("c", 1, 30)).toEqual(page);
+    expect(retries).toEqual([2_000]);
+    // Full until "b" is a minute old: 58 s away, past the deadline.
+    await expect(upstream.fetchPage("d", 1, 30)).rejects.toMatchObject({ kind: "rate-limited", retryAfterSeconds: 58 });
+    expect([calls.length, refusals]).toEqual([3, ["rate-limited"]]);
+    // The local pace is not GitHub's limit: the budget did not pause.
+    expect(budget.waitSeconds()).toBe(0);
+    time.advance(58_000);
+    expect(await upstream.fetchPage("d", 1, 30)).toEqual(page);
   });
 
   test("reports each fetch that failed at GitHub once, and each refused one as a refusal, never both", async () => {
@@ -207,7 +243,7 @@ describe("createUpstream", () => {
         new UpstreamError("unavailable", "500", { retryable: true }),
         new UpstreamError("timeout", "slow"),
         new UpstreamError("not-found", "gone"),
-        new UpstreamError("rate-limited", "slow down", { retryAfterSeconds: 5 }),
+        new UpstreamError("rate-limited", "slow down", { refusal: retryAfter(5) }),
       ],
       { retries: 2 },
     );
@@ -232,8 +268,8 @@ describe("a budget shared by replicas", () => {
     expect(budget.remaining).toBe(100);
     budget.merge({ remaining: 40, resetAt: 2_000, pausedUntilMs: 0 });
     expect(budget.remaining).toBe(40);
-    budget.merge({ remaining: 4999, resetAt: 5_000, pausedUntilMs: 0 });
-    expect([budget.remaining, budget.resetAt]).toEqual([4999, 5_000]);
+    budget.merge({ remaining: 4999, resetAt: 4_000, pausedUntilMs: 0 });
+    expect([budget.remaining, budget.resetAt]).toEqual([4999, 4_000]);
     budget.merge({ remaining: 0, resetAt: 1_500, pausedUntilMs: 0 });
     expect(budget.waitSeconds()).toBe(500);
     budget.merge({ pausedUntilMs: at + 900_000 });
@@ -246,11 +282,11 @@ describe("a budget shared by replicas", () => {
     const heard: unknown[] = [];
     const budget = createRateLimitBudget(() => 0, { onLearned: (snapshot) => heard.push(snapshot) });
     budget.update({ remaining: 7, resetAt: 60 });
-    budget.pause(30);
+    budget.limited(retryAfter(30));
     budget.merge({ remaining: 3, resetAt: 60, pausedUntilMs: 0 });
     expect(heard).toEqual([
-      { remaining: 7, resetAt: 60, pausedUntilMs: 0 },
-      { remaining: 7, resetAt: 60, pausedUntilMs: 30_000 },
+      { remaining: 7, resetAt: 60, pausedUntilMs: 0, pauseKind: "secondary", secondaryStreak: 0 },
+      { remaining: 7, resetAt: 60, pausedUntilMs: 30_000, pauseKind: "secondary", secondaryStreak: 1 },
     ]);
   });
 });

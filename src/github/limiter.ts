@@ -64,5 +64,9 @@ export function createConcurrencyLimiter(max: number) {
     get peak(): number {
       return peak;
     },
+    /** The most holders at once. */
+    get max(): number {
+      return max;
+    },
   };
 }

@@ -161,6 +161,30 @@ export const catalog = {
     help: "Requests waiting for an upstream slot.",
     labels: [],
   }),
+  githubRateLimited: define({
+    name: "github_rate_limited_total",
+    type: "counter",
+    help: "GitHub answers that were a rate limit, by kind: primary (the hourly window spent) or secondary.",
+    labels: ["kind"],
+  }),
+  githubRequestsLastMinute: define({
+    name: "github_api_requests_last_minute",
+    type: "gauge",
+    help: "Requests this replica sent to GitHub in the last minute (GitHub allows 900 points a minute per REST endpoint, a GET being 1).",
+    labels: [],
+  }),
+  githubRequestsPerMinuteLimit: define({
+    name: "github_api_requests_per_minute_limit",
+    type: "gauge",
+    help: "Most requests this replica sends to GitHub in a minute (UPSTREAM_MAX_PER_MINUTE; 0: not paced).",
+    labels: [],
+  }),
+  githubConcurrencyLimit: define({
+    name: "github_api_requests_in_flight_limit",
+    type: "gauge",
+    help: "Most requests this replica has in flight to GitHub (UPSTREAM_MAX_CONCURRENCY; GitHub allows 100).",
+    labels: [],
+  }),
   githubRetries: define({
     name: "github_api_retries_total",
     type: "counter",
@@ -234,7 +258,7 @@ export const catalog = {
 export type MetricKey = keyof typeof catalog;
 
 /** Labels the service's metrics may carry: each has a small, fixed set of values (never a username or path). */
-export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome", "reason", "cost"]);
+export const boundedLabels = new Set(["method", "route", "status", "operation", "outcome", "reason", "cost", "kind"]);
 
 /** Labels Prometheus and Kubernetes service discovery add to every scraped series. */
 export const targetLabels = ["job", "instance", "namespace", "pod", "container", "service", "endpoint"] as const;

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric
 import { catalog, type Cost, type MetricSpec } from "./catalog.ts";
 import type { SharedTierStats } from "../fleet/connect.ts";
 import { createHotCounter, createHotHistogram } from "./hot.ts";
+import { rateLimitKinds } from "../github/rate-limit-rules.ts";
 
 /** The service's prom-client instruments, one per catalog entry, in their own registry. */
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -78,6 +79,10 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     githubInFlight: gauge(catalog.githubInFlight),
     githubQueued: gauge(catalog.githubQueued),
     githubRetries: counter(catalog.githubRetries),
+    githubRateLimited: _withKinds(counter(catalog.githubRateLimited)),
+    githubRequestsLastMinute: gauge(catalog.githubRequestsLastMinute),
+    githubRequestsPerMinuteLimit: gauge(catalog.githubRequestsPerMinuteLimit),
+    githubConcurrencyLimit: gauge(catalog.githubConcurrencyLimit),
     githubBreakerState: gauge(catalog.githubBreakerState),
     clientRateLimited: counter(catalog.clientRateLimited),
     sharedCacheState: gauge(catalog.sharedCacheState),
@@ -111,6 +116,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       sample(catalog.cacheCoalesced, () => sources.cache().coalesced);
       sample(catalog.githubInFlight, () => sources.limiter.active);
       sample(catalog.githubQueued, () => sources.limiter.queued);
+      sample(catalog.githubConcurrencyLimit, () => sources.limiter.max);
+      sample(catalog.githubRequestsLastMinute, () => sources.pace.lastMinute);
+      sample(catalog.githubRequestsPerMinuteLimit, () => sources.pace.limit);
       sample(catalog.githubBreakerState, sources.breakerState);
       sample(catalog.sharedCacheState, () => sharedStates[sources.cache().shared.state]);
       sample(catalog.sharedCacheHits, () => sources.cache().shared.hits);
@@ -125,7 +133,9 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
 export interface ServiceSources {
   inFlight(): number;
   cache(): CacheReadings;
-  limiter: { readonly active: number; readonly queued: number };
+  limiter: { readonly active: number; readonly queued: number; readonly max: number };
+  /** The upstream's per-minute pace: requests sent in the last minute and the bound. */
+  pace: { readonly lastMinute: number; readonly limit: number };
   /** The breaker state as the gauge numbers it. */
   breakerState(): number;
   /** Gists answers so far, by cost. */
@@ -143,6 +153,12 @@ export interface CacheReadings {
   evictions: number;
   coalesced: number;
   shared: SharedTierStats;
+}
+
+// Both kinds from the start, so a dashboard sees 0 rather than no series before the first limit.
+function _withKinds(counter: Counter<"kind">): Counter<"kind"> {
+  for (const kind of rateLimitKinds) counter.labels(kind).inc(0);
+  return counter;
 }
 
 // As `shared_cache_state` numbers them.

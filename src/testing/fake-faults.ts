@@ -9,7 +9,7 @@ export type Fault = (
   | { kind: "malformed" }
   | { kind: "not-array" }
   | { kind: "reset" }
-  | { kind: "secondary-rate-limit"; retryAfter: number; status?: 403 | 429 }
+  | ({ kind: "secondary-rate-limit" } & SecondaryLimit)
   /** The normal answer, sent in pieces without a content-length (as GitHub does for large lists). */
   | { kind: "chunked" }
   /** The normal answer's head with its full content-length, then part of the body, then the connection closed. */
@@ -24,6 +24,22 @@ export type Fault = (
    */
   | { kind: "answer"; status: number; headers?: Record<string, string>; body?: string }
 ) & { times?: number; delayMs?: number };
+
+/**
+ * One of GitHub's secondary-limit answers, in any of its documented forms ("Rate limits for the REST API",
+ * "Exceeding the rate limit"): 403 or 429, with or without `retry-after`, with the window's remaining count or
+ * 0, with GitHub's message or another.
+ */
+export interface SecondaryLimit {
+  /** 403 (default) or 429. */
+  status?: 403 | 429;
+  /** `retry-after` as sent: seconds, or any text (an HTTP date, garbage); absent: no header. */
+  retryAfter?: number | string;
+  /** `x-ratelimit-remaining` to send instead of the window's (0: GitHub's spent-window form). */
+  remaining?: number;
+  /** The body's message; GitHub's secondary-limit message by default. */
+  message?: string;
+}
 
 /** Faults keyed by lower-cased login, or "*" for every login. */
 export interface FaultTable {
@@ -91,9 +107,7 @@ export function parseFault(value: unknown): Fault | null {
     }
   }
   if (fault.kind === "latency" && typeof fault.ms !== "number") throw new Error("fault.ms must be a number");
-  if (fault.kind === "secondary-rate-limit" && typeof fault.retryAfter !== "number") {
-    throw new Error("fault.retryAfter must be a number");
-  }
+  if (fault.kind === "secondary-rate-limit") parseSecondaryLimit(fault);
   if (fault.kind === "trickle") {
     for (const key of ["bytes", "intervalMs"] as const) {
       const value = fault[key];
@@ -102,4 +116,17 @@ export function parseFault(value: unknown): Fault | null {
   }
   if (fault.delayMs !== undefined && typeof fault.delayMs !== "number") throw new Error("fault.delayMs must be a number");
   return fault;
+}
+
+/** Check a secondary limit received over the control API or the command line (and `times`, when given). */
+export function parseSecondaryLimit<T extends SecondaryLimit & { times?: number }>(limit: T): T {
+  if (typeof limit !== "object" || limit === null) throw new Error("a secondary limit must be an object");
+  if (limit.status !== undefined && limit.status !== 403 && limit.status !== 429) throw new Error("status must be 403 or 429");
+  if (limit.retryAfter !== undefined && typeof limit.retryAfter !== "number" && typeof limit.retryAfter !== "string") {
+    throw new Error("retryAfter must be a number of seconds or a string (an HTTP date)");
+  }
+  if (limit.remaining !== undefined && !(Number.isInteger(limit.remaining) && limit.remaining >= 0)) throw new Error("remaining must be a whole number");
+  if (limit.message !== undefined && typeof limit.message !== "string") throw new Error("message must be a string");
+  if (limit.times !== undefined && !Number.isInteger(limit.times)) throw new Error("times must be a whole number");
+  return limit;
 }

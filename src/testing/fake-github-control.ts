@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseFault } from "./fake-faults.ts";
+import { parseFault, parseSecondaryLimit, type SecondaryLimit } from "./fake-faults.ts";
 import type { FakeGithub, RateLimitState } from "./fake-github.ts";
 
 /** Serve the fake's controls under `/_fake/` so a fake in another process can be driven over HTTP. */
@@ -17,6 +17,9 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, f
       case "POST /_fake/fault":
         fake.setFault(typeof body.login === "string" ? body.login : "*", parseFault(body.fault ?? null));
         return _json(res, 200, { faults: fake.faults() });
+      case "POST /_fake/secondary-limit":
+        fake.setSecondaryLimit(body.limit === null ? null : parseSecondaryLimit(body as SecondaryLimit & { times?: number }));
+        return _json(res, 200, { secondaryLimit: fake.secondaryLimit ?? null });
       case "POST /_fake/rate-limit":
         fake.setRateLimit(_rateLimitUpdate(body));
         return _json(res, 200, { rateLimit: fake.rateLimit });
@@ -44,12 +47,12 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, f
 }
 
 function _state(fake: FakeGithub) {
-  return { users: fake.users(), faults: fake.faults(), rateLimit: fake.rateLimit, requests: fake.requestCount() };
+  return { users: fake.users(), faults: fake.faults(), secondaryLimit: fake.secondaryLimit ?? null, rateLimit: fake.rateLimit, requests: fake.requestCount() };
 }
 
 function _rateLimitUpdate(body: Record<string, unknown>): Partial<RateLimitState> {
   const update: Partial<RateLimitState> = {};
-  for (const key of ["limit", "remaining", "resetAt"] as const) {
+  for (const key of ["limit", "remaining", "resetAt", "windowSeconds"] as const) {
     if (body[key] === undefined) continue;
     if (typeof body[key] !== "number") throw new Error(`${key} must be a number`);
     update[key] = body[key];

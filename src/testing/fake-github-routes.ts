@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Fault, FaultTable } from "./fake-faults.ts";
+import type { Fault, FaultTable, SecondaryLimit } from "./fake-faults.ts";
 import { entityTag, fakeGists, fakeUserId, lastModified, linkHeader, matchesEntityTag } from "./fake-gists.ts";
 
 /** GitHub's primary rate-limit window as the fake tracks it; `resetAt` is epoch seconds. */
@@ -10,6 +10,8 @@ export interface RateLimitState {
   resetAt: number;
   /** Status GitHub answers with once the window is spent: 403 (usual) or 429. */
   exceededStatus: 403 | 429;
+  /** When set, a window of this many seconds: once `resetAt` passes, `remaining` is `limit` again until the next reset. */
+  windowSeconds?: number;
 }
 
 /** One request the fake received on its GitHub routes. */
@@ -33,6 +35,8 @@ export interface FakeWorld {
   users: Map<string, { login: string; count: number }>;
   faults: FaultTable;
   rateLimit: RateLimitState;
+  /** A secondary limit every login meets (before its own fault), for the next `times` requests or until cleared. */
+  secondaryLimit?: SecondaryLimit & { times?: number };
   etag: "weak" | "strong";
   requests: RecordedRequest[];
   /** Answers held back by a hang or latency fault, dropped on reset or close. */
@@ -63,7 +67,8 @@ export function serveGithub(world: FakeWorld, req: IncomingMessage, res: ServerR
     record.status = res.statusCode;
     record.responseHeaders = _flatHeaders({ headers: res.getHeaders() });
   });
-  const fault = world.faults.take(login);
+  _refill(world);
+  const fault = _takeSecondaryLimit(world) ?? world.faults.take(login);
   const answer = (options?: _AnswerOptions) => _answer(world, req, res, target, login, options);
   if (!fault) return answer();
   if (fault.delayMs) _hold(world, res, fault.delayMs, () => _misbehave(world, fault, req, res, answer));
@@ -108,7 +113,7 @@ function _misbehave(world: FakeWorld, fault: Fault, req: IncomingMessage, res: S
     case "not-array":
       return _send(res, 200, headers, JSON.stringify({ message: "x" }));
     case "secondary-rate-limit":
-      return _send(res, fault.status ?? 403, { ...headers, "retry-after": String(fault.retryAfter) }, _SECONDARY_LIMIT_BODY);
+      return _sendSecondaryLimit(world, res, headers, fault);
     case "answer":
       return _send(res, fault.status, { ...headers, ...fault.headers }, fault.body);
   }
@@ -129,12 +134,43 @@ const _HTML_PAGE =
   "<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head>" +
   "<body><h1>No server is currently available to service your request.</h1></body></html>\n";
 
-const _SECONDARY_LIMIT_BODY = JSON.stringify({
-  message:
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
-    "If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.",
-  documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-});
+const _SECONDARY_LIMIT_MESSAGE =
+  "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
+  "If you reach out to GitHub Support for help, please include the request ID 0000:0000:0000000:0000000:00000000.";
+
+function _sendSecondaryLimit(world: FakeWorld, res: ServerResponse, headers: Record<string, string>, limit: SecondaryLimit): void {
+  const sent = { ...headers };
+  if (limit.retryAfter !== undefined) sent["retry-after"] = String(limit.retryAfter);
+  if (limit.remaining !== undefined) {
+    sent["x-ratelimit-remaining"] = String(limit.remaining);
+    sent["x-ratelimit-used"] = String(Math.max(0, world.rateLimit.limit - limit.remaining));
+  }
+  const body = JSON.stringify({
+    message: limit.message ?? _SECONDARY_LIMIT_MESSAGE,
+    documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+  });
+  _send(res, limit.status ?? 403, sent, body);
+}
+
+// The secondary limit set for every login, using up one of its `times`.
+function _takeSecondaryLimit(world: FakeWorld): Fault | undefined {
+  const limit = world.secondaryLimit;
+  if (!limit) return undefined;
+  if (limit.times !== undefined) {
+    if (limit.times <= 0) return void (world.secondaryLimit = undefined);
+    if (--limit.times <= 0) world.secondaryLimit = undefined;
+  }
+  return { ...limit, kind: "secondary-rate-limit" };
+}
+
+// A window with a length starts again, full, once its reset has passed (GitHub's hourly window, shortened).
+function _refill(world: FakeWorld): void {
+  const window = world.rateLimit;
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  if (window.windowSeconds === undefined || nowSeconds < window.resetAt) return;
+  window.remaining = window.limit;
+  window.resetAt = nowSeconds + window.windowSeconds;
+}
 
 function _answer(world: FakeWorld, req: IncomingMessage, res: ServerResponse, target: URL, login: string | undefined, options: _AnswerOptions = {}): void {
   if (world.rateLimit.remaining <= 0) {

@@ -180,6 +180,40 @@ describe("faults", () => {
     expect(((await res.json()) as any).message).toContain("You have exceeded a secondary rate limit");
   });
 
+  test("a secondary limit in each of GitHub's forms: 403 or 429, with or without retry-after, remaining as the window's or 0", async () => {
+    const answerOf = async (path = "/users/octocat/gists") => {
+      const res = await get(path);
+      const body = (await res.json()) as { message?: string };
+      return { status: res.status, retryAfter: res.headers.get("retry-after"), remaining: res.headers.get("x-ratelimit-remaining"), message: body.message };
+    };
+    const secondary = expect.stringContaining("You have exceeded a secondary rate limit");
+    fake.setSecondaryLimit({ times: 1 });
+    expect(await answerOf()).toEqual({ status: 403, retryAfter: null, remaining: "5000", message: secondary });
+    fake.setSecondaryLimit({ status: 429, retryAfter: 30, times: 1 });
+    expect(await answerOf("/users/nobody/gists")).toEqual({ status: 429, retryAfter: "30", remaining: "5000", message: secondary });
+    const date = new Date(Date.now() + 90_000).toUTCString();
+    fake.setSecondaryLimit({ status: 403, retryAfter: date, remaining: 0, message: "secondary rate limit", times: 2 });
+    expect(await answerOf()).toEqual({ status: 403, retryAfter: date, remaining: "0", message: "secondary rate limit" });
+    expect(fake.secondaryLimit).toMatchObject({ times: 1 });
+    await answerOf();
+    expect([fake.secondaryLimit, (await get("/users/octocat/gists")).status, fake.rateLimit.remaining]).toEqual([undefined, 200, 4999]);
+    fake.setFault("octocat", { kind: "status", status: 500 });
+    fake.setSecondaryLimit({ status: 429 });
+    expect((await answerOf()).status).toBe(429);
+    fake.reset();
+    expect([fake.secondaryLimit, (await get("/users/octocat/gists")).status]).toEqual([undefined, 200]);
+    expect(() => fake.setSecondaryLimit({ status: 500 as 403 })).toThrow("status must be 403 or 429");
+  });
+
+  test("a secondary limit is set over HTTP too, and cleared with null", async () => {
+    const post = (body: unknown) => fetch(`${fake.url}/_fake/secondary-limit`, { method: "POST", body: JSON.stringify(body) });
+    expect(await (await post({ status: 429, retryAfter: 5, remaining: 0 })).json()).toEqual({ secondaryLimit: { status: 429, retryAfter: 5, remaining: 0 } });
+    expect((await get("/users/octocat/gists")).status).toBe(429);
+    expect((await post({ status: 404 })).status).toBe(400);
+    expect(await (await post({ limit: null })).json()).toEqual({ secondaryLimit: null });
+    expect((await get("/users/octocat/gists")).status).toBe(200);
+  });
+
   test("latency delays, hang holds until reset, and in-flight counts follow", async () => {
     fake.setFault("octocat", { kind: "latency", ms: 150 });
     const started = Date.now();
@@ -286,5 +320,29 @@ describe("control API", () => {
     await control("reset", {});
     expect(fake.requestCount()).toBe(0);
     expect(fake.users()).toEqual({ octocat: 75, nobody: 0 });
+  });
+});
+
+describe("a small primary window that refills", () => {
+  test("{ limit, windowSeconds }: the window is spent, refused with remaining 0, then full again once its reset passes", async () => {
+    const small = await startFakeGithub({ users: { octocat: 1 }, rateLimit: { limit: 2, windowSeconds: 1 } });
+    try {
+      const statuses = async (count: number) => {
+        const answers: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const res = await fetch(`${small.url}/users/octocat/gists`);
+          answers.push(`${res.status}:${res.headers.get("x-ratelimit-remaining")}`);
+        }
+        return answers;
+      };
+      expect(await statuses(3)).toEqual(["200:1", "200:0", "403:0"]);
+      const { resetAt } = small.rateLimit;
+      expect(resetAt - Date.now() / 1000).toBeLessThanOrEqual(1);
+      await Bun.sleep(Math.max(0, resetAt * 1000 - Date.now()) + 50);
+      expect(await statuses(1)).toEqual(["200:1"]);
+      expect(small.rateLimit.resetAt).toBeGreaterThan(resetAt);
+    } finally {
+      await small.close();
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createFaultTable, type Fault } from "./fake-faults.ts";
+import { createFaultTable, parseSecondaryLimit, type Fault, type SecondaryLimit } from "./fake-faults.ts";
 import { handleControl } from "./fake-github-control.ts";
 import { serveGithub, type FakeWorld, type RateLimitState, type RecordedRequest } from "./fake-github-routes.ts";
 import { fakeGists, type FakeGist } from "./fake-gists.ts";
 
-export type { Fault } from "./fake-faults.ts";
+export type { Fault, SecondaryLimit } from "./fake-faults.ts";
 export type { FakeGist } from "./fake-gists.ts";
 export type { RateLimitState, RecordedRequest } from "./fake-github-routes.ts";
 
@@ -18,7 +18,10 @@ export interface FakeGithubOptions {
   host?: string;
   /** Users present after start and after every reset(), login → gist count. */
   users?: Record<string, number>;
+  /** The primary window: `{ limit, windowSeconds }` makes a small budget that refills at each reset. */
   rateLimit?: Partial<RateLimitState>;
+  /** A secondary limit set from the start (and after every reset()). */
+  secondaryLimit?: SecondaryLimit & { times?: number };
   etag?: "weak" | "strong";
   /**
    * Logins starting with `prefix` (case-insensitive) exist without being set, with `gists(login)` gists each:
@@ -41,6 +44,12 @@ export interface FakeGithub {
   setRateLimit(update: Partial<RateLimitState>): void;
   readonly rateLimit: RateLimitState;
   setFault(login: string, fault: Fault | null): void;
+  /**
+   * Answer every login's next `times` requests (all, without `times`) with a secondary limit in the given form;
+   * null clears it. It comes before any login's own fault.
+   */
+  setSecondaryLimit(limit: (SecondaryLimit & { times?: number }) | null): void;
+  readonly secondaryLimit: (SecondaryLimit & { times?: number }) | undefined;
   faults(): Record<string, Fault>;
   readonly requests: readonly RecordedRequest[];
   requestCount(filter?: RequestFilter): number;
@@ -56,6 +65,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
     users: new Map(),
     faults: createFaultTable(),
     rateLimit: _initialRateLimit(options.rateLimit),
+    secondaryLimit: _copy(options.secondaryLimit),
     etag: options.etag ?? "weak",
     requests: [],
     pending: new Set(),
@@ -103,6 +113,7 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       seedUsers();
       world.faults.clear();
       world.rateLimit = _initialRateLimit(options.rateLimit);
+      world.secondaryLimit = _copy(options.secondaryLimit);
       fake.clearRequests();
     },
     setUser(login, gistCount) {
@@ -122,6 +133,12 @@ export async function startFakeGithub(options: FakeGithubOptions = {}): Promise<
       return { ...world.rateLimit };
     },
     setFault: (login, fault) => world.faults.set(login, fault),
+    setSecondaryLimit(limit) {
+      world.secondaryLimit = limit === null || (limit.times !== undefined && limit.times <= 0) ? undefined : _copy(parseSecondaryLimit(limit));
+    },
+    get secondaryLimit() {
+      return _copy(world.secondaryLimit);
+    },
     faults: () => world.faults.list(),
     get requests() {
       return world.requests;
@@ -161,12 +178,18 @@ function _autoUser(auto: FakeGithubOptions["autoUsers"]): FakeWorld["autoUser"] 
 
 function _initialRateLimit(initial: Partial<RateLimitState> = {}): RateLimitState {
   const limit = initial.limit ?? 5000;
-  return {
+  const state: RateLimitState = {
     limit,
     remaining: initial.remaining ?? limit,
-    resetAt: initial.resetAt ?? Math.floor(Date.now() / 1000) + 3600,
+    resetAt: initial.resetAt ?? Math.floor(Date.now() / 1000) + (initial.windowSeconds ?? 3600),
     exceededStatus: initial.exceededStatus ?? 403,
   };
+  if (initial.windowSeconds !== undefined) state.windowSeconds = initial.windowSeconds;
+  return state;
+}
+
+function _copy<T extends object>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : { ...value };
 }
 
 if (import.meta.main) {

@@ -41,7 +41,7 @@ async function _measure(users: number): Promise<void> {
   const github = await startFakeGithub({ autoUsers: { prefix: "m", gists: 30 }, rateLimit: { limit: 10_000_000, remaining: 10_000_000 } });
   const port = await freePort();
   const child = Bun.spawn([process.execPath, import.meta.path, "serve"], {
-    env: { ...process.env, GITHUB_API_URL: github.url, HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn" },
+    env: { ...process.env, GITHUB_API_URL: github.url, UPSTREAM_MAX_PER_MINUTE: "0", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn" },
     stdout: "pipe",
     stderr: "inherit",
   });

@@ -50,6 +50,12 @@ describe("gists entries", () => {
     expect(entry.bytes).toBe(allocatedBytes(entry.hit.identity) + allocatedBytes(entry.hit.gzip) + allocatedBytes(entry.hit.br));
   });
 
+  test("GitHub's x-poll-interval travels with the page as the floor of its fresh window", () => {
+    const asked = pageEntry({ gists: [gist("a")], links: {}, pollIntervalSeconds: 60 }, { username: "o", page: 1, perPage: 1 }, 5);
+    const plain = pageEntry({ gists: [gist("a")], links: {} }, { username: "o", page: 1, perPage: 1 }, 5);
+    expect([asked.minFreshMs, plain.minFreshMs]).toEqual([60_000, undefined]);
+  });
+
   test("a complete list joins the pages' items in order", () => {
     const first = pageEntry({ gists: [gist("a"), gist("b")], links: { next: 2 } }, { username: "o", page: 1, perPage: 100 }, 60);
     const empty = pageEntry({ gists: [], links: {} }, { username: "o", page: 3, perPage: 100 }, 60);

@@ -36,6 +36,8 @@ export interface GistsEntry extends CachedValue {
   hasNext: boolean;
   count: number;
   bytes: number;
+  /** How long GitHub asked not to be asked again for this page (`x-poll-interval`), in milliseconds. */
+  minFreshMs?: number;
   /** The latest stale body (its age changes every second), kept so an outage costs one encoding per second; not counted in `bytes`. */
   stale?: { age: number; body: EncodedBody };
   /** This second's prepared hit answers, by encoding, copied for each hit (they share the hit body's bytes). */
@@ -59,10 +61,13 @@ export function pageEntry(page: GistsPage, request: { username: string; page: nu
     has_next: page.links.next !== undefined,
     has_prev: page.links.prev !== undefined,
   };
-  return _entry(request.username, itemsJson, pagination, data.length, ttlSeconds, {
+  const entry = _entry(request.username, itemsJson, pagination, data.length, ttlSeconds, {
     upstream: { etag: page.etag, lastModified: page.lastModified },
     hasNext: pagination.has_next,
   });
+  // GitHub's x-poll-interval: how long it asks clients to wait before asking again, a floor on the fresh window.
+  if (page.pollIntervalSeconds !== undefined) entry.minFreshMs = page.pollIntervalSeconds * 1000;
+  return entry;
 }
 
 /** The entry for a complete list: the items of every page joined, in order. */
